@@ -1,0 +1,33 @@
+// `alseg info`: the adapter, the limits alseg requested and the features it uses.
+import type { CommandModule } from 'yargs';
+import { destroyEngine, initEngine } from '../engine/runtime.js';
+
+export const infoCommand: CommandModule<object, { json: boolean }> = {
+  command: 'info',
+  describe: 'print the WebGPU adapter, the limits alseg requested and the features it uses',
+  builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'print JSON instead of text' }),
+  handler: async (argv) => {
+    const e = await initEngine();
+    const report = {
+      adapter: e.summary,
+      requestedLimits: e.limits,
+      features: e.features,
+      flushEvery: e.queue.flushEvery,
+    };
+    await destroyEngine();
+    if (argv.json) {
+      console.log(JSON.stringify(report, null, 2));
+      return;
+    }
+    const a = e.summary;
+    console.log(`adapter      ${a.description || a.device}`);
+    console.log(`vendor       ${a.vendor}`);
+    console.log(`architecture ${a.architecture}`);
+    console.log(`device       ${a.device}`);
+    console.log(`backend      ${a.backend}`);
+    console.log(`software     ${a.isSoftware ? 'yes (CPU rasteriser: expect ~100x slower than a GPU)' : 'no'}`);
+    console.log('requested limits');
+    for (const [k, v] of Object.entries(e.limits)) console.log(`  ${k.padEnd(36)} ${v}`);
+    console.log(`features     ${e.features.length ? e.features.join(', ') : '(none)'}`);
+  },
+};

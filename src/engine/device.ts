@@ -1,0 +1,78 @@
+// One adapter, one device. We ask Dawn for the adapter's own maxima of the limits that bound tensor
+// sizes and tiles, and we surface every GPU-side error as a GpuError that names the kernel.
+import { create, globals } from 'webgpu';
+import { installPolitePolling } from './polling.js';
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  backend: string;
+  isSoftware: boolean;
+}
+
+/** The limits alseg raises above WebGPU's defaults, to the adapter's maximum. */
+export const REQUESTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+export type RequestedLimit = (typeof REQUESTED_LIMITS)[number];
+
+/** Optional features alseg uses when the adapter has them. */
+export const OPTIONAL_FEATURES: GPUFeatureName[] = ['shader-f16', 'timestamp-query'];
+
+export interface OpenedDevice {
+  gpu: GPU;
+  adapter: GPUAdapter;
+  device: GPUDevice;
+  summary: AdapterSummary;
+  limits: Record<RequestedLimit, number>;
+  features: string[];
+}
+
+function backendName(): string {
+  // Dawn picks the platform's native backend; its AdapterInfo does not report it.
+  if (process.platform === 'darwin') return 'Metal';
+  if (process.platform === 'win32') return 'D3D12';
+  return 'Vulkan';
+}
+
+export function summarise(info: GPUAdapterInfo): AdapterSummary {
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
+  const isSoftware =
+    info.isFallbackAdapter ||
+    /llvmpipe|lavapipe|swiftshader|software|warp/.test(text) ||
+    info.architecture === 'software';
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    backend: backendName(),
+    isSoftware,
+  };
+}
+
+export async function openDevice(): Promise<OpenedDevice> {
+  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
+  Object.assign(globalThis, globals);
+  installPolitePolling();
+  const gpu = create([]) as GPU;
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) {
+    throw new Error(
+      'no WebGPU adapter found: run `bash scripts/setup.sh` (it installs Mesa lavapipe on Debian 12) or install your GPU\'s Vulkan driver',
+    );
+  }
+  const limits = {} as Record<RequestedLimit, number>;
+  for (const name of REQUESTED_LIMITS) limits[name] = adapter.limits[name];
+  const features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits: limits, requiredFeatures: features });
+  return { gpu, adapter, device, summary: summarise(adapter.info), limits, features };
+}

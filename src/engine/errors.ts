@@ -1,0 +1,15 @@
+/** An error raised by the GPU (validation, out of memory, device lost), naming the kernels involved. */
+export class GpuError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GpuError';
+  }
+}
+
+/** A tensor used after `dispose()`, or disposed twice. */
+export class DisposedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DisposedError';
+  }
+}

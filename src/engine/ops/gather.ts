@@ -1,0 +1,56 @@
+// Gather by index along an axis, and one-hot encoding.
+import { gatherGradLaunch, gatherLaunch, oneHotLaunch } from '../../kernels/gather.wgsl.js';
+import { record } from '../autograd.js';
+import { Tensor, sizeOf } from '../tensor.js';
+import { axisOf, fmtShape, run } from './run.js';
+import { contiguous } from './shape.js';
+
+function dense(t: Tensor): Tensor {
+  return t.isContiguous && t.offset === 0 ? t : contiguous(t);
+}
+
+/**
+ * `x` indexed along `axis` by the i32 vector `index` (values in [0, x.shape[axis])); the axis
+ * takes index's length. Indices are not bounds-checked on the GPU: the caller validates them.
+ */
+export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
+  const ax = axisOf(axis, x.rank, 'gather');
+  if (index.dtype !== 'i32' || index.rank !== 1) throw new Error(`gather: index must be a 1-D i32 tensor, got ${index.dtype} ${fmtShape(index.shape)}`);
+  const outer = sizeOf(x.shape.slice(0, ax));
+  const k = x.shape[ax];
+  const inner = sizeOf(x.shape.slice(ax + 1));
+  const j = index.shape[0];
+  const shape = [...x.shape];
+  shape[ax] = j;
+  const src = dense(x);
+  const idx = dense(index);
+  const out = Tensor.empty(shape);
+  if (out.size > 0) run(gatherLaunch(outer, k, inner, j), [src, idx, out]);
+  if (src !== x) src.dispose();
+  if (idx !== index) idx.dispose();
+  return record(
+    out,
+    'gather',
+    [x],
+    (g) => {
+      const gc = dense(g);
+      const idx = dense(index);
+      const dx = Tensor.empty(x.shape);
+      run(gatherGradLaunch(outer, k, inner, j), [gc, idx, dx]);
+      if (gc !== g) gc.dispose();
+      if (idx !== index) idx.dispose();
+      return [dx];
+    },
+    [index],
+  );
+}
+
+/** [...shape, classes] f32 one-hot rows of i32 `labels`; labels outside [0, classes) give zeros. */
+export function oneHot(labels: Tensor, classes: number): Tensor {
+  if (labels.dtype !== 'i32') throw new Error(`oneHot: labels must be i32, got ${labels.dtype}`);
+  const src = dense(labels);
+  const out = Tensor.empty([...labels.shape, classes]);
+  if (out.size > 0) run(oneHotLaunch(labels.size, classes), [src, out]);
+  if (src !== labels) src.dispose();
+  return out;
+}

@@ -1,0 +1,57 @@
+// matmul over the last two axes, with an optional leading batch axis on either side (a side of
+// rank 2 is broadcast over the other's batch). Transposed views are read through their strides.
+import { matmulLaunch, type MatmulOperand } from '../../kernels/matmul.wgsl.js';
+import { record } from '../autograd.js';
+import { Tensor } from '../tensor.js';
+import { sum } from './reduce.js';
+import { fmtShape, run } from './run.js';
+import { transpose } from './shape.js';
+
+function operandOf(t: Tensor): MatmulOperand {
+  const r = t.rank;
+  return { offset: t.offset, sBatch: r === 3 ? t.strides[0] : 0, sRow: t.strides[r - 2], sCol: t.strides[r - 1] };
+}
+
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new Error('matmul: expects f32 tensors');
+  if (a.rank < 2 || a.rank > 3 || b.rank < 2 || b.rank > 3) {
+    throw new Error(`matmul: supports rank 2 or 3, got ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`);
+  }
+  const m = a.shape[a.rank - 2];
+  const k = a.shape[a.rank - 1];
+  const n = b.shape[b.rank - 1];
+  if (b.shape[b.rank - 2] !== k) throw new Error(`matmul: inner sizes differ in ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`);
+  const ba = a.rank === 3 ? a.shape[0] : 1;
+  const bb = b.rank === 3 ? b.shape[0] : 1;
+  if (a.rank === 3 && b.rank === 3 && ba !== bb) throw new Error(`matmul: batch sizes differ in ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`);
+  const batch = Math.max(ba, bb);
+  const batched = a.rank === 3 || b.rank === 3;
+  const out = Tensor.empty(batched ? [batch, m, n] : [m, n]);
+  if (out.size > 0) run(matmulLaunch({ batch, m, n, k }, operandOf(a), operandOf(b)), [a, b, out]);
+  return record(
+    out,
+    'matmul',
+    [a, b],
+    (g) => {
+      // dA = g B^T, dB = A^T g; a side broadcast over the batch sums its batch of gradients.
+      const bt = transpose(b);
+      const at = transpose(a);
+      let ga: Tensor | null = a.requiresGrad ? matmul(g, bt) : null;
+      let gb: Tensor | null = b.requiresGrad ? matmul(at, g) : null;
+      bt.dispose();
+      at.dispose();
+      if (ga && a.rank === 2 && ga.rank === 3) {
+        const s = sum(ga, 0);
+        ga.dispose();
+        ga = s;
+      }
+      if (gb && b.rank === 2 && gb.rank === 3) {
+        const s = sum(gb, 0);
+        gb.dispose();
+        gb = s;
+      }
+      return [ga, gb];
+    },
+    [a, b],
+  );
+}

@@ -1,0 +1,33 @@
+// softmax / log-softmax along one axis.
+import { softmaxBackwardLaunch, softmaxForwardLaunch, type SoftmaxKind } from '../../kernels/softmax.wgsl.js';
+import { record } from '../autograd.js';
+import { Tensor, sizeOf } from '../tensor.js';
+import { axisOf, run } from './run.js';
+import { contiguous } from './shape.js';
+
+function along(kind: SoftmaxKind, x: Tensor, axis: number): Tensor {
+  const ax = axisOf(axis, x.rank, kind);
+  const outer = sizeOf(x.shape.slice(0, ax));
+  const k = x.shape[ax];
+  const inner = sizeOf(x.shape.slice(ax + 1));
+  const src = x.isContiguous && x.offset === 0 ? x : contiguous(x);
+  const y = Tensor.empty(x.shape);
+  run(softmaxForwardLaunch(kind, outer, k, inner), [src, y]);
+  if (src !== x) src.dispose();
+  return record(
+    y,
+    kind,
+    [x],
+    (g) => {
+      const gc = g.isContiguous && g.offset === 0 ? g : contiguous(g);
+      const dx = Tensor.empty(x.shape);
+      run(softmaxBackwardLaunch(kind, outer, k, inner), [y, gc, dx]);
+      if (gc !== g) gc.dispose();
+      return [dx];
+    },
+    [y],
+  );
+}
+
+export const softmax = (x: Tensor, axis = -1): Tensor => along('softmax', x, axis);
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => along('log_softmax', x, axis);

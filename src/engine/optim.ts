@@ -1,0 +1,115 @@
+// Optimisers with parameter groups (each its own learning rate: the method trains the head at 10x
+// the backbone's), a poly schedule, and updates in place on the GPU.
+import { adamwLaunch, sgdLaunch } from '../kernels/optim.wgsl.js';
+import { run } from './ops/run.js';
+import { zeros } from './ops/shape.js';
+import type { Tensor } from './tensor.js';
+
+export interface ParamGroup {
+  name: string;
+  params: Tensor[];
+  /** Base learning rate of the group (before the schedule's factor). */
+  lr: number;
+  weightDecay?: number;
+}
+
+/** Poly decay: lr_t = max(lr0 (1 - t/T)^power, floor), as in DeepLab and the method's code. */
+export function polyLr(base: number, step: number, total: number, power = 0.9, floor = 1e-6): number {
+  const frac = Math.min(1, Math.max(0, step / Math.max(1, total)));
+  return Math.max(base * (1 - frac) ** power, floor);
+}
+
+export abstract class Optimizer {
+  /** Multiplies every group's base lr (set by a schedule each iteration). */
+  lrFactor = 1;
+  protected stepCount = 0;
+  protected readonly state = new Map<Tensor, Tensor[]>();
+
+  constructor(readonly groups: ParamGroup[]) {
+    for (const g of groups) {
+      for (const p of g.params) {
+        if (p.dtype !== 'f32' || !p.isContiguous || p.offset !== 0) throw new Error(`optimiser: parameter ${p} must be a contiguous f32 tensor`);
+      }
+    }
+  }
+
+  get steps(): number {
+    return this.stepCount;
+  }
+
+  /** Applies one update to every parameter that has a gradient. */
+  step(): void {
+    this.stepCount++;
+    for (const group of this.groups) {
+      const lr = group.lr * this.lrFactor;
+      for (const p of group.params) {
+        if (!p.grad) continue;
+        this.update(p, p.grad, lr, group.weightDecay ?? 0, this.stateOf(p));
+      }
+    }
+  }
+
+  /** Disposes every gradient (their buffers return to the pool for the next backward). */
+  zeroGrad(): void {
+    for (const g of this.groups) {
+      for (const p of g.params) {
+        p.grad?.dispose();
+        p.grad = null;
+      }
+    }
+  }
+
+  private stateOf(p: Tensor): Tensor[] {
+    let s = this.state.get(p);
+    if (!s) {
+      s = Array.from({ length: this.stateSlots }, () => zeros(p.shape).keep());
+      this.state.set(p, s);
+    }
+    return s;
+  }
+
+  /** State tensors in parameter order (for checkpoints), created on demand. */
+  stateTensors(): { param: Tensor; slots: Tensor[] }[] {
+    return this.groups.flatMap((g) => g.params.map((param) => ({ param, slots: this.stateOf(param) })));
+  }
+
+  setSteps(n: number): void {
+    this.stepCount = n;
+  }
+
+  dispose(): void {
+    for (const s of this.state.values()) for (const t of s) t.dispose();
+    this.state.clear();
+  }
+
+  protected abstract readonly stateSlots: number;
+  protected abstract update(p: Tensor, g: Tensor, lr: number, wd: number, state: Tensor[]): void;
+}
+
+export class SGD extends Optimizer {
+  protected readonly stateSlots = 1;
+  constructor(
+    groups: ParamGroup[],
+    readonly momentum = 0.9,
+  ) {
+    super(groups);
+  }
+  protected update(p: Tensor, g: Tensor, lr: number, wd: number, [m]: Tensor[]): void {
+    run(sgdLaunch(p.size, lr, this.momentum, wd), [p, g, m]);
+  }
+}
+
+export class AdamW extends Optimizer {
+  protected readonly stateSlots = 2;
+  constructor(
+    groups: ParamGroup[],
+    readonly beta1 = 0.9,
+    readonly beta2 = 0.999,
+    readonly eps = 1e-8,
+  ) {
+    super(groups);
+  }
+  protected update(p: Tensor, g: Tensor, lr: number, wd: number, [m, v]: Tensor[]): void {
+    run(adamwLaunch(p.size, { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: wd, step: this.stepCount }), [p, g, m, v]);
+  }
+}

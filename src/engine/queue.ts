@@ -1,0 +1,198 @@
+// The command stream: one pending encoder and compute pass, flushed every `flushEvery` dispatches,
+// before any readback and at step end (ENGINE-NOTES rule 1). Each dispatch gets its own slot in a
+// uniform ring, written once just before the submit that uses it (rule 2). Pipelines are cached by
+// kernel name; shapes travel in uniforms so one pipeline serves every shape (rule 7).
+import type { KernelSpec, Launch } from '../kernels/kernel.js';
+import { GpuError } from './errors.js';
+import { BUFFER_USAGE, READBACK_USAGE, type BufferPool } from './pool.js';
+import { gpuWait } from './polling.js';
+
+const UNIFORM_SLOT = 256;
+
+export interface QueueStats {
+  dispatches: number;
+  submits: number;
+  pipelines: number;
+}
+
+export class CommandQueue {
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private batchKernels: string[] = [];
+  private readonly ring: GPUBuffer;
+  private readonly ringStaging: Uint8Array;
+  private readonly slot: number;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private error: GpuError | null = null;
+  private checks: Promise<void>[] = [];
+  private lastKernels: string[] = [];
+  readonly stats: QueueStats = { dispatches: 0, submits: 0, pipelines: 0 };
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly pool: BufferPool,
+    readonly flushEvery = 16,
+  ) {
+    this.slot = Math.max(UNIFORM_SLOT, device.limits.minUniformBufferOffsetAlignment);
+    this.ring = device.createBuffer({
+      size: this.slot * flushEvery,
+      usage: BUFFER_USAGE.UNIFORM | BUFFER_USAGE.COPY_DST,
+      label: 'uniform ring',
+    });
+    this.ringStaging = new Uint8Array(this.slot * flushEvery);
+    device.lost.then((info) => {
+      if (info.reason !== 'destroyed') {
+        this.error ??= new GpuError(`GPU device lost (${info.reason}): ${info.message}; last kernels: ${this.describeLast()}`);
+      }
+    });
+    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      this.error ??= new GpuError(`${ev.error.message} (last kernels: ${this.describeLast()})`);
+    };
+  }
+
+  private describeLast(): string {
+    const names = [...this.lastKernels, ...this.batchKernels];
+    return names.length ? [...new Set(names)].join(', ') : '(none)';
+  }
+
+  /** Throws the first GPU error seen so far, naming the kernels of the batch it came from. */
+  throwIfFailed(): void {
+    if (this.error) throw this.error;
+  }
+
+  pipeline(spec: KernelSpec): GPUComputePipeline {
+    let p = this.pipelines.get(spec.name);
+    if (!p) {
+      this.device.pushErrorScope('validation');
+      const module = this.device.createShaderModule({ code: spec.wgsl, label: spec.name });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: spec.name });
+      const name = spec.name;
+      this.checks.push(
+        this.device.popErrorScope().then(async (err) => {
+          if (!err) return;
+          const info = await module.getCompilationInfo();
+          const lines = info.messages.map((m) => `  ${m.type} at line ${m.lineNum}:${m.linePos}: ${m.message}`);
+          this.error ??= new GpuError(`kernel "${name}" failed to compile: ${err.message}\n${lines.join('\n')}`);
+        }),
+      );
+      this.pipelines.set(spec.name, p);
+      this.stats.pipelines++;
+    }
+    return p;
+  }
+
+  private ensurePass(): GPUComputePassEncoder {
+    if (!this.encoder) {
+      this.device.pushErrorScope('out-of-memory');
+      this.device.pushErrorScope('validation');
+      this.encoder = this.device.createCommandEncoder();
+    }
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  /** Encodes one dispatch. `buffers` are bound at 1..n in the kernel's binding order. */
+  dispatch(launch: Launch, buffers: readonly GPUBuffer[]): void {
+    this.throwIfFailed();
+    const { spec } = launch;
+    if (buffers.length !== spec.bindings.length) {
+      throw new Error(`kernel "${spec.name}" takes ${spec.bindings.length} buffers, got ${buffers.length}`);
+    }
+    if (launch.uniforms.byteLength > this.slot) {
+      throw new Error(`kernel "${spec.name}": uniform block of ${launch.uniforms.byteLength} B exceeds ${this.slot} B`);
+    }
+    const [x, y, z] = launch.workgroups;
+    if (x === 0 || y === 0 || z === 0) return;
+    const pipeline = this.pipeline(spec);
+    const pass = this.ensurePass();
+    const slotIndex = this.batchKernels.length;
+    this.ringStaging.set(new Uint8Array(launch.uniforms), slotIndex * this.slot);
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: this.ring, offset: slotIndex * this.slot, size: launch.uniforms.byteLength } },
+    ];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: spec.name });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(x, y, z);
+    this.batchKernels.push(spec.name);
+    this.stats.dispatches++;
+    if (this.batchKernels.length >= this.flushEvery) this.flush();
+  }
+
+  /** Encodes a buffer-to-buffer copy in stream order. */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.throwIfFailed();
+    this.ensurePass();
+    this.pass!.end();
+    this.pass = null;
+    this.encoder!.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Writes host data into a buffer, ordered after every dispatch encoded so far. */
+  write(dst: GPUBuffer, dstOffset: number, data: ArrayBufferView): void {
+    this.throwIfFailed();
+    if (this.encoder) this.flush();
+    this.device.queue.writeBuffer(dst, dstOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Submits everything encoded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    if (this.pass) this.pass.end();
+    const used = this.batchKernels.length * this.slot;
+    if (used > 0) this.device.queue.writeBuffer(this.ring, 0, this.ringStaging.buffer, 0, used);
+    const cmd = this.encoder.finish();
+    this.device.queue.submit([cmd]);
+    const names = this.batchKernels;
+    const [validation, oom] = [this.device.popErrorScope(), this.device.popErrorScope()];
+    this.checks.push(
+      Promise.all([validation, oom]).then(([v, o]) => {
+        const err = v ?? o;
+        if (err) {
+          const kind = o && !v ? 'out of GPU memory' : 'GPU validation error';
+          this.error ??= new GpuError(`${kind} in a batch of kernels [${[...new Set(names)].join(', ')}]: ${err.message}`);
+        }
+      }),
+    );
+    this.lastKernels = names;
+    this.encoder = null;
+    this.pass = null;
+    this.batchKernels = [];
+    this.stats.submits++;
+    this.pool.afterSubmit();
+  }
+
+  /** Waits until the GPU has finished all submitted work and reports any error it raised. */
+  async sync(): Promise<void> {
+    this.flush();
+    await gpuWait(this.device.queue.onSubmittedWorkDone());
+    await this.settleChecks();
+  }
+
+  private async settleChecks(): Promise<void> {
+    const checks = this.checks;
+    this.checks = [];
+    await Promise.all(checks);
+    this.throwIfFailed();
+  }
+
+  /** Copies `bytes` from `src` into a staging buffer and returns them once the GPU is done. */
+  async read(src: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.pool.acquire(size, READBACK_USAGE, 'readback');
+    this.copy(src, offset, staging, 0, size);
+    this.flush();
+    try {
+      await gpuWait(staging.mapAsync(0x0001 /* GPUMapMode.READ */, 0, size));
+    } catch (e) {
+      await this.settleChecks();
+      throw new GpuError(`readback failed: ${e instanceof Error ? e.message : String(e)}; last kernels: ${this.describeLast()}`);
+    }
+    const out = staging.getMappedRange(0, size).slice(0, bytes);
+    staging.unmap();
+    this.pool.release(staging);
+    await this.settleChecks();
+    return out;
+  }
+}

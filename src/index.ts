@@ -1,0 +1,2 @@
+// alseg's public API.
+export * from './engine/index.js';

@@ -1,0 +1,159 @@
+// Elementwise map over up to three inputs with broadcasting, in one strided kernel family.
+// Inputs and output carry their own strides and offsets (a broadcast axis has stride 0), so views
+// (transposes, slices, broadcasts) need no copy and `copyInto` can write into a slice of a larger
+// tensor (concat). When everything is contiguous and of one shape, a variant skips the index math.
+import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+
+export const MAX_RANK = 8;
+const WG = 256;
+
+/** f32 expressions of the inputs `a`, `b`, `c` and the scalar parameters `p0`, `p1`. */
+export const UNARY = {
+  identity: 'a',
+  neg: '-a',
+  relu: 'max(a, 0.0)',
+  exp: 'exp(a)',
+  log: 'log(a)',
+  sqrt: 'sqrt(a)',
+  rsqrt: 'inverseSqrt(a)',
+  abs: 'abs(a)',
+  sign: 'sign(a)',
+  square: 'a * a',
+  reciprocal: '1.0 / a',
+  sigmoid: '1.0 / (1.0 + exp(-a))',
+  tanh: 'tanh(a)',
+  // pow with a scalar exponent; a negative base is taken by magnitude with the sign of an odd power.
+  pow_scalar: 'select(pow(abs(a), p0), sign(a) * pow(abs(a), p0), fract(p0 * 0.5) == 0.5)',
+  clamp: 'clamp(a, p0, p1)',
+  affine: 'a * p0 + p1',
+  fill: 'p0',
+  gt_scalar: 'select(0.0, 1.0, a > p0)',
+  in_range: 'select(0.0, 1.0, a >= p0 && a <= p1)',
+} as const;
+
+export const BINARY = {
+  add: 'a + b',
+  sub: 'a - b',
+  mul: 'a * b',
+  div: 'a / b',
+  pow: 'pow(a, b)',
+  maximum: 'max(a, b)',
+  minimum: 'min(a, b)',
+  gt: 'select(0.0, 1.0, a > b)',
+  lt: 'select(0.0, 1.0, a < b)',
+  ge: 'select(0.0, 1.0, a >= b)',
+  eq: 'select(0.0, 1.0, a == b)',
+  // backward helpers
+  relu_grad: 'select(0.0, a, b > 0.0)',
+  axpy: 'a * p0 + b',
+} as const;
+
+export const TERNARY = {
+  where: 'select(c, b, a != 0.0)',
+} as const;
+
+export type UnaryOp = keyof typeof UNARY;
+export type BinaryOp = keyof typeof BINARY;
+export type TernaryOp = keyof typeof TERNARY;
+
+export interface StridedOperand {
+  strides: readonly number[];
+  offset: number;
+}
+
+const specCache = new Map<string, KernelSpec>();
+
+function spec(expr: string, name: string, inputs: number, contiguous: boolean, dtype: string, inDtype: string): KernelSpec {
+  const key = `map_${name}_${inputs}_${contiguous ? 'c' : 's'}_${inDtype}_${dtype}`;
+  let s = specCache.get(key);
+  if (s) return s;
+  const vars = ['a', 'b', 'c'].slice(0, inputs);
+  const decls = vars.map((v, k) => `@group(0) @binding(${k + 1}) var<storage, read> ${v}_buf: array<${inDtype}>;`).join('\n');
+  const outBinding = inputs + 1;
+  const strided = `
+  var rem = i;
+  var o_out = u.offs.w;
+  ${vars.map((v, k) => `var o_${v} = u.offs[${k}];`).join('\n  ')}
+  for (var d = i32(u.rank) - 1; d >= 0; d--) {
+    let q = u32(d) / 4u;
+    let r = u32(d) % 4u;
+    let extent = u.shape[q][r];
+    let coord = rem % extent;
+    rem = rem / extent;
+    o_out += coord * u.st_out[q][r];
+    ${vars.map((v, k) => `o_${v} += coord * u.st${k}[q][r];`).join('\n    ')}
+  }`;
+  const contig = `
+  let o_out = u.offs.w + i;
+  ${vars.map((v, k) => `let o_${v} = u.offs[${k}] + i;`).join('\n  ')}`;
+  const wgsl = `
+struct U {
+  n: u32, rank: u32, p0: f32, p1: f32,
+  shape: array<vec4<u32>, 2>,
+  offs: vec4<u32>,
+  st_out: array<vec4<u32>, 2>,
+  st0: array<vec4<u32>, 2>,
+  st1: array<vec4<u32>, 2>,
+  st2: array<vec4<u32>, 2>,
+}
+@group(0) @binding(0) var<uniform> u: U;
+${decls}
+@group(0) @binding(${outBinding}) var<storage, read_write> out: array<${dtype}>;
+
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let i = ${linearIndex(WG)};
+  if (i >= u.n) { return; }
+  let p0 = u.p0;
+  let p1 = u.p1;
+  ${contiguous ? contig : strided}
+  ${vars.map((v) => `let ${v} = ${v}_buf[o_${v}];`).join('\n  ')}
+  out[o_out] = ${dtype}(${expr});
+}
+`;
+  s = { name: key, wgsl, bindings: [...vars.map(() => 'read' as const), 'read_write'] };
+  specCache.set(key, s);
+  return s;
+}
+
+function pad(v: readonly number[]): number[] {
+  const out = new Array<number>(MAX_RANK).fill(0);
+  v.forEach((x, i) => (out[i] = x));
+  return out;
+}
+
+/**
+ * A map launch. `inputs` may be 0 (fill) to 3; `out` is the output's strides/offset (a fresh tensor
+ * is contiguous at offset 0). `contiguous` selects the variant without index decoding.
+ */
+export function mapLaunch(
+  op: { name: string; expr: string },
+  shape: readonly number[],
+  inputs: readonly StridedOperand[],
+  out: StridedOperand,
+  params: readonly [number, number] = [0, 0],
+  dtype: 'f32' | 'i32' | 'u32' = 'f32',
+  inDtype: 'f32' | 'i32' | 'u32' = dtype,
+): Launch {
+  if (shape.length > MAX_RANK) throw new Error(`elementwise ops support rank <= ${MAX_RANK}, got ${shape.length}`);
+  const n = shape.reduce((x, y) => x * y, 1);
+  const contiguousOf = (o: StridedOperand) => {
+    let acc = 1;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (shape[d] !== 1 && o.strides[d] !== acc) return false;
+      acc *= shape[d];
+    }
+    return true;
+  };
+  const contiguous = contiguousOf(out) && inputs.every(contiguousOf);
+  const u = new Uniforms().u32(n, shape.length).f32(params[0], params[1]).u32(...pad(shape));
+  const offs = [0, 0, 0, out.offset];
+  inputs.forEach((o, k) => (offs[k] = o.offset));
+  u.u32(...offs).u32(...pad(out.strides));
+  for (let k = 0; k < 3; k++) u.u32(...pad(inputs[k]?.strides ?? []));
+  return {
+    spec: spec(op.expr, op.name, inputs.length, contiguous, dtype, inDtype),
+    uniforms: u.pack(),
+    workgroups: grid1d(Math.ceil(n / WG)),
+  };
+}

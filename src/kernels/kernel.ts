@@ -1,0 +1,83 @@
+// What a kernel is, independent of who runs it: WGSL source, the access mode of each storage
+// binding, and (per launch) a uniform block and a grid. The engine turns these into pipelines and
+// dispatches; kernels never import the engine.
+
+/** Access of one storage binding, in binding order (binding 0 is always the uniform block). */
+export type Access = 'read' | 'write' | 'read_write';
+
+export interface KernelSpec {
+  /** Unique cache key: family + variant + dtype + tile configuration. Shapes never go here. */
+  readonly name: string;
+  readonly wgsl: string;
+  readonly bindings: readonly Access[];
+}
+
+export interface Launch {
+  readonly spec: KernelSpec;
+  /** Packed uniform block (u32/i32/f32 words), written to the dispatch's own uniform slot. */
+  readonly uniforms: ArrayBuffer;
+  readonly workgroups: readonly [number, number, number];
+}
+
+/** Largest grid dimension every adapter accepts (WebGPU default limit). */
+export const MAX_GROUPS_PER_DIM = 65535;
+
+/**
+ * Spreads `groups` workgroups over x and y so neither exceeds the per-dimension limit. Kernels
+ * recover the linear group id as `wid.y * nwg.x + wid.x` and must bounds-check the tail.
+ */
+export function grid1d(groups: number): [number, number, number] {
+  const g = Math.max(1, groups);
+  if (g <= MAX_GROUPS_PER_DIM) return [g, 1, 1];
+  const y = Math.ceil(g / MAX_GROUPS_PER_DIM);
+  return [Math.ceil(g / y), y, 1];
+}
+
+/** Builds a uniform block from 4-byte words; floats are marked with `f()`. */
+export class Uniforms {
+  private readonly words: number[] = [];
+  private readonly kinds: ('u' | 'i' | 'f')[] = [];
+  u32(...v: number[]): this {
+    for (const x of v) {
+      this.words.push(x >>> 0);
+      this.kinds.push('u');
+    }
+    return this;
+  }
+  i32(...v: number[]): this {
+    for (const x of v) {
+      this.words.push(x | 0);
+      this.kinds.push('i');
+    }
+    return this;
+  }
+  f32(...v: number[]): this {
+    for (const x of v) {
+      this.words.push(x);
+      this.kinds.push('f');
+    }
+    return this;
+  }
+  /** Pads to a multiple of 16 bytes (a WGSL struct's size is rounded to its 16-byte alignment). */
+  pack(): ArrayBuffer {
+    const n = Math.max(4, Math.ceil(this.words.length / 4) * 4);
+    const buf = new ArrayBuffer(n * 4);
+    const view = new DataView(buf);
+    this.words.forEach((w, i) => {
+      const k = this.kinds[i];
+      if (k === 'f') view.setFloat32(i * 4, w, true);
+      else if (k === 'i') view.setInt32(i * 4, w, true);
+      else view.setUint32(i * 4, w, true);
+    });
+    return buf;
+  }
+}
+
+/** WGSL snippet: the linear invocation index of a 1-D launch spread by `grid1d` (workgroup size wg). */
+export function linearIndex(wg: number): string {
+  return `(wid.y * nwg.x + wid.x) * ${wg}u + lid.x`;
+}
+
+/** Standard entry-point parameters for kernels that use `linearIndex`. */
+export const ENTRY_PARAMS =
+  '@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>';

@@ -1,0 +1,74 @@
+// Reductions of a contiguous [outer, K, inner] view over its middle axis: any set of adjacent axes
+// reduces without a copy. One thread per output element walks K; inner is the fastest axis across
+// threads so neighbouring threads read neighbouring addresses. When there are too few outputs to
+// fill the device and K is long, the launcher splits K into chunks and a second pass reduces them.
+import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+
+export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax';
+const WG = 64;
+
+const specs = new Map<string, KernelSpec>();
+
+function spec(op: ReduceOp): KernelSpec {
+  const name = `reduce_${op}`;
+  let s = specs.get(name);
+  if (s) return s;
+  const outType = op === 'argmax' ? 'i32' : 'f32';
+  const init = op === 'sum' ? '0.0' : op === 'min' ? 'bitcast<f32>(0x7f800000u)' : 'bitcast<f32>(0xff800000u)';
+  const step =
+    op === 'sum'
+      ? 'acc += v;'
+      : op === 'max'
+        ? 'acc = max(acc, v);'
+        : op === 'min'
+          ? 'acc = min(acc, v);'
+          : 'if (v > acc) { acc = v; best = i32(k); }';
+  const result = op === 'argmax' ? 'best' : 'acc * u.scale';
+  const wgsl = `
+struct U { outer: u32, k: u32, inner: u32, chunk: u32, chunks: u32, scale: f32, _p0: u32, _p1: u32 }
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<${outType}>;
+
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let t = ${linearIndex(WG)};
+  if (t >= u.outer * u.chunks * u.inner) { return; }
+  let i = t % u.inner;
+  let oc = t / u.inner;
+  let c = oc % u.chunks;
+  let o = oc / u.chunks;
+  let k0 = c * u.chunk;
+  let k1 = min(k0 + u.chunk, u.k);
+  var acc = ${init};
+  var best = i32(k0);
+  var at = (o * u.k + k0) * u.inner + i;
+  for (var k = k0; k < k1; k++) {
+    let v = x[at];
+    ${step}
+    at += u.inner;
+  }
+  out[t] = ${result};
+}
+`;
+  s = { name, wgsl, bindings: ['read', 'read_write'] };
+  specs.set(name, s);
+  return s;
+}
+
+/** One pass: output [outer, chunks, inner] where chunk c reduces k in [c*chunk, (c+1)*chunk). */
+export function reduceLaunch(op: ReduceOp, outer: number, k: number, inner: number, chunk: number, scale = 1): Launch {
+  const chunks = Math.max(1, Math.ceil(k / chunk));
+  const n = outer * chunks * inner;
+  return {
+    spec: spec(op),
+    uniforms: new Uniforms().u32(outer, k, inner, chunk, chunks).f32(scale).u32(0, 0).pack(),
+    workgroups: grid1d(Math.ceil(n / WG)),
+  };
+}
+
+/** Chunk length for the first pass, or K itself when one pass fills the device well enough. */
+export function chooseChunk(outputs: number, k: number): number {
+  if (outputs >= 4096 || k <= 1024) return k;
+  return Math.max(256, Math.ceil(Math.sqrt(k)));
+}
