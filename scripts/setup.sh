@@ -4,8 +4,12 @@
 # Debian's bookworm-backports, taking the mirror from this machine's own apt sources. Where it cannot
 # install (not root, not Debian 12), it says exactly what to install and exits non-zero.
 # On a machine that already has an adapter it installs nothing system-wide.
+#
+# Usage: bash scripts/setup.sh [--adapter-only]   (--adapter-only: skip npm install and the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+adapter_only=0
+[ "${1:-}" = --adapter-only ] && adapter_only=1
 
 : "${XDG_RUNTIME_DIR:=/tmp/xdg-runtime-$(id -u)}"
 export XDG_RUNTIME_DIR
@@ -13,7 +17,7 @@ mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 
 log() { echo "[setup] $*"; }
 
-if [ ! -d node_modules/webgpu ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ $adapter_only = 0 ] && { [ ! -d node_modules/webgpu ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   log "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
@@ -21,7 +25,7 @@ fi
 probe() { node scripts/probe-adapter.mjs 2>&1; }
 
 if out=$(probe); then
-  log "WebGPU $out; nothing to install"
+  log "WebGPU $(echo "$out" | tail -n 1); nothing to install"
 else
   log "Dawn found no usable adapter: $(echo "$out" | tail -n 1)"
   want="mesa-vulkan-drivers libvulkan1 (Mesa >= 25, from Debian bookworm-backports)"
@@ -62,6 +66,7 @@ else
   fi
 fi
 
+[ $adapter_only = 1 ] && exit 0
 if [ ! -f dist/cli.js ] || [ -n "$(find src bench -newer dist/cli.js -name '*.ts' 2>/dev/null | head -n 1)" ]; then
   log "building (tsc)"
   npm run -s build

@@ -1,7 +1,14 @@
 // GPU buffers pooled by exact (size, usage). Training shapes are static, so after the first step
-// every request is served from a free list and nothing new is allocated. A buffer released while
-// encoded-but-unsubmitted work may still read it waits on a pending list until the next submit:
-// anything encoded after that submit is ordered after the work that used it.
+// every request is served from a free list and nothing new is allocated.
+//
+// When may a released buffer be handed out again? Dispatches in one stream run in order (WebGPU
+// puts a barrier between dispatches that write storage), so a later *dispatch* may reuse a buffer
+// that earlier, still unsubmitted dispatches read. What is not ordered is the queue timeline:
+// `writeBuffer` and `destroy` act before unsubmitted work. Our queue flushes before every host
+// write, so by default a released buffer is reusable at once (`reuseBeforeSubmit`), which keeps the
+// pool's footprint independent of where the flushes fall in a step. With it off, released
+// buffers wait on a pending list until the next submit (the conservative rule of ENGINE-NOTES 3),
+// which a backend that writes buffers without flushing would need. Destroying (trim) always waits.
 
 export interface MemoryStats {
   /** Bytes of buffers handed out and not yet released. */
@@ -30,7 +37,10 @@ export class BufferPool {
   private readonly meta = new WeakMap<GPUBuffer, { key: string; size: number }>();
   private stats: MemoryStats = { bytesInUse: 0, bytesAllocated: 0, buffersCreated: 0, peakBytesInUse: 0 };
 
-  constructor(private readonly device: GPUDevice) {}
+  constructor(
+    private readonly device: GPUDevice,
+    readonly reuseBeforeSubmit = true,
+  ) {}
 
   acquire(bytes: number, usage: number = STORAGE_USAGE, label?: string): GPUBuffer {
     const size = roundSize(bytes);
@@ -53,21 +63,23 @@ export class BufferPool {
     const m = this.meta.get(buf);
     if (!m) throw new Error('BufferPool.release: buffer does not belong to this pool');
     this.stats.bytesInUse -= m.size;
-    this.pending.push(buf);
+    if (this.reuseBeforeSubmit) this.toFree(buf, m.key);
+    else this.pending.push(buf);
+  }
+
+  private toFree(buf: GPUBuffer, key: string): void {
+    let list = this.free.get(key);
+    if (!list) this.free.set(key, (list = []));
+    list.push(buf);
   }
 
   /** Called by the queue right after a submit. */
   afterSubmit(): void {
-    for (const buf of this.pending) {
-      const { key } = this.meta.get(buf)!;
-      let list = this.free.get(key);
-      if (!list) this.free.set(key, (list = []));
-      list.push(buf);
-    }
+    for (const buf of this.pending) this.toFree(buf, this.meta.get(buf)!.key);
     this.pending = [];
   }
 
-  /** Destroys the free buffers (not the pending or in-use ones), e.g. after a shape change. */
+  /** Destroys the free buffers, e.g. after a shape change. Call after `sync()`: work still queued may use them. */
   trim(): void {
     for (const list of this.free.values()) {
       for (const buf of list) {

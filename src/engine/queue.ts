@@ -24,6 +24,8 @@ export class CommandQueue {
   private readonly slot: number;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private error: GpuError | null = null;
+  private compileError: GpuError | null = null;
+  private lost = false;
   private checks: Promise<void>[] = [];
   private lastKernels: string[] = [];
   readonly stats: QueueStats = { dispatches: 0, submits: 0, pipelines: 0 };
@@ -42,6 +44,7 @@ export class CommandQueue {
     this.ringStaging = new Uint8Array(this.slot * flushEvery);
     device.lost.then((info) => {
       if (info.reason !== 'destroyed') {
+        this.lost = true;
         this.error ??= new GpuError(`GPU device lost (${info.reason}): ${info.message}; last kernels: ${this.describeLast()}`);
       }
     });
@@ -55,9 +58,19 @@ export class CommandQueue {
     return names.length ? [...new Set(names)].join(', ') : '(none)';
   }
 
-  /** Throws the first GPU error seen so far, naming the kernels of the batch it came from. */
+  /**
+   * Throws the first GPU error seen since the last one thrown, naming the kernels of the batch it
+   * came from (a shader that failed to compile is named before the batch errors it caused).
+   * Each error is thrown once; a lost device keeps failing.
+   */
   throwIfFailed(): void {
-    if (this.error) throw this.error;
+    const err = this.compileError ?? this.error;
+    if (!err) return;
+    if (!this.lost) {
+      this.compileError = null;
+      this.error = null;
+    }
+    throw err;
   }
 
   pipeline(spec: KernelSpec): GPUComputePipeline {
@@ -67,12 +80,12 @@ export class CommandQueue {
       const module = this.device.createShaderModule({ code: spec.wgsl, label: spec.name });
       p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: spec.name });
       const name = spec.name;
+      const info = module.getCompilationInfo();
       this.checks.push(
-        this.device.popErrorScope().then(async (err) => {
+        Promise.all([this.device.popErrorScope(), info]).then(([err, info]) => {
           if (!err) return;
-          const info = await module.getCompilationInfo();
           const lines = info.messages.map((m) => `  ${m.type} at line ${m.lineNum}:${m.linePos}: ${m.message}`);
-          this.error ??= new GpuError(`kernel "${name}" failed to compile: ${err.message}\n${lines.join('\n')}`);
+          this.compileError ??= new GpuError(`kernel "${name}" failed to compile: ${err.message}\n${lines.join('\n')}`);
         }),
       );
       this.pipelines.set(spec.name, p);

@@ -14,7 +14,7 @@ function spec(op: ReduceOp): KernelSpec {
   let s = specs.get(name);
   if (s) return s;
   const outType = op === 'argmax' ? 'i32' : 'f32';
-  const init = op === 'sum' ? '0.0' : op === 'min' ? 'bitcast<f32>(0x7f800000u)' : 'bitcast<f32>(0xff800000u)';
+  const init = op === 'sum' ? '0.0' : op === 'min' ? '3.4028234663852886e38' : '-3.4028234663852886e38';
   const step =
     op === 'sum'
       ? 'acc += v;'

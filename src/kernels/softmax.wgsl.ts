@@ -23,7 +23,7 @@ fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
   if (t >= u.outer * u.inner) { return; }
   let base = (t / u.inner) * u.k * u.inner + t % u.inner;
-  var m = bitcast<f32>(0xff800000u);
+  var m = -3.4028234663852886e38;
   var at = base;
   for (var k = 0u; k < u.k; k++) { m = max(m, x[at]); at += u.inner; }
   var s = 0.0;

@@ -1,0 +1,46 @@
+// GPU-side failures surface as GpuError naming the kernel, never as a hang or a wrong answer.
+import { describe, expect, it } from 'vitest';
+import { GpuError } from '../../src/engine/errors.js';
+import { read } from '../../src/engine/io.js';
+import { run } from '../../src/engine/ops/run.js';
+import { add } from '../../src/engine/ops/elementwise.js';
+import { engine } from '../../src/engine/runtime.js';
+import { Tensor } from '../../src/engine/tensor.js';
+import { Uniforms } from '../../src/kernels/kernel.js';
+import { useEngine } from '../helpers.js';
+
+useEngine();
+
+describe('GPU errors', () => {
+  it('a kernel that fails to compile is named, with the WGSL line', async () => {
+    const out = Tensor.empty([4]);
+    run(
+      {
+        spec: { name: 'broken_kernel_for_test', bindings: ['read_write'], wgsl: '@compute @workgroup_size(1) fn main() { let x: f32 = undefined_symbol; }' },
+        uniforms: new Uniforms().u32(0).pack(),
+        workgroups: [1, 1, 1],
+      },
+      [out],
+    );
+    const err = await engine().queue.sync().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(GpuError);
+    expect(String(err)).toMatch(/broken_kernel_for_test/);
+    expect(String(err)).toMatch(/undefined_symbol|unresolved/);
+    out.dispose();
+  });
+
+  it('after an error is reported the engine keeps working', async () => {
+    const a = Tensor.fromArray([1, 2], [2]);
+    expect(Array.from(await read(add(a, a)))).toEqual([2, 4]);
+  });
+
+  it('a launch with the wrong number of buffers is refused before it reaches the GPU', () => {
+    const a = Tensor.fromArray([1], [1]);
+    expect(() =>
+      run({ spec: { name: 'two_buffers', bindings: ['read', 'read_write'], wgsl: '' }, uniforms: new Uniforms().u32(1).pack(), workgroups: [1, 1, 1] }, [a]),
+    ).toThrow(/two_buffers.*takes 2 buffers, got 1/);
+  });
+});

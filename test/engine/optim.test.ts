@@ -1,0 +1,65 @@
+// Optimisers (kernels/optim.wgsl.ts) against kernels/cpu/optim.ts, groups and the poly schedule.
+import { describe, expect, it } from 'vitest';
+import { read } from '../../src/engine/io.js';
+import { AdamW, SGD, polyLr } from '../../src/engine/optim.js';
+import { Tensor } from '../../src/engine/tensor.js';
+import { adamwRef, sgdRef } from '../../src/kernels/cpu/optim.js';
+import { randomNd } from '../../src/kernels/cpu/nd.js';
+import { expectClose, useEngine } from '../helpers.js';
+
+useEngine();
+
+function param(seed: number, n: number): { t: Tensor; p: Float64Array } {
+  const x = randomNd([n], seed);
+  const t = Tensor.fromArray(x.data, [n]).keep();
+  t.requiresGrad = true;
+  return { t, p: Float64Array.from(x.data) };
+}
+
+describe('optimisers', () => {
+  it('AdamW with two groups (head lr = 10x backbone) matches the reference over 5 steps (rel. error <= 1e-5)', async () => {
+    const a = param(1, 37);
+    const b = param(2, 11);
+    const opt = new AdamW([
+      { name: 'backbone', params: [a.t], lr: 1e-2, weightDecay: 1e-2 },
+      { name: 'head', params: [b.t], lr: 1e-1, weightDecay: 1e-2 },
+    ]);
+    const state = [a, b].map((x) => ({ m: new Float64Array(x.p.length), v: new Float64Array(x.p.length) }));
+    for (let step = 1; step <= 5; step++) {
+      opt.lrFactor = polyLr(1, step - 1, 5);
+      const grads = [randomNd([37], 10 + step), randomNd([11], 20 + step)];
+      a.t.grad = Tensor.fromArray(grads[0].data, [37]).keep();
+      b.t.grad = Tensor.fromArray(grads[1].data, [11]).keep();
+      opt.step();
+      opt.zeroGrad();
+      [a, b].forEach((x, i) =>
+        adamwRef(x.p, grads[i].data, state[i].m, state[i].v, { lr: (i ? 1e-1 : 1e-2) * opt.lrFactor, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-2, step }),
+      );
+    }
+    expectClose(await read(a.t), a.p, 1e-5);
+    expectClose(await read(b.t), b.p, 1e-5);
+    expect(opt.steps).toBe(5);
+  });
+
+  it('SGD with momentum matches the reference and skips parameters without a gradient', async () => {
+    const a = param(3, 29);
+    const frozen = param(4, 5);
+    const opt = new SGD([{ name: 'all', params: [a.t, frozen.t], lr: 0.1, weightDecay: 1e-3 }], 0.9);
+    const m = new Float64Array(29);
+    for (let step = 0; step < 3; step++) {
+      const g = randomNd([29], 40 + step);
+      a.t.grad = Tensor.fromArray(g.data, [29]).keep();
+      opt.step();
+      opt.zeroGrad();
+      sgdRef(a.p, g.data, m, 0.1, 0.9, 1e-3);
+    }
+    expectClose(await read(a.t), a.p, 1e-5);
+    expectClose(await read(frozen.t), frozen.p, 1e-7);
+  });
+
+  it('poly schedule: power 0.9 with a floor', () => {
+    expect(polyLr(0.01, 0, 100)).toBeCloseTo(0.01, 12);
+    expect(polyLr(0.01, 50, 100)).toBeCloseTo(0.01 * 0.5 ** 0.9, 12);
+    expect(polyLr(0.01, 100, 100)).toBe(1e-6);
+  });
+});

@@ -1,0 +1,121 @@
+// Views and copies (engine/ops/shape.ts), gather and one-hot (kernels/gather.wgsl.ts).
+import { describe, expect, it } from 'vitest';
+import { backward } from '../../src/engine/backward.js';
+import { read } from '../../src/engine/io.js';
+import { gather, oneHot } from '../../src/engine/ops/gather.js';
+import { cast, concat, contiguous, fill, permute, reshape, slice, split, transpose } from '../../src/engine/ops/shape.js';
+import { Tensor } from '../../src/engine/tensor.js';
+import { gatherGradRef, gatherRef, oneHotRef } from '../../src/kernels/cpu/gather.js';
+import { nd, permuteRef, randomNd, type Nd } from '../../src/kernels/cpu/nd.js';
+import { expectClose, finiteDifferenceCheck, gpuVsReference, toGpu, toNd, useEngine } from '../helpers.js';
+
+useEngine();
+
+function sliceRef(x: Nd, axis: number, start: number, end: number): Nd {
+  const outer = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const k = x.shape[axis];
+  const shape = [...x.shape];
+  shape[axis] = end - start;
+  const out = nd(shape);
+  let at = 0;
+  for (let o = 0; o < outer; o++) for (let j = start; j < end; j++) for (let i = 0; i < inner; i++) out.data[at++] = x.data[(o * k + j) * inner + i];
+  return out;
+}
+
+function sliceGradRef(x: Nd, axis: number, start: number, end: number, g: Nd): Nd {
+  const outer = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const k = x.shape[axis];
+  const out = nd(x.shape);
+  let at = 0;
+  for (let o = 0; o < outer; o++) for (let j = start; j < end; j++) for (let i = 0; i < inner; i++) out.data[(o * k + j) * inner + i] = g.data[at++];
+  return out;
+}
+
+describe('views', () => {
+  it('permute: finite differences on the reference and GPU vs reference (float32 rounding only, <= 1e-7)', async () => {
+    const dims = [2, 0, 1];
+    finiteDifferenceCheck(([x]) => permuteRef(x, dims), ([, ], g) => [permuteRef(g, [1, 2, 0])], [randomNd([3, 5, 2], 1)]);
+    await gpuVsReference(([x]) => contiguous(permute(x, dims)), ([x]) => permuteRef(x, dims), (_, g) => [permuteRef(g, [1, 2, 0])], [randomNd([3, 5, 2], 1)], {
+      forward: 1e-7,
+    });
+  });
+
+  it('slice: finite differences and GPU vs reference (float32 rounding only, <= 1e-7)', async () => {
+    finiteDifferenceCheck(([x]) => sliceRef(x, 1, 2, 5), ([x], g) => [sliceGradRef(x, 1, 2, 5, g)], [randomNd([3, 7, 2], 2)]);
+    await gpuVsReference(([x]) => slice(x, 1, 2, 5), ([x]) => sliceRef(x, 1, 2, 5), ([x], g) => [sliceGradRef(x, 1, 2, 5, g)], [randomNd([3, 7, 2], 2)], {
+      forward: 1e-7,
+    });
+  });
+
+  it('reshape of a contiguous tensor shares storage; of a transposed view it copies', async () => {
+    const x = toGpu(randomNd([4, 6], 3));
+    const r = reshape(x, [2, -1, 3]);
+    expect(r.shape).toEqual([2, 4, 3]);
+    expect(r.sharesStorageWith(x)).toBe(true);
+    const t = transpose(x);
+    const rt = reshape(t, [24]);
+    expect(rt.sharesStorageWith(x)).toBe(false);
+    expectClose(await read(rt), permuteRef(randomNd([4, 6], 3), [1, 0]).data, 1e-7);
+    expect(() => reshape(x, [5, 5])).toThrow(/cannot view/);
+  });
+
+  it('concat and split along an inner axis, with gradients', async () => {
+    const a = randomNd([2, 3, 4], 4);
+    const b = randomNd([2, 5, 4], 5);
+    const ref = (xs: Nd[]) => {
+      const out = nd([2, 8, 4]);
+      for (let o = 0; o < 2; o++) {
+        out.data.set(xs[0].data.subarray(o * 12, o * 12 + 12), o * 32);
+        out.data.set(xs[1].data.subarray(o * 20, o * 20 + 20), o * 32 + 12);
+      }
+      return out;
+    };
+    const gradRef = (_: Nd[], g: Nd) => [sliceRef(g, 1, 0, 3), sliceRef(g, 1, 3, 8)];
+    finiteDifferenceCheck(ref, gradRef, [a, b]);
+    await gpuVsReference((ts) => concat(ts, 1), ref, gradRef, [a, b], { forward: 1e-7 });
+    const parts = split(toGpu(ref([a, b])), [3, 5], 1);
+    expectClose(await toNd(parts[0]), sliceRef(ref([a, b]), 1, 0, 3), 1e-7);
+    expectClose(await toNd(parts[1]), sliceRef(ref([a, b]), 1, 3, 8), 1e-7);
+    expect(() => split(toGpu(a), [1, 1], 1)).toThrow(/do not add up/);
+  });
+
+  it('fill and cast', async () => {
+    const f = fill([3, 5], 2.5);
+    expect(Array.from(await read(f))).toEqual(new Array(15).fill(2.5));
+    const c = cast(Tensor.fromArray([1.7, -2.2, 3], [3]), 'i32');
+    expect(Array.from(await read(c))).toEqual([1, -2, 3]);
+    const back = cast(c, 'f32');
+    expect(Array.from(await read(back))).toEqual([1, -2, 3]);
+  });
+});
+
+describe('gather and one-hot', () => {
+  const index = [4, 0, 4, 2, 1];
+  for (const axis of [0, 1, 2]) {
+    it(`gather along axis ${axis}: finite differences and GPU vs reference (float32 rounding only, <= 1e-7)`, async () => {
+      const shape = [5, 5, 5].map((d, i) => (i === axis ? 5 : d - i));
+      const x = randomNd(shape, 30 + axis);
+      finiteDifferenceCheck(([x]) => gatherRef(x, axis, index), ([x], g) => [gatherGradRef(x, axis, index, g)], [x]);
+      const idx = Tensor.fromArray(index, [index.length], 'i32');
+      await gpuVsReference(([t]) => gather(t, axis, idx), ([x]) => gatherRef(x, axis, index), ([x], g) => [gatherGradRef(x, axis, index, g)], [x], {
+        forward: 1e-7,
+        backward: 1e-6,
+      });
+      idx.dispose();
+    });
+  }
+  it('one-hot gives zero rows for out-of-range labels (ignore 255)', async () => {
+    const labels = [0, 2, 255, 1, -1, 6];
+    const t = oneHot(Tensor.fromArray(labels, [labels.length], 'i32'), 7);
+    expect(t.shape).toEqual([6, 7]);
+    expectClose(await toNd(t), oneHotRef(labels, 7), 0);
+  });
+  it('gather backward sums repeated indices', async () => {
+    const x = toGpu(nd([3], [1, 2, 3]), true);
+    const y = gather(x, 0, Tensor.fromArray([2, 2, 0], [3], 'i32'));
+    backward(y);
+    expect(Array.from(await read(x.grad!))).toEqual([1, 0, 2]);
+  });
+});
