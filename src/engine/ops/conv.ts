@@ -1,0 +1,342 @@
+// 2-D convolution (stride, padding, dilation, groups, bias) with its backward rule.
+//
+// Layout: activations are NHWC [N, H, W, C] and weights HWIO [kh, kw, Cin/groups, Cout].
+// Why NHWC: channels are the contiguous axis, so every kernel of this family (implicit GEMM,
+// depthwise, batch norm, pooling, resize, the cosine head) reads 4 channels with one vec4 load, and
+// on a software adapter loads are what costs (ENGINE-NOTES, Software adapters); a 1x1 conv is a
+// plain GEMM over the [N*H*W, C] view; channel concat/split of the decoder are slices along the
+// last axis, which the kernels read in place through a pixel stride and channel offset. HWIO puts
+// Cout last so the weight is a row-major [kh*kw*Cin/groups, Cout] GEMM operand, read as vec4 along
+// output channels. PyTorch's NCHW/OIHW weights map here by permute(2, 3, 1, 0).
+//
+// Paths: depthwise (groups == Cin == Cout) has its own kernel; everything else is the implicit GEMM
+// of conv2d.wgsl.ts (a 1x1 conv there is a GEMM with no padding work), one dispatch per group.
+// Backward: the input gradient is the same implicit GEMM as a gather-style transposed convolution
+// (stride becomes a divisibility test, dilation is negated) with the per-tap transposed weight; the
+// weight gradient is the register-blocked reduction of conv2d-backward.wgsl.ts, split into chunks
+// (summed in a second pass) when it has too few tiles to fill the device; the bias gradient is a
+// column sum. Tiles are chosen per adapter (convConfig), never baked into the kernels.
+import { implicitGemmLaunch, type AxisMap, type ConvTile } from '../../kernels/conv2d.wgsl.js';
+import { normaliseChunks, weightGradChunks, weightGradLaunch, type WeightGradTile } from '../../kernels/conv2d-backward.wgsl.js';
+import { depthwiseLaunch, depthwiseWgradLaunch } from '../../kernels/depthwise.wgsl.js';
+import { noGrad, record } from '../autograd.js';
+import { engine } from '../runtime.js';
+import { Tensor } from '../tensor.js';
+import { sum } from './reduce.js';
+import { fmtShape, run } from './run.js';
+import { contiguous, copyInto, permute, reshape, slice } from './shape.js';
+
+export interface Conv2dOptions {
+  stride?: number | readonly [number, number];
+  padding?: number | readonly [number, number];
+  dilation?: number | readonly [number, number];
+  groups?: number;
+  bias?: Tensor | null;
+  /** 'auto' (default) takes the depthwise kernel when it applies; 'general' forces the implicit GEMM. */
+  path?: 'auto' | 'general';
+}
+
+export interface ConvConfig {
+  /** Forward tile (output pixels x output channels per invocation). */
+  fwd: ConvTile;
+  /** Input-gradient tile (input pixels x input channels). */
+  dgrad: ConvTile;
+  /** Weight-gradient tile (input channels x output channels). */
+  wgrad: WeightGradTile;
+  /** Invocations below which the weight-gradient reduction is split into chunks. */
+  wgradInvocations: number;
+}
+
+// Measured on lavapipe (bench/conv.ts); a hardware GPU wants many more invocations in flight.
+const SOFTWARE: ConvConfig = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, wgrad: { tr: 8, tc: 8 }, wgradInvocations: 256 };
+const HARDWARE: ConvConfig = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, wgrad: { tr: 4, tc: 8 }, wgradInvocations: 16384 };
+let override: Partial<ConvConfig> = {};
+
+/** The tile configuration for the current adapter (software or hardware defaults, plus overrides). */
+export function convConfig(): ConvConfig {
+  return { ...(engine().summary.isSoftware ? SOFTWARE : HARDWARE), ...override };
+}
+
+/** Overrides parts of the per-adapter tile choice (benchmarks, tuning); `null` restores the defaults. */
+export function setConvConfig(c: Partial<ConvConfig> | null): void {
+  override = c ? { ...c } : {};
+}
+
+function pair(v: number | readonly [number, number] | undefined, dflt: number, what: string): [number, number] {
+  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  if (!p.every((q) => Number.isInteger(q))) throw new Error(`conv2d: ${what} must be integers, got ${p}`);
+  return p;
+}
+
+/** Output extent of one spatial axis. */
+export function convOutputSize(size: number, k: number, stride: number, padding: number, dilation: number): number {
+  return Math.floor((size + 2 * padding - dilation * (k - 1) - 1) / stride) + 1;
+}
+
+/** A view of an NHWC tensor as (pixel stride, channel offset), or null when it needs a copy. */
+function nhwcOperand(t: Tensor): { pix: number; off: number } | null {
+  const [n, h, w, c] = t.shape;
+  const s = t.strides;
+  const pix = w === 1 && h === 1 && n === 1 ? Math.max(c, s[2]) : s[2];
+  const ok = (c === 1 || s[3] === 1) && (w === 1 || s[2] === pix) && (h === 1 || s[1] === w * pix) && (n === 1 || s[0] === h * w * pix);
+  return ok && pix >= c ? { pix, off: t.offset } : null;
+}
+
+/** `t` itself (with its NHWC stride/offset) when the kernels can read it in place, else a copy. */
+function nhwc(t: Tensor): { t: Tensor; pix: number; off: number; copied: boolean } {
+  const o = nhwcOperand(t);
+  if (o) return { t, ...o, copied: false };
+  const c = noGrad(() => contiguous(t));
+  return { t: c, pix: t.shape[3], off: 0, copied: true };
+}
+
+function plain(t: Tensor): { t: Tensor; copied: boolean } {
+  if (t.isContiguous && t.offset === 0) return { t, copied: false };
+  return { t: noGrad(() => contiguous(t)), copied: true };
+}
+
+interface Geo {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  kh: number;
+  kw: number;
+  cinG: number;
+  cout: number;
+  coutG: number;
+  groups: number;
+  ho: number;
+  wo: number;
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+}
+
+function fwdMap(g: Geo, axis: 0 | 1): AxisMap {
+  return { mul: g.stride[axis], add: -g.padding[axis], tap: g.dilation[axis], div: 1 };
+}
+function bwdMap(g: Geo, axis: 0 | 1): AxisMap {
+  return { mul: 1, add: g.padding[axis], tap: -g.dilation[axis], div: g.stride[axis] };
+}
+
+export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tensor {
+  if (x.dtype !== 'f32' || w.dtype !== 'f32') throw new Error('conv2d: expects f32 tensors');
+  if (x.rank !== 4 || w.rank !== 4) throw new Error(`conv2d: expects x [N, H, W, C] and w [kh, kw, Cin/groups, Cout], got ${fmtShape(x.shape)} and ${fmtShape(w.shape)}`);
+  const groups = options.groups ?? 1;
+  const [n, h, wd, cin] = x.shape;
+  const [kh, kw, cinG, cout] = w.shape;
+  if (!Number.isInteger(groups) || groups < 1 || cin % groups !== 0 || cout % groups !== 0 || cinG * groups !== cin) {
+    throw new Error(`conv2d: x ${fmtShape(x.shape)} and w ${fmtShape(w.shape)} do not fit groups=${groups} (w must be [kh, kw, Cin/groups, Cout])`);
+  }
+  const stride = pair(options.stride, 1, 'stride');
+  const padding = pair(options.padding, 0, 'padding');
+  const dilation = pair(options.dilation, 1, 'dilation');
+  if (stride.some((s) => s < 1) || dilation.some((d) => d < 1) || padding.some((p) => p < 0)) {
+    throw new Error(`conv2d: stride ${stride} and dilation ${dilation} must be >= 1, padding ${padding} >= 0`);
+  }
+  const bias = options.bias ?? null;
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== cout || bias.dtype !== 'f32')) {
+    throw new Error(`conv2d: bias must be f32 [${cout}], got ${fmtShape(bias.shape)}`);
+  }
+  const ho = convOutputSize(h, kh, stride[0], padding[0], dilation[0]);
+  const wo = convOutputSize(wd, kw, stride[1], padding[1], dilation[1]);
+  if (ho < 1 || wo < 1) throw new Error(`conv2d: output of ${fmtShape(x.shape)} with kernel ${kh}x${kw} would be ${ho}x${wo}`);
+  const g: Geo = { n, h, w: wd, cin, kh, kw, cinG, cout, coutG: cout / groups, groups, ho, wo, stride, padding, dilation };
+  const depthwise = options.path !== 'general' && groups === cin && cout === cin && cin > 1;
+  const cfg = convConfig();
+
+  const out = Tensor.empty([n, ho, wo, cout]);
+  const wp = plain(w);
+  const bp = bias ? plain(bias) : null;
+  if (depthwise) {
+    const xp = plain(x);
+    run(depthwiseLaunch({ batch: n, srcH: h, srcW: wd, dstH: ho, dstW: wo, kh, kw, channels: cin, y: fwdMap(g, 0), x: fwdMap(g, 1) }, bp !== null), [
+      xp.t,
+      wp.t,
+      ...(bp ? [bp.t] : []),
+      out,
+    ]);
+    if (xp.copied) xp.t.dispose();
+  } else {
+    const xv = nhwc(x);
+    for (let q = 0; q < groups; q++) {
+      const launch = implicitGemmLaunch(
+        {
+          batch: n,
+          srcH: h,
+          srcW: wd,
+          dstH: ho,
+          dstW: wo,
+          kh,
+          kw,
+          kc: cinG,
+          ncols: g.coutG,
+          y: fwdMap(g, 0),
+          x: fwdMap(g, 1),
+          aPix: xv.pix,
+          aOff: xv.off + q * cinG,
+          bRow: cout,
+          bOff: q * g.coutG,
+          oPix: cout,
+          oOff: q * g.coutG,
+          biasOff: q * g.coutG,
+        },
+        cfg.fwd,
+        bp !== null,
+      );
+      run(launch, [xv.t, wp.t, ...(bp ? [bp.t] : []), out]);
+    }
+    if (xv.copied) xv.t.dispose();
+  }
+  if (wp.copied) wp.t.dispose();
+  if (bp?.copied) bp.t.dispose();
+
+  const inputs = bias ? [x, w, bias] : [x, w];
+  return record(
+    out,
+    depthwise ? 'depthwise_conv2d' : 'conv2d',
+    inputs,
+    (gy) => {
+      const dx = x.requiresGrad ? inputGrad(gy, w, g, depthwise, cfg) : null;
+      const dw = w.requiresGrad ? weightGrad(x, gy, g, depthwise, cfg) : null;
+      const db = bias?.requiresGrad ? biasGrad(gy) : null;
+      return bias ? [dx, dw, db] : [dx, dw];
+    },
+    [x, w],
+  );
+}
+
+function biasGrad(gy: Tensor): Tensor {
+  const flat = reshape(gy, [-1, gy.shape[3]]);
+  const db = sum(flat, 0);
+  flat.dispose();
+  return db;
+}
+
+function inputGrad(gy: Tensor, w: Tensor, g: Geo, depthwise: boolean, cfg: ConvConfig): Tensor {
+  const dx = Tensor.empty([g.n, g.h, g.w, g.cin]);
+  const wp = plain(w);
+  if (depthwise) {
+    const gp = plain(gy);
+    run(
+      depthwiseLaunch(
+        { batch: g.n, srcH: g.ho, srcW: g.wo, dstH: g.h, dstW: g.w, kh: g.kh, kw: g.kw, channels: g.cin, y: bwdMap(g, 0), x: bwdMap(g, 1) },
+        false,
+      ),
+      [gp.t, wp.t, dx],
+    );
+    if (gp.copied) gp.t.dispose();
+  } else {
+    const gv = nhwc(gy);
+    for (let q = 0; q < g.groups; q++) {
+      // Per-tap transposed weight of this group: [kh, kw, Cout/groups, Cin/groups].
+      const cols = g.groups === 1 ? wp.t.view(wp.t.shape, wp.t.strides, wp.t.offset) : slice(wp.t, 3, q * g.coutG, (q + 1) * g.coutG);
+      const perm = permute(cols, [0, 1, 3, 2]);
+      const wt = contiguous(perm);
+      const launch = implicitGemmLaunch(
+        {
+          batch: g.n,
+          srcH: g.ho,
+          srcW: g.wo,
+          dstH: g.h,
+          dstW: g.w,
+          kh: g.kh,
+          kw: g.kw,
+          kc: g.coutG,
+          ncols: g.cinG,
+          y: bwdMap(g, 0),
+          x: bwdMap(g, 1),
+          aPix: gv.pix,
+          aOff: gv.off + q * g.coutG,
+          bRow: g.cinG,
+          bOff: 0,
+          oPix: g.cin,
+          oOff: q * g.cinG,
+          biasOff: 0,
+        },
+        cfg.dgrad,
+        false,
+      );
+      run(launch, [gv.t, wt, dx]);
+      for (const t of [cols, perm, wt]) t.dispose();
+    }
+    if (gv.copied) gv.t.dispose();
+  }
+  if (wp.copied) wp.t.dispose();
+  return dx;
+}
+
+function weightGrad(x: Tensor, gy: Tensor, g: Geo, depthwise: boolean, cfg: ConvConfig): Tensor {
+  const nRows = g.n * g.ho;
+  if (depthwise) {
+    const xp = plain(x);
+    const gp = plain(gy);
+    const cv = g.cin % 4 === 0 ? g.cin / 4 : g.cin;
+    const chunks = normaliseChunks(nRows, weightGradChunks(cv * g.kh * g.kw, nRows, cfg.wgradInvocations));
+    const partial = Tensor.empty([chunks, g.kh, g.kw, 1, g.cin]);
+    const geo = { batch: g.n, h: g.h, w: g.w, ho: g.ho, wo: g.wo, kh: g.kh, kw: g.kw, channels: g.cin, stride: g.stride, padding: g.padding, dilation: g.dilation };
+    run(depthwiseWgradLaunch(geo, chunks), [xp.t, gp.t, partial]);
+    for (const p of [xp, gp]) if (p.copied) p.t.dispose();
+    if (chunks === 1) {
+      const dw = reshape(partial, [g.kh, g.kw, 1, g.cin]);
+      partial.dispose();
+      return dw;
+    }
+    const dw = sum(partial, 0);
+    partial.dispose();
+    return dw;
+  }
+  const xv = nhwc(x);
+  const gv = nhwc(gy);
+  const tile = cfg.wgrad;
+  const tiles = Math.ceil(g.cinG / tile.tr) * g.kh * g.kw * Math.ceil(g.coutG / tile.tc);
+  const chunks = normaliseChunks(nRows, weightGradChunks(tiles, nRows, cfg.wgradInvocations));
+  const geoOf = (q: number) => ({
+    batch: g.n,
+    h: g.h,
+    w: g.w,
+    ho: g.ho,
+    wo: g.wo,
+    kh: g.kh,
+    kw: g.kw,
+    stride: g.stride,
+    padding: g.padding,
+    dilation: g.dilation,
+    kc: g.cinG,
+    ncols: g.coutG,
+    aPix: xv.pix,
+    aOff: xv.off + q * g.cinG,
+    gPix: gv.pix,
+    gOff: gv.off + q * g.coutG,
+  });
+  const release = () => {
+    for (const p of [xv, gv]) if (p.copied) p.t.dispose();
+  };
+  if (g.groups === 1 && chunks > 1) {
+    const partial = Tensor.empty([chunks, g.kh, g.kw, g.cinG, g.cout]);
+    run(weightGradLaunch({ ...geoOf(0), oRow: g.cout, oOff: 0 }, tile, chunks), [xv.t, gv.t, partial]);
+    const dw = sum(partial, 0);
+    partial.dispose();
+    release();
+    return dw;
+  }
+  const dw = Tensor.empty([g.kh, g.kw, g.cinG, g.cout]);
+  for (let q = 0; q < g.groups; q++) {
+    const geo = geoOf(q);
+    if (chunks === 1) {
+      run(weightGradLaunch({ ...geo, oRow: g.cout, oOff: q * g.coutG }, tile, 1), [xv.t, gv.t, dw]);
+      continue;
+    }
+    const partial = Tensor.empty([chunks, g.kh, g.kw, g.cinG, g.coutG]);
+    run(weightGradLaunch({ ...geo, oRow: g.coutG, oOff: 0 }, tile, chunks), [xv.t, gv.t, partial]);
+    const s = sum(partial, 0);
+    const region = slice(dw, 3, q * g.coutG, (q + 1) * g.coutG);
+    copyInto(region, s);
+    region.dispose();
+    s.dispose();
+    partial.dispose();
+  }
+  release();
+  return dw;
+}

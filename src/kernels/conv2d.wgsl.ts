@@ -1,0 +1,198 @@
+// Convolution as an implicit GEMM over NHWC tensors (no im2col buffer): row m of the GEMM is an
+// output pixel (n, y, x), column c an output channel, and the reduction runs over the kernel taps
+// and, inside each tap, over the source channels, which are contiguous in NHWC, so A is read as
+// vec4 along channels. Register-blocked as in matmul.wgsl.ts (ENGINE-NOTES, Software adapters): each
+// invocation keeps a TM x TN tile of outputs in registers, consecutive lanes take consecutive row
+// tiles; a tile size is a per-adapter choice (ConvTile), not a constant.
+//
+// The same kernel computes the forward pass and the input gradient, because both are "for each
+// destination pixel, for each tap, find the source pixel": the source coordinate along an axis is
+//   pos = dst * mul + add + tap * tapStep,  valid when pos % div == 0 and 0 <= pos / div < size.
+// Forward: mul = stride, add = -padding, tapStep = dilation, div = 1 (source = x).
+// Input gradient (a transposed conv, gather-style): dst = input pixel, source = output gradient,
+// mul = 1, add = padding, tapStep = -dilation, div = stride; B is the per-tap transposed weight.
+// Groups are handled by the launcher (one dispatch per group over channel offsets/strides).
+import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+
+export interface ConvTile {
+  /** Output pixels per invocation. */
+  tm: number;
+  /** Output channels per invocation (a multiple of 4). */
+  tn: number;
+}
+
+const WG = 64;
+
+/** One spatial axis of the source-coordinate map above. */
+export interface AxisMap {
+  mul: number;
+  add: number;
+  tap: number;
+  div: number;
+}
+
+export interface ImplicitGemm {
+  batch: number;
+  /** Source spatial extent (A is [batch, srcH, srcW, aPix]). */
+  srcH: number;
+  srcW: number;
+  /** Destination spatial extent (out is [batch, dstH, dstW, oPix]). */
+  dstH: number;
+  dstW: number;
+  kh: number;
+  kw: number;
+  /** Channels of A read per tap (the K of one tap). */
+  kc: number;
+  /** Columns computed (output channels of this dispatch). */
+  ncols: number;
+  y: AxisMap;
+  x: AxisMap;
+  /** A's pixel stride and channel offset. */
+  aPix: number;
+  aOff: number;
+  /** B is [kh*kw, kc, bRow] with columns from bOff. */
+  bRow: number;
+  bOff: number;
+  /** Output pixel stride and channel offset. */
+  oPix: number;
+  oOff: number;
+  /** Bias element of column 0 (when a bias is bound). */
+  biasOff: number;
+}
+
+const specs = new Map<string, KernelSpec>();
+
+function spec(tile: ConvTile, vecA: boolean, vecB: boolean, bias: boolean): KernelSpec {
+  const { tm: TM, tn: TN } = tile;
+  if (TN % 4 !== 0) throw new Error(`conv tile tn=${TN} must be a multiple of 4`);
+  const name = `conv_igemm_tm${TM}_tn${TN}_${vecA ? 'va' : 'sa'}_${vecB ? 'vb' : 'sb'}${bias ? '_bias' : ''}`;
+  let s = specs.get(name);
+  if (s) return s;
+  const rows = [...Array(TM).keys()];
+  const nv = TN / 4;
+  const vcols = [...Array(nv).keys()];
+  const kStep = vecA ? 4 : 1;
+  const comps = ['x', 'y', 'z', 'w'];
+  const loadB = (dk: number) =>
+    vecB
+      ? vcols.map((v) => `let b${dk}_${v} = bm[(bTap + (k + ${dk}u) * u.bRow) / 4u + nv${v}];`).join('\n      ')
+      : vcols
+          .map(
+            (v) =>
+              `let b${dk}_${v} = vec4<f32>(${[0, 1, 2, 3].map((c) => `bm[bTap + (k + ${dk}u) * u.bRow + c${v * 4 + c}]`).join(', ')});`,
+          )
+          .join('\n      ');
+  const fma = rows
+    .map((r) => {
+      if (!vecA) {
+        return [`let a${r} = am[base${r} + k] * ok${r};`, ...vcols.map((v) => `acc${r}_${v} += a${r} * b0_${v};`)].join('\n      ');
+      }
+      const lines = [`let a${r} = am[(base${r} + k) / 4u] * ok${r};`];
+      for (let dk = 0; dk < 4; dk++) for (const v of vcols) lines.push(`acc${r}_${v} += a${r}.${comps[dk]} * b${dk}_${v};`);
+      return lines.join('\n      ');
+    })
+    .join('\n      ');
+  const axis = (r: number) => `
+      let py${r} = by${r} + i32(i) * u.tapY;
+      let px${r} = bx${r} + i32(j) * u.tapX;
+      let ok${r}b = py${r} >= 0 && px${r} >= 0 && rowOk${r} &&
+        (u32(py${r}) % u.divY) == 0u && (u32(px${r}) % u.divX) == 0u &&
+        u32(py${r}) / u.divY < u.srcH && u32(px${r}) / u.divX < u.srcW;
+      let base${r} = select(0u, ((img${r} + u32(py${r}) / u.divY) * u.srcW + u32(px${r}) / u.divX) * u.aPix + u.aOff, ok${r}b);
+      let ok${r} = select(0.0, 1.0, ok${r}b);`;
+  const store = rows
+    .map(
+      (r) => `if (m0 + ${r}u < u.m) {
+    let o = (m0 + ${r}u) * u.oPix + u.oOff + n0;
+${vcols
+  .map((v) =>
+    [0, 1, 2, 3]
+      .map((c) => `    if (n0 + ${v * 4 + c}u < u.ncols) { out[o + ${v * 4 + c}u] = acc${r}_${v}.${comps[c]}${bias ? ` + bias[u.biasOff + n0 + ${v * 4 + c}u]` : ''}; }`)
+      .join('\n'),
+  )
+  .join('\n')}
+  }`,
+    )
+    .join('\n  ');
+  const wgsl = `
+struct U {
+  m: u32, ncols: u32, kc: u32, tilesM: u32,
+  srcH: u32, srcW: u32, dstH: u32, dstW: u32,
+  kh: u32, kw: u32, divY: u32, divX: u32,
+  mulY: i32, addY: i32, tapY: i32, mulX: i32,
+  addX: i32, tapX: i32, aPix: u32, aOff: u32,
+  bRow: u32, bOff: u32, oPix: u32, oOff: u32,
+  tilesN: u32, biasOff: u32, _p0: u32, _p1: u32,
+}
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> am: array<${vecA ? 'vec4<f32>' : 'f32'}>;
+@group(0) @binding(2) var<storage, read> bm: array<${vecB ? 'vec4<f32>' : 'f32'}>;
+${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;\n' : ''}@group(0) @binding(${bias ? 4 : 3}) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let t = ${linearIndex(WG)};
+  if (t >= u.tilesM * u.tilesN) { return; }
+  let mt = t % u.tilesM;
+  let nt = t / u.tilesM;
+  let m0 = mt * ${TM}u;
+  let n0 = nt * ${TN}u;
+  ${rows
+    .map(
+      (r) => `let mr${r} = min(m0 + ${r}u, u.m - 1u);
+  let rowOk${r} = m0 + ${r}u < u.m;
+  let xo${r} = mr${r} % u.dstW;
+  let q${r} = mr${r} / u.dstW;
+  let by${r} = i32(q${r} % u.dstH) * u.mulY + u.addY;
+  let bx${r} = i32(xo${r}) * u.mulX + u.addX;
+  let img${r} = (q${r} / u.dstH) * u.srcH;`,
+    )
+    .join('\n  ')}
+  ${
+    vecB
+      ? vcols.map((v) => `let nv${v} = min(n0 / 4u + ${v}u, u.ncols / 4u - 1u) + u.bOff / 4u;`).join('\n  ')
+      : [...Array(TN).keys()].map((c) => `let c${c} = min(n0 + ${c}u, u.ncols - 1u) + u.bOff;`).join('\n  ')
+  }
+  ${rows.map((r) => vcols.map((v) => `var acc${r}_${v} = vec4<f32>(0.0);`).join(' ')).join('\n  ')}
+  for (var i = 0u; i < u.kh; i++) {
+    for (var j = 0u; j < u.kw; j++) {
+      ${rows.map(axis).join('')}
+      if (${rows.map((r) => `ok${r}b`).join(' || ')}) {
+      let bTap = (i * u.kw + j) * u.kc * u.bRow;
+      for (var k = 0u; k < u.kc; k += ${kStep}u) {
+      ${[...Array(kStep).keys()].map(loadB).join('\n      ')}
+      ${fma}
+      }
+      }
+    }
+  }
+  ${store}
+}
+`;
+  s = { name, wgsl, bindings: bias ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'] };
+  specs.set(name, s);
+  return s;
+}
+
+/**
+ * Launch of one implicit-GEMM convolution dispatch. Buffers: A, B, [bias], out. `out` is written at
+ * rows m < batch*dstH*dstW, columns [oOff, oOff + ncols) of each pixel; nothing else is touched.
+ */
+export function implicitGemmLaunch(g: ImplicitGemm, tile: ConvTile, bias: boolean): Launch {
+  const m = g.batch * g.dstH * g.dstW;
+  const a4 = (...v: number[]) => v.every((x) => x % 4 === 0);
+  const vecA = a4(g.kc, g.aPix, g.aOff);
+  const vecB = a4(g.ncols, g.bRow, g.bOff);
+  const tilesM = Math.ceil(m / tile.tm);
+  const tilesN = Math.ceil(g.ncols / tile.tn);
+  const u = new Uniforms()
+    .u32(m, g.ncols, g.kc, tilesM)
+    .u32(g.srcH, g.srcW, g.dstH, g.dstW)
+    .u32(g.kh, g.kw, g.y.div, g.x.div)
+    .i32(g.y.mul, g.y.add, g.y.tap, g.x.mul)
+    .i32(g.x.add, g.x.tap)
+    .u32(g.aPix, g.aOff)
+    .u32(g.bRow, g.bOff, g.oPix, g.oOff)
+    .u32(tilesN, g.biasOff, 0, 0);
+  return { spec: spec(tile, vecA, vecB, bias), uniforms: u.pack(), workgroups: grid1d(Math.ceil((tilesM * tilesN) / WG)) };
+}

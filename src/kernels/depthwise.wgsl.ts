@@ -1,0 +1,199 @@
+// Depthwise convolution (groups == Cin == Cout) over NHWC: each output channel reads only its own
+// input channel, so it is no GEMM at all; an invocation owns TP output pixels along a row times 4
+// channels (vec4 when C % 4 == 0) and loads each tap's weight vec4 once for its TP pixels.
+// Weight layout [kh, kw, 1, C] (the HWIO layout of conv2d with Cin/groups = 1).
+// Like conv2d.wgsl.ts, forward and input gradient share one kernel through the source-coordinate
+// map pos = dst * mul + add + tap * tapStep (valid when pos % div == 0, 0 <= pos/div < size); the
+// input gradient of a depthwise conv uses the same weight (no transpose: Cin/groups is 1).
+// The weight gradient dw[tap, c] = sum_m x[src(m, tap), c] * gy[m, c] walks output rows without
+// bounds checks (as conv2d-backward.wgsl.ts) and splits rows into chunks summed in a second pass.
+import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import type { AxisMap } from './conv2d.wgsl.js';
+
+const WG = 64;
+const TP = 4;
+
+export interface DepthwiseGeometry {
+  batch: number;
+  srcH: number;
+  srcW: number;
+  dstH: number;
+  dstW: number;
+  kh: number;
+  kw: number;
+  channels: number;
+  y: AxisMap;
+  x: AxisMap;
+}
+
+const specs = new Map<string, KernelSpec>();
+
+function fwdSpec(vec: boolean, bias: boolean): KernelSpec {
+  const name = `depthwise_${vec ? 'v4' : 's'}${bias ? '_bias' : ''}`;
+  let s = specs.get(name);
+  if (s) return s;
+  const T = vec ? 'vec4<f32>' : 'f32';
+  const px = [...Array(TP).keys()];
+  const wgsl = `
+struct U {
+  batch: u32, srcH: u32, srcW: u32, dstH: u32,
+  dstW: u32, kh: u32, kw: u32, cv: u32,
+  mulY: i32, addY: i32, tapY: i32, divY: u32,
+  mulX: i32, addX: i32, tapX: i32, divX: u32,
+  tilesX: u32, total: u32, _p0: u32, _p1: u32,
+}
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> src: array<${T}>;
+@group(0) @binding(2) var<storage, read> wt: array<${T}>;
+${bias ? `@group(0) @binding(3) var<storage, read> bias: array<${T}>;\n` : ''}@group(0) @binding(${bias ? 4 : 3}) var<storage, read_write> out: array<${T}>;
+
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let t = ${linearIndex(WG)};
+  if (t >= u.total) { return; }
+  // channel block fastest: neighbouring lanes read neighbouring addresses.
+  let c = t % u.cv;
+  let r = t / u.cv;
+  let xt = r % u.tilesX;
+  let row = r / u.tilesX;
+  let oy = row % u.dstH;
+  let img = (row / u.dstH) * u.srcH;
+  let x0 = xt * ${TP}u;
+  let by = i32(oy) * u.mulY + u.addY;
+  ${px.map((p) => `let bx${p} = i32(x0 + ${p}u) * u.mulX + u.addX;\n  var acc${p} = ${T}(0.0);`).join('\n  ')}
+  for (var i = 0u; i < u.kh; i++) {
+    let py = by + i32(i) * u.tapY;
+    if (py < 0 || (u32(py) % u.divY) != 0u || u32(py) / u.divY >= u.srcH) { continue; }
+    let rowBase = (img + u32(py) / u.divY) * u.srcW;
+    for (var j = 0u; j < u.kw; j++) {
+      let w = wt[(i * u.kw + j) * u.cv + c];
+      ${px
+        .map(
+          (p) => `{
+        let q = bx${p} + i32(j) * u.tapX;
+        if (q >= 0 && (u32(q) % u.divX) == 0u && u32(q) / u.divX < u.srcW) {
+          acc${p} += src[(rowBase + u32(q) / u.divX) * u.cv + c] * w;
+        }
+      }`,
+        )
+        .join('\n      ')}
+    }
+  }
+  let o = row * u.dstW;
+  ${px.map((p) => `if (x0 + ${p}u < u.dstW) { out[(o + x0 + ${p}u) * u.cv + c] = acc${p}${bias ? ' + bias[c]' : ''}; }`).join('\n  ')}
+}
+`;
+  s = { name, wgsl, bindings: bias ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'] };
+  specs.set(name, s);
+  return s;
+}
+
+/** Forward or input-gradient launch (buffers: src, w, [bias], out [batch, dstH, dstW, C]). */
+export function depthwiseLaunch(g: DepthwiseGeometry, bias: boolean): Launch {
+  const vec = g.channels % 4 === 0;
+  const cv = vec ? g.channels / 4 : g.channels;
+  const tilesX = Math.ceil(g.dstW / TP);
+  const total = g.batch * g.dstH * tilesX * cv;
+  const u = new Uniforms()
+    .u32(g.batch, g.srcH, g.srcW, g.dstH)
+    .u32(g.dstW, g.kh, g.kw, cv)
+    .i32(g.y.mul, g.y.add, g.y.tap)
+    .u32(g.y.div)
+    .i32(g.x.mul, g.x.add, g.x.tap)
+    .u32(g.x.div)
+    .u32(tilesX, total, 0, 0);
+  return { spec: fwdSpec(vec, bias), uniforms: u.pack(), workgroups: grid1d(Math.ceil(total / WG)) };
+}
+
+function wgradSpec(vec: boolean): KernelSpec {
+  const name = `depthwise_wgrad_${vec ? 'v4' : 's'}`;
+  let s = specs.get(name);
+  if (s) return s;
+  const T = vec ? 'vec4<f32>' : 'f32';
+  const wgsl = `
+struct U {
+  h: u32, w: u32, ho: u32, wo: u32,
+  kw: u32, taps: u32, cv: u32, chunks: u32,
+  rowsPerChunk: u32, nRows: u32, total: u32, _p0: u32,
+  sy: i32, sx: i32, py: i32, px: i32,
+  dy: i32, dx: i32, _p1: u32, _p2: u32,
+}
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> xm: array<${T}>;
+@group(0) @binding(2) var<storage, read> gm: array<${T}>;
+@group(0) @binding(3) var<storage, read_write> out: array<${T}>;
+
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let t = ${linearIndex(WG)};
+  if (t >= u.total) { return; }
+  let c = t % u.cv;
+  let r = t / u.cv;
+  let tap = r % u.taps;
+  let chunk = r / u.taps;
+  let i = i32(tap / u.kw);
+  let j = i32(tap % u.kw);
+  let numLo = u.px - j * u.dx;
+  let xLo = select(0u, u32((numLo + u.sx - 1) / u.sx), numLo > 0);
+  let numHi = i32(u.w) - 1 + u.px - j * u.dx;
+  let xHi = select(0u, min(u.wo, u32(numHi / u.sx) + 1u), numHi >= 0);
+  var acc0 = ${T}(0.0);
+  var acc1 = ${T}(0.0);
+  let row0 = chunk * u.rowsPerChunk;
+  let row1 = min(row0 + u.rowsPerChunk, u.nRows);
+  let xStep = u32(u.sx) * u.cv;
+  for (var row = row0; row < row1; row++) {
+    let n = row / u.ho;
+    let iy = i32(row % u.ho) * u.sy - u.py + i * u.dy;
+    if (iy < 0 || iy >= i32(u.h)) { continue; }
+    let ix0 = i32(xLo) * u.sx - u.px + j * u.dx;
+    var xa = ((n * u.h + u32(iy)) * u.w + u32(ix0)) * u.cv + c;
+    var ga = (row * u.wo + xLo) * u.cv + c;
+    var ox = xLo;
+    for (; ox + 1u < xHi; ox += 2u) {
+      acc0 += xm[xa] * gm[ga];
+      acc1 += xm[xa + xStep] * gm[ga + u.cv];
+      xa += 2u * xStep;
+      ga += 2u * u.cv;
+    }
+    if (ox < xHi) { acc0 += xm[xa] * gm[ga]; }
+  }
+  out[(chunk * u.taps + tap) * u.cv + c] = acc0 + acc1;
+}
+`;
+  s = { name, wgsl, bindings: ['read', 'read', 'read_write'] };
+  specs.set(name, s);
+  return s;
+}
+
+export interface DepthwiseWgradGeometry {
+  batch: number;
+  h: number;
+  w: number;
+  ho: number;
+  wo: number;
+  kh: number;
+  kw: number;
+  channels: number;
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+}
+
+/** Weight-gradient launch (buffers: x, gy, out [chunks, kh*kw, C] partial sums). */
+export function depthwiseWgradLaunch(g: DepthwiseWgradGeometry, chunks: number): Launch {
+  const vec = g.channels % 4 === 0;
+  const cv = vec ? g.channels / 4 : g.channels;
+  const nRows = g.batch * g.ho;
+  const rowsPerChunk = Math.ceil(nRows / chunks);
+  if (Math.ceil(nRows / rowsPerChunk) !== chunks) throw new Error('depthwiseWgradLaunch: chunk count leaves empty chunks');
+  const taps = g.kh * g.kw;
+  const total = cv * taps * chunks;
+  const u = new Uniforms()
+    .u32(g.h, g.w, g.ho, g.wo)
+    .u32(g.kw, taps, cv, chunks)
+    .u32(rowsPerChunk, nRows, total, 0)
+    .i32(g.stride[0], g.stride[1], g.padding[0], g.padding[1])
+    .i32(g.dilation[0], g.dilation[1], 0, 0);
+  return { spec: wgradSpec(vec), uniforms: u.pack(), workgroups: grid1d(Math.ceil(total / WG)) };
+}

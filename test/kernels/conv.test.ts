@@ -1,0 +1,141 @@
+// Convolution family (kernels/conv2d*.wgsl.ts, depthwise.wgsl.ts via engine/ops/conv.ts) against
+// kernels/cpu/conv.ts: every stride/dilation/groups combination DeepLabv3+ uses, on small awkward
+// shapes (odd channels, 1x1 spatial, batch 1 and 3, dilation larger than the input).
+import { afterEach, describe, expect, it } from 'vitest';
+import { conv2d, setConvConfig, type Conv2dOptions } from '../../src/engine/ops/conv.js';
+import { concat, slice } from '../../src/engine/ops/shape.js';
+import { conv2dGradRef, conv2dRef, type Conv2dParams } from '../../src/kernels/cpu/conv.js';
+import { randomNd, type Nd } from '../../src/kernels/cpu/nd.js';
+import { expectClose, finiteDifferenceCheck, gpuVsReference, toGpu, toNd, useEngine } from '../helpers.js';
+
+useEngine();
+afterEach(() => setConvConfig(null));
+
+interface Case {
+  name: string;
+  x: [number, number, number, number];
+  k: [number, number];
+  cout: number;
+  s?: number;
+  p?: number;
+  d?: number;
+  groups?: number;
+  bias?: boolean;
+}
+
+const CASES: Case[] = [
+  { name: '3x3 s1 p1, odd channels, batch 1', x: [1, 5, 6, 3], k: [3, 3], cout: 5, p: 1, bias: true },
+  { name: '3x3 s2 p1, batch 3, vec4 channels', x: [3, 7, 6, 8], k: [3, 3], cout: 12, s: 2, p: 1 },
+  { name: '3x3 dilation 2', x: [1, 6, 7, 4], k: [3, 3], cout: 8, p: 2, d: 2, bias: true },
+  { name: '3x3 dilation 6 > input', x: [2, 5, 5, 5], k: [3, 3], cout: 7, p: 6, d: 6 },
+  { name: '3x3 dilation 12 > input', x: [1, 3, 4, 8], k: [3, 3], cout: 4, p: 12, d: 12, bias: true },
+  { name: '3x3 dilation 18 > input', x: [1, 4, 3, 4], k: [3, 3], cout: 5, p: 18, d: 18 },
+  { name: '1x1 s1, batch 3', x: [3, 3, 3, 16], k: [1, 1], cout: 20, bias: true },
+  { name: '1x1 s2 odd', x: [1, 5, 5, 6], k: [1, 1], cout: 9, s: 2 },
+  { name: '1x1 on 1x1 spatial', x: [3, 1, 1, 8], k: [1, 1], cout: 4, bias: true },
+  { name: '3x3 p1 on 1x1 spatial', x: [1, 1, 1, 5], k: [3, 3], cout: 3, p: 1 },
+  { name: '3x3 s2 d2 no padding', x: [1, 9, 8, 4], k: [3, 3], cout: 4, s: 2, d: 2 },
+  { name: 'groups 2', x: [1, 4, 5, 6], k: [3, 3], cout: 4, p: 1, groups: 2, bias: true },
+  { name: 'groups 2, vec4 groups', x: [1, 4, 4, 16], k: [3, 3], cout: 8, p: 1, groups: 2 },
+  { name: 'depthwise 3x3 dilation 2, C=8', x: [1, 6, 5, 8], k: [3, 3], cout: 8, p: 2, d: 2, groups: 8, bias: true },
+  { name: 'depthwise 3x3 dilation 6, odd C=5', x: [3, 4, 5, 5], k: [3, 3], cout: 5, p: 6, d: 6, groups: 5 },
+  { name: 'depthwise 3x3 s2 p1', x: [1, 7, 7, 12], k: [3, 3], cout: 12, s: 2, p: 1, groups: 12 },
+  { name: 'depthwise 3x3 dilation 12 > input', x: [1, 3, 3, 4], k: [3, 3], cout: 4, p: 12, d: 12, groups: 4 },
+];
+
+function params(c: Case): Conv2dParams {
+  const s = c.s ?? 1;
+  const p = c.p ?? 0;
+  const d = c.d ?? 1;
+  return { stride: [s, s], padding: [p, p], dilation: [d, d], groups: c.groups ?? 1 };
+}
+
+function inputs(c: Case, seed: number): Nd[] {
+  const groups = c.groups ?? 1;
+  const list = [randomNd(c.x, seed), randomNd([c.k[0], c.k[1], c.x[3] / groups, c.cout], seed + 1)];
+  if (c.bias) list.push(randomNd([c.cout], seed + 2));
+  return list;
+}
+
+const refOf = (p: Conv2dParams) => (xs: Nd[]) => conv2dRef(xs[0], xs[1], xs[2] ?? null, p);
+const gradOf = (p: Conv2dParams) => (xs: Nd[], g: Nd) => {
+  const r = conv2dGradRef(xs[0], xs[1], g, p);
+  return xs.length === 3 ? [r.dx, r.dw, r.db] : [r.dx, r.dw];
+};
+const opts = (p: Conv2dParams): Conv2dOptions => ({ stride: p.stride, padding: p.padding, dilation: p.dilation, groups: p.groups });
+
+describe('conv2d reference', () => {
+  it('finite differences: 3x3 s2 d2 groups 2 with bias', () => {
+    const p: Conv2dParams = { stride: [2, 2], padding: [2, 2], dilation: [2, 2], groups: 2 };
+    finiteDifferenceCheck(refOf(p), gradOf(p), [randomNd([2, 5, 4, 4], 1), randomNd([3, 3, 2, 6], 2), randomNd([6], 3)]);
+  });
+  it('finite differences: 1x1 s2 and depthwise dilation 6', () => {
+    const p1: Conv2dParams = { stride: [2, 2], padding: [0, 0], dilation: [1, 1], groups: 1 };
+    finiteDifferenceCheck(refOf(p1), gradOf(p1), [randomNd([1, 5, 3, 3], 4), randomNd([1, 1, 3, 2], 5)]);
+    const p2: Conv2dParams = { stride: [1, 1], padding: [6, 6], dilation: [6, 6], groups: 3 };
+    finiteDifferenceCheck(refOf(p2), gradOf(p2), [randomNd([1, 4, 3, 3], 6), randomNd([3, 3, 1, 3], 7)]);
+  });
+});
+
+describe('conv2d GPU vs reference (forward and backward)', () => {
+  for (const [i, c] of CASES.entries()) {
+    const p = params(c);
+    it(`${c.name}: x [${c.x}] k ${c.k} -> ${c.cout}`, async () => {
+      await gpuVsReference(
+        (ts) => conv2d(ts[0], ts[1], { ...opts(p), bias: ts[2] ?? null }),
+        refOf(p),
+        gradOf(p),
+        inputs(c, 10 * i + 1),
+        { forward: 2e-6, backward: 5e-6 },
+      );
+    });
+  }
+  it('depthwise through the general path agrees with the depthwise kernel', async () => {
+    const c = CASES[14];
+    const p = params(c);
+    await gpuVsReference(
+      (ts) => conv2d(ts[0], ts[1], { ...opts(p), path: 'general' }),
+      refOf(p),
+      gradOf(p),
+      inputs(c, 5),
+      { forward: 2e-6, backward: 5e-6 },
+    );
+  });
+  it('other tiles and no reduction split give the same results', async () => {
+    setConvConfig({ fwd: { tm: 3, tn: 4 }, dgrad: { tm: 2, tn: 12 }, wgrad: { tr: 4, tc: 4 }, wgradInvocations: 1 });
+    for (const c of [CASES[1], CASES[2], CASES[11]]) {
+      const p = params(c);
+      await gpuVsReference((ts) => conv2d(ts[0], ts[1], { ...opts(p), bias: ts[2] ?? null }), refOf(p), gradOf(p), inputs(c, 3), {
+        forward: 2e-6,
+        backward: 5e-6,
+      });
+    }
+  });
+});
+
+describe('NHWC channel concat / split feed conv without copies', () => {
+  it('conv of a channel slice (offset view) and of a concat along the channel axis', async () => {
+    const a = randomNd([2, 4, 5, 8], 1);
+    const b = randomNd([2, 4, 5, 4], 2);
+    const w = randomNd([3, 3, 12, 6], 3);
+    const p: Conv2dParams = { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 };
+    const [ta, tb, tw] = [toGpu(a, true), toGpu(b, true), toGpu(w, true)];
+    const cat = concat([ta, tb], 3);
+    expect(cat.shape).toEqual([2, 4, 5, 12]);
+    // Reference: concatenate on the CPU.
+    const catRef = randomNd([2, 4, 5, 12], 0);
+    for (let px = 0; px < 40; px++) {
+      for (let c = 0; c < 8; c++) catRef.data[px * 12 + c] = a.data[px * 8 + c];
+      for (let c = 0; c < 4; c++) catRef.data[px * 12 + 8 + c] = b.data[px * 4 + c];
+    }
+    const y = conv2d(cat, tw, { padding: 1 });
+    expectClose(await toNd(y), conv2dRef(catRef, w, null, p), 2e-6, 'conv of concat');
+    // A channel slice (offset 4, pixel stride 12) read in place.
+    const part = slice(cat, 3, 4, 12);
+    const w2 = randomNd([1, 1, 8, 4], 9);
+    const y2 = conv2d(part, toGpu(w2));
+    const partRef = randomNd([2, 4, 5, 8], 0);
+    for (let px = 0; px < 40; px++) for (let c = 0; c < 8; c++) partRef.data[px * 8 + c] = catRef.data[px * 12 + 4 + c];
+    expectClose(await toNd(y2), conv2dRef(partRef, w2, null, { ...p, padding: [0, 0] }), 2e-6, 'conv of a channel slice');
+  });
+});
