@@ -25,7 +25,7 @@ export const REQUESTED_LIMITS = [
 export type RequestedLimit = (typeof REQUESTED_LIMITS)[number];
 
 /** Optional features alseg uses when the adapter has them. */
-export const OPTIONAL_FEATURES: GPUFeatureName[] = ['shader-f16', 'timestamp-query'];
+export const OPTIONAL_FEATURES: GPUFeatureName[] = ['shader-f16', 'timestamp-query', 'subgroups'];
 
 export interface OpenedDevice {
   gpu: GPU;

@@ -1,6 +1,7 @@
 // Batched matmul (kernels/matmul.wgsl.ts) against kernels/cpu/matmul.ts, on sizes that are not
 // multiples of the 4x8 register tile, through both the scalar and the vec4 variants.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engine, type Tuning } from '../../src/engine/runtime.js';
 import { matmul } from '../../src/engine/ops/matmul.js';
 import { transpose } from '../../src/engine/ops/shape.js';
 import { matmulGradRef, matmulRef } from '../../src/kernels/cpu/matmul.js';
@@ -20,11 +21,26 @@ const CASES: [number[], number[]][] = [
   [[17, 3], [2, 3, 19]],
 ];
 
-describe('matmul', () => {
+// Every kernel variant the engine may pick: the portable one and the 8-lane-subgroup one (rows per lane 4 and 8).
+const VARIANTS: [Tuning['matmul'], number][] = [
+  ['portable', 4],
+  ['subgroup8', 4],
+  ['subgroup8', 8],
+];
+
+describe.each(VARIANTS)('matmul, %s kernel, %i rows per lane', (variant, tm) => {
+  let saved: Tuning;
+  beforeAll(() => {
+    const t = engine().tuning;
+    saved = { ...t };
+    if (variant === 'subgroup8' && !(engine().features.includes('subgroups') && engine().adapter.info.subgroupMinSize === 8)) {
+      throw new Error('this adapter has no 8-lane subgroups: the subgroup8 variant cannot run here');
+    }
+    t.matmul = variant;
+    t.matmulTm = tm;
+  });
+  afterAll(() => Object.assign(engine().tuning, saved));
   for (const [sa, sb] of CASES) {
-    it(`[${sa}] @ [${sb}]: finite differences on the reference`, () => {
-      finiteDifferenceCheck(([a, b]) => matmulRef(a, b), ([a, b], g) => matmulGradRef(a, b, g), [randomNd(sa, 1), randomNd(sb, 2)]);
-    });
     it(`[${sa}] @ [${sb}]: GPU forward and backward vs reference (rel. error <= 1e-5)`, async () => {
       await gpuVsReference(([a, b]) => matmul(a, b), ([a, b]) => matmulRef(a, b), ([a, b], g) => matmulGradRef(a, b, g), [randomNd(sa, 3), randomNd(sb, 4)], {
         forward: 1e-5,
@@ -42,6 +58,15 @@ describe('matmul', () => {
     const y = matmul(transpose(toGpu(a)), transpose(toGpu(b)));
     expectClose(await toNd(y), matmulRef(at, bt), 1e-5);
   });
+
+});
+
+describe('matmul', () => {
+  for (const [sa, sb] of CASES) {
+    it(`[${sa}] @ [${sb}]: finite differences on the reference`, () => {
+      finiteDifferenceCheck(([a, b]) => matmulRef(a, b), ([a, b], g) => matmulGradRef(a, b, g), [randomNd(sa, 1), randomNd(sb, 2)]);
+    });
+  }
 
   it('picks the vec4 variant only when rows are 4-aligned', () => {
     const vec = matmulLaunch({ batch: 1, m: 5, n: 8, k: 12 }, { offset: 0, sBatch: 0, sRow: 12, sCol: 1 }, { offset: 0, sBatch: 0, sRow: 8, sCol: 1 });

@@ -120,14 +120,15 @@ function bwdMap(g: Geo, axis: 0 | 1): AxisMap {
   return { mul: 1, add: g.padding[axis], tap: -g.dilation[axis], div: g.stride[axis] };
 }
 
-export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tensor {
-  if (x.dtype !== 'f32' || w.dtype !== 'f32') throw new Error('conv2d: expects f32 tensors');
-  if (x.rank !== 4 || w.rank !== 4) throw new Error(`conv2d: expects x [N, H, W, C] and w [kh, kw, Cin/groups, Cout], got ${fmtShape(x.shape)} and ${fmtShape(w.shape)}`);
+function resolve(xShape: readonly number[], wShape: readonly number[], options: Conv2dOptions): { g: Geo; depthwise: boolean } {
+  if (xShape.length !== 4 || wShape.length !== 4) {
+    throw new Error(`conv2d: expects x [N, H, W, C] and w [kh, kw, Cin/groups, Cout], got ${fmtShape(xShape)} and ${fmtShape(wShape)}`);
+  }
   const groups = options.groups ?? 1;
-  const [n, h, wd, cin] = x.shape;
-  const [kh, kw, cinG, cout] = w.shape;
+  const [n, h, wd, cin] = xShape;
+  const [kh, kw, cinG, cout] = wShape;
   if (!Number.isInteger(groups) || groups < 1 || cin % groups !== 0 || cout % groups !== 0 || cinG * groups !== cin) {
-    throw new Error(`conv2d: x ${fmtShape(x.shape)} and w ${fmtShape(w.shape)} do not fit groups=${groups} (w must be [kh, kw, Cin/groups, Cout])`);
+    throw new Error(`conv2d: x ${fmtShape(xShape)} and w ${fmtShape(wShape)} do not fit groups=${groups} (w must be [kh, kw, Cin/groups, Cout])`);
   }
   const stride = pair(options.stride, 1, 'stride');
   const padding = pair(options.padding, 0, 'padding');
@@ -135,15 +136,25 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
   if (stride.some((s) => s < 1) || dilation.some((d) => d < 1) || padding.some((p) => p < 0)) {
     throw new Error(`conv2d: stride ${stride} and dilation ${dilation} must be >= 1, padding ${padding} >= 0`);
   }
+  const ho = convOutputSize(h, kh, stride[0], padding[0], dilation[0]);
+  const wo = convOutputSize(wd, kw, stride[1], padding[1], dilation[1]);
+  if (ho < 1 || wo < 1) throw new Error(`conv2d: output of ${fmtShape(xShape)} with kernel ${kh}x${kw} would be ${ho}x${wo}`);
+  const g: Geo = { n, h, w: wd, cin, kh, kw, cinG, cout, coutG: cout / groups, groups, ho, wo, stride, padding, dilation };
+  return { g, depthwise: options.path !== 'general' && groups === cin && cout === cin && cin > 1 };
+}
+
+/**
+ * y[n, oy, ox, co] = bias[co] + sum over taps (i, j) and ci of the group of co:
+ * x[n, oy*s - p + i*d, ox*s - p + j*d, ci] * w[i, j, ci, co], with x NHWC and w HWIO.
+ */
+export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tensor {
+  if (x.dtype !== 'f32' || w.dtype !== 'f32') throw new Error('conv2d: expects f32 tensors');
+  const { g, depthwise } = resolve(x.shape, w.shape, options);
+  const { n, h, w: wd, cin, kh, kw, cinG, cout, groups, ho, wo } = g;
   const bias = options.bias ?? null;
   if (bias && (bias.rank !== 1 || bias.shape[0] !== cout || bias.dtype !== 'f32')) {
     throw new Error(`conv2d: bias must be f32 [${cout}], got ${fmtShape(bias.shape)}`);
   }
-  const ho = convOutputSize(h, kh, stride[0], padding[0], dilation[0]);
-  const wo = convOutputSize(wd, kw, stride[1], padding[1], dilation[1]);
-  if (ho < 1 || wo < 1) throw new Error(`conv2d: output of ${fmtShape(x.shape)} with kernel ${kh}x${kw} would be ${ho}x${wo}`);
-  const g: Geo = { n, h, w: wd, cin, kh, kw, cinG, cout, coutG: cout / groups, groups, ho, wo, stride, padding, dilation };
-  const depthwise = options.path !== 'general' && groups === cin && cout === cin && cin > 1;
   const cfg = convConfig();
 
   const out = Tensor.empty([n, ho, wo, cout]);
@@ -205,6 +216,18 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
     },
     [x, w],
   );
+}
+
+/** Gradient of conv2d with respect to x, given the output gradient (not recorded). */
+export function conv2dInputGrad(gy: Tensor, w: Tensor, xShape: readonly number[], options: Conv2dOptions = {}): Tensor {
+  const { g, depthwise } = resolve(xShape, w.shape, options);
+  return noGrad(() => inputGrad(gy, w, g, depthwise, convConfig()));
+}
+
+/** Gradient of conv2d with respect to w, given the output gradient (not recorded). */
+export function conv2dWeightGrad(x: Tensor, gy: Tensor, wShape: readonly number[], options: Conv2dOptions = {}): Tensor {
+  const { g, depthwise } = resolve(x.shape, wShape, options);
+  return noGrad(() => weightGrad(x, gy, g, depthwise, convConfig()));
 }
 
 function biasGrad(gy: Tensor): Tensor {

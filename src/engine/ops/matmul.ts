@@ -1,6 +1,8 @@
 // matmul over the last two axes, with an optional leading batch axis on either side (a side of
 // rank 2 is broadcast over the other's batch). Transposed views are read through their strides.
-import { matmulLaunch, type MatmulOperand } from '../../kernels/matmul.wgsl.js';
+import { matmulLaunch, type MatmulOperand, type MatmulShape } from '../../kernels/matmul.wgsl.js';
+import { matmulSubgroupLaunch } from '../../kernels/matmul-subgroup.wgsl.js';
+import { engine } from '../runtime.js';
 import { record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { sum } from './reduce.js';
@@ -10,6 +12,11 @@ import { transpose } from './shape.js';
 function operandOf(t: Tensor): MatmulOperand {
   const r = t.rank;
   return { offset: t.offset, sBatch: r === 3 ? t.strides[0] : 0, sRow: t.strides[r - 2], sCol: t.strides[r - 1] };
+}
+
+function launchFor(shape: MatmulShape, a: MatmulOperand, b: MatmulOperand) {
+  const { tuning } = engine();
+  return tuning.matmul === 'subgroup8' ? matmulSubgroupLaunch(shape, a, b, tuning.matmulTm) : matmulLaunch(shape, a, b);
 }
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
@@ -27,7 +34,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const batch = Math.max(ba, bb);
   const batched = a.rank === 3 || b.rank === 3;
   const out = Tensor.empty(batched ? [batch, m, n] : [m, n]);
-  if (out.size > 0) run(matmulLaunch({ batch, m, n, k }, operandOf(a), operandOf(b)), [a, b, out]);
+  if (out.size > 0) run(launchFor({ batch, m, n, k }, operandOf(a), operandOf(b)), [a, b, out]);
   return record(
     out,
     'matmul',
