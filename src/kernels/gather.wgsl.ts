@@ -52,6 +52,26 @@ fn main(${ENTRY_PARAMS}) {
 }`,
 };
 
+// Backward of a gather whose indices are all distinct: each source element receives at most one
+// gradient, so a plain scatter into a zero-filled buffer is exact (and O(J) instead of O(K J)).
+const SCATTER: KernelSpec = {
+  name: 'gather_grad_unique',
+  bindings: ['read', 'read', 'read_write'],
+  wgsl: `${HEADER}
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> idx: array<i32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let t = ${linearIndex(WG)};
+  if (t >= u.outer * u.j * u.inner) { return; }
+  let i = t % u.inner;
+  let j = (t / u.inner) % u.j;
+  let o = t / (u.inner * u.j);
+  dx[(o * u.k + u32(idx[j])) * u.inner + i] = g[t];
+}`,
+};
+
 const ONE_HOT: KernelSpec = {
   name: 'one_hot',
   bindings: ['read', 'read_write'],
@@ -72,6 +92,9 @@ export function gatherLaunch(outer: number, k: number, inner: number, j: number)
 }
 export function gatherGradLaunch(outer: number, k: number, inner: number, j: number): Launch {
   return { spec: GATHER_GRAD, uniforms: new Uniforms().u32(outer, k, inner, j).pack(), workgroups: grid1d(Math.ceil((outer * k * inner) / WG)) };
+}
+export function scatterUniqueLaunch(outer: number, k: number, inner: number, j: number): Launch {
+  return { spec: SCATTER, uniforms: new Uniforms().u32(outer, k, inner, j).pack(), workgroups: grid1d(Math.ceil((outer * j * inner) / WG)) };
 }
 export function oneHotLaunch(n: number, classes: number): Launch {
   return { spec: ONE_HOT, uniforms: new Uniforms().u32(n, classes, 1, 0).pack(), workgroups: grid1d(Math.ceil((n * classes) / WG)) };

@@ -112,6 +112,15 @@ describe('gather and one-hot', () => {
     expect(t.shape).toEqual([6, 7]);
     expectClose(await toNd(t), oneHotRef(labels, 7), 0);
   });
+  it('gather with unique indices scatters its gradient (same result as the general backward)', async () => {
+    const x = randomNd([4, 6, 3], 50);
+    const perm = [5, 0, 3, 1];
+    const idx = Tensor.fromArray(perm, [4], 'i32');
+    await gpuVsReference(([t]) => gather(t, 1, idx, { unique: true }), ([x]) => gatherRef(x, 1, perm), ([x], g) => [gatherGradRef(x, 1, perm, g)], [x], {
+      forward: 1e-7,
+      backward: 1e-7,
+    });
+  });
   it('gather backward sums repeated indices', async () => {
     const x = toGpu(nd([3], [1, 2, 3]), true);
     const y = gather(x, 0, Tensor.fromArray([2, 2, 0], [3], 'i32'));

@@ -1,9 +1,9 @@
 // Gather by index along an axis, and one-hot encoding.
-import { gatherGradLaunch, gatherLaunch, oneHotLaunch } from '../../kernels/gather.wgsl.js';
+import { gatherGradLaunch, gatherLaunch, oneHotLaunch, scatterUniqueLaunch } from '../../kernels/gather.wgsl.js';
 import { record } from '../autograd.js';
 import { Tensor, sizeOf } from '../tensor.js';
 import { axisOf, fmtShape, run } from './run.js';
-import { contiguous } from './shape.js';
+import { contiguous, zeros } from './shape.js';
 
 function dense(t: Tensor): Tensor {
   return t.isContiguous && t.offset === 0 ? t : contiguous(t);
@@ -12,8 +12,10 @@ function dense(t: Tensor): Tensor {
 /**
  * `x` indexed along `axis` by the i32 vector `index` (values in [0, x.shape[axis])); the axis
  * takes index's length. Indices are not bounds-checked on the GPU: the caller validates them.
+ * With `unique` the caller promises distinct indices and the backward is a plain scatter
+ * (a repeated index would then receive one of its gradients, not their sum).
  */
-export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
+export function gather(x: Tensor, axis: number, index: Tensor, options: { unique?: boolean } = {}): Tensor {
   const ax = axisOf(axis, x.rank, 'gather');
   if (index.dtype !== 'i32' || index.rank !== 1) throw new Error(`gather: index must be a 1-D i32 tensor, got ${index.dtype} ${fmtShape(index.shape)}`);
   const outer = sizeOf(x.shape.slice(0, ax));
@@ -35,8 +37,14 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
     (g) => {
       const gc = dense(g);
       const idx = dense(index);
-      const dx = Tensor.empty(x.shape);
-      run(gatherGradLaunch(outer, k, inner, j), [gc, idx, dx]);
+      let dx: Tensor;
+      if (options.unique) {
+        dx = zeros(x.shape);
+        run(scatterUniqueLaunch(outer, k, inner, j), [gc, idx, dx]);
+      } else {
+        dx = Tensor.empty(x.shape);
+        run(gatherGradLaunch(outer, k, inner, j), [gc, idx, dx]);
+      }
       if (gc !== g) gc.dispose();
       if (idx !== index) idx.dispose();
       return [dx];

@@ -1,0 +1,124 @@
+// The host-side tables the stage-1 losses read for one batch: which labelled region each pixel
+// belongs to, each region's label set, the weight of each pixel term and of each (region, class)
+// pair, and each region's pixel list. The two readings of the loss normalisation differ only in
+// these weights (METHOD.md, "Where the authors' code and the paper's text differ", 1 and 2):
+//   'code': every CE (MP) pixel term weighs lambda / (1 + number of CE (MP) pixels in the batch),
+//           every PP pair weighs lambda_PP / (1 + number of pairs);
+//   'text': a region's pixel terms are averaged, then regions are averaged (Eqs. 6-7); a region's
+//           pairs are averaged over its classes, then over regions (Eq. 9).
+
+import type { RegionBatch } from '../kernels/region-loss.wgsl.js';
+
+export type { RegionBatch };
+export type LossReading = 'code' | 'text';
+
+export interface LossWeights {
+  ce: number;
+  mp: number;
+  pp: number;
+}
+
+/** lambda_CE = 16, lambda_MP = 8, PP 1 (Eq. 10 and Sec. 4 "Implementation details"). */
+export const DEFAULT_LOSS_WEIGHTS: LossWeights = { ce: 16, mp: 8, pp: 1 };
+
+export function popcount(mask: number): number {
+  let m = mask >>> 0;
+  let n = 0;
+  while (m) {
+    m &= m - 1;
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Builds the tables from per-pixel ids (any integer key per labelled region, e.g. image * 65536 +
+ * superpixel, or -1) and the label set of each key. Keys without a label are treated as unlabelled.
+ */
+export function buildRegionBatch(
+  pixelKeys: Int32Array,
+  labelOf: (key: number) => number | undefined,
+  classes: number,
+  options: { weights?: LossWeights; reading?: LossReading } = {},
+): RegionBatch {
+  if (classes > 32) throw new Error(`region losses support at most 32 classes (label sets are 32-bit masks), got ${classes}`);
+  const weights = options.weights ?? DEFAULT_LOSS_WEIGHTS;
+  const reading = options.reading ?? 'code';
+  const npix = pixelKeys.length;
+  const index = new Map<number, number>();
+  const masks: number[] = [];
+  const regionOf = new Int32Array(npix).fill(-1);
+  const counts: number[] = [];
+  for (let i = 0; i < npix; i++) {
+    const key = pixelKeys[i];
+    if (key < 0) continue;
+    let r = index.get(key);
+    if (r === undefined) {
+      const mask = labelOf(key);
+      if (mask === undefined || mask === 0) continue;
+      r = masks.length;
+      index.set(key, r);
+      masks.push(mask >>> 0);
+      counts.push(0);
+    }
+    regionOf[i] = r;
+    counts[r]++;
+  }
+  const R = masks.length;
+  const regionStart = new Int32Array(R + 1);
+  for (let r = 0; r < R; r++) regionStart[r + 1] = regionStart[r] + counts[r];
+  const regionPixels = new Int32Array(regionStart[R]);
+  const fill = regionStart.slice(0, R);
+  for (let i = 0; i < npix; i++) if (regionOf[i] >= 0) regionPixels[fill[regionOf[i]]++] = i;
+
+  let cePixels = 0;
+  let mpPixels = 0;
+  let ceRegions = 0;
+  let mpRegions = 0;
+  for (let r = 0; r < R; r++) {
+    if (popcount(masks[r]) === 1) {
+      cePixels += counts[r];
+      ceRegions++;
+    } else {
+      mpPixels += counts[r];
+      mpRegions++;
+    }
+  }
+  const pixelWeight = new Float32Array(R);
+  const pairOffset = new Int32Array(R).fill(-1);
+  const pairRegion: number[] = [];
+  const pairClass: number[] = [];
+  const pairWeight: number[] = [];
+  for (let r = 0; r < R; r++) {
+    const n = popcount(masks[r]);
+    const single = n === 1;
+    const lambda = single ? weights.ce : weights.mp;
+    pixelWeight[r] = reading === 'code' ? lambda / (1 + (single ? cePixels : mpPixels)) : lambda / ((single ? ceRegions : mpRegions) * counts[r]);
+    if (single || weights.pp === 0) continue;
+    pairOffset[r] = pairRegion.length;
+    for (let c = 0; c < classes; c++) {
+      if (!(masks[r] & (1 << c))) continue;
+      pairRegion.push(r);
+      pairClass.push(c);
+      pairWeight.push(reading === 'text' ? weights.pp / (n * mpRegions) : 0);
+    }
+  }
+  if (reading === 'code') pairWeight.fill(weights.pp / (1 + pairRegion.length));
+  return {
+    npix,
+    classes,
+    regionOf,
+    labelMask: Uint32Array.from(masks),
+    pixelWeight,
+    pairOffset,
+    pairRegion: Int32Array.from(pairRegion),
+    pairClass: Int32Array.from(pairClass),
+    pairWeight: Float32Array.from(pairWeight),
+    regionStart,
+    regionPixels,
+    ceRegions,
+    mpRegions,
+    cePixels,
+    mpPixels,
+  };
+}

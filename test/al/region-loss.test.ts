@@ -1,0 +1,130 @@
+// Stage-1 losses: CPU reference (finite differences), fused kernels and the unfused composition
+// against it, on irregular regions (single-class, multi-class, unlabelled, the undefined class).
+import { describe, expect, it } from 'vitest';
+import { backward } from '../../src/engine/backward.js';
+import { read } from '../../src/engine/io.js';
+import { Tensor, tidy } from '../../src/engine/tensor.js';
+import { regionLoss, regionLossUnfused } from '../../src/al/losses.js';
+import { buildRegionBatch, popcount, type LossReading } from '../../src/al/region-batch.js';
+import { regionLossGradRef, regionLossRef } from '../../src/kernels/cpu/region-loss.js';
+import { randomNd } from '../../src/kernels/cpu/nd.js';
+import { expectClose, useEngine } from '../helpers.js';
+
+useEngine();
+
+const C = 7; // 6 classes + the undefined class (index 6)
+
+/** Two 9x11 "images" of irregular regions; keys image*1000 + region, some unlabelled. */
+function scene(seed: number, reading: LossReading) {
+  const H = 9;
+  const W = 11;
+  const keys = new Int32Array(2 * H * W);
+  const noise = randomNd([2 * H * W], seed, 0, 1).data;
+  for (let n = 0; n < 2; n++)
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const i = (n * H + y) * W + x;
+        // wavy, irregular partition into ~8 regions per image
+        const region = Math.floor((x + 2 * Math.sin(y + seed)) / 4) + 3 * Math.floor((y + (noise[i] > 0.8 ? 1 : 0)) / 4);
+        keys[i] = n * 1000 + Math.max(0, region);
+      }
+  const labels = new Map<number, number>();
+  const pick = randomNd([64], seed + 1, 0, 1).data;
+  let k = 0;
+  for (const key of new Set(keys)) {
+    const u = pick[k++ % 64];
+    if (u < 0.2) continue; // unlabelled
+    let mask = 1 << Math.floor(u * 100) % C;
+    if (u > 0.5) mask |= 1 << Math.floor(u * 1000) % C; // multi-class
+    if (u > 0.85) mask |= 1 << (C - 1); // the undefined class
+    labels.set(key, mask);
+  }
+  const batch = buildRegionBatch(keys, (key) => labels.get(key), C, { reading });
+  const z = randomNd([2, H, W, C], seed + 2, -1, 1);
+  return { batch, z };
+}
+
+for (const reading of ['code', 'text'] as const) {
+  describe(`region losses (${reading} reading)`, () => {
+    it('the scene has single-class, multi-class and unlabelled pixels', () => {
+      const { batch } = scene(1, reading);
+      expect(batch.ceRegions).toBeGreaterThan(0);
+      expect(batch.mpRegions).toBeGreaterThan(0);
+      expect(Array.from(batch.regionOf).some((r) => r < 0)).toBe(true);
+      expect(Array.from(batch.labelMask).some((m) => popcount(m) >= 2 && m & (1 << (C - 1)))).toBe(true);
+    });
+
+    it('reference gradient matches finite differences (float64, rel. error <= 1e-6)', () => {
+      const { batch, z } = scene(2, reading);
+      const tau = 0.5; // a milder temperature keeps central differences accurate
+      const eps = 1e-8;
+      const f = regionLossRef(z.data, batch, tau, eps);
+      expect(f.ce).toBeGreaterThan(0);
+      expect(f.mp).toBeGreaterThan(0);
+      expect(f.pp).toBeGreaterThan(0);
+      const analytic = regionLossGradRef(z.data, batch, tau, eps);
+      const h = 1e-6;
+      const numeric = new Float64Array(z.data.length);
+      for (let i = 0; i < z.data.length; i++) {
+        const keep = z.data[i];
+        z.data[i] = keep + h;
+        const up = regionLossRef(z.data, batch, tau, eps).total;
+        z.data[i] = keep - h;
+        const down = regionLossRef(z.data, batch, tau, eps).total;
+        z.data[i] = keep;
+        numeric[i] = (up - down) / (2 * h);
+      }
+      expectClose(analytic, numeric, 1e-6);
+    });
+
+    for (const [name, fn] of [
+      ['fused kernels', regionLoss],
+      ['unfused composition', regionLossUnfused],
+    ] as const) {
+      it(`${name}: loss terms and gradient match the reference (rel. error <= 1e-4)`, async () => {
+        const { batch, z } = scene(3, reading);
+        const ref = regionLossRef(z.data, batch, 0.1, 1e-8);
+        const grad = regionLossGradRef(z.data, batch, 0.1, 1e-8);
+        await tidy(async () => {
+          const logits = Tensor.fromArray(z.data, z.shape);
+          logits.requiresGrad = true;
+          const out = fn(logits, batch, { tau: 0.1, eps: 1e-8 });
+          const got = await Promise.all([out.total, out.ce, out.mp, out.pp].map(async (t) => (await read(t))[0]));
+          expectClose(got, [ref.total, ref.ce, ref.mp, ref.pp], 1e-5, 'loss terms');
+          backward(out.total);
+          expectClose(await read(logits.grad!), grad, 1e-4, 'gradient');
+          logits.grad!.dispose();
+        });
+      });
+    }
+
+    it('a batch with no multi-class region has no pairs and a zero PP term', async () => {
+      const keys = Int32Array.from([0, 0, 1, 1, -1, 2]);
+      const batch = buildRegionBatch(keys, (k) => [1, 4, undefined][k], 3, { reading });
+      expect(batch.pairRegion.length).toBe(0);
+      const z = randomNd([6, 3], 9);
+      const ref = regionLossRef(z.data, batch, 0.1, 1e-8);
+      await tidy(async () => {
+        const out = regionLoss(Tensor.fromArray(z.data, [6, 3]), batch);
+        expect((await read(out.pp))[0]).toBe(0);
+        expectClose([(await read(out.total))[0]], [ref.total], 1e-5);
+      });
+    });
+  });
+}
+
+describe('region batch weights', () => {
+  it("code reading: lambda / (1 + pixel count); text reading: per-region means", () => {
+    // region 0: 3 px single-class; region 1: 1 px single-class; region 2: 2 px two classes.
+    const keys = Int32Array.from([0, 0, 0, 1, 2, 2]);
+    const masks = [1, 2, 5];
+    const code = buildRegionBatch(keys, (k) => masks[k], 3, { reading: 'code' });
+    expect(Array.from(code.pixelWeight)).toEqual([16 / 5, 16 / 5, 8 / 3].map(Math.fround));
+    expect(Array.from(code.pairWeight)).toEqual([1 / 3, 1 / 3].map(Math.fround));
+    const text = buildRegionBatch(keys, (k) => masks[k], 3, { reading: 'text' });
+    expect(Array.from(text.pixelWeight)).toEqual([16 / (2 * 3), 16 / (2 * 1), 8 / (1 * 2)].map(Math.fround));
+    expect(Array.from(text.pairWeight)).toEqual([1 / 2, 1 / 2].map(Math.fround));
+    const noPP = buildRegionBatch(keys, (k) => masks[k], 3, { weights: { ce: 16, mp: 8, pp: 0 } });
+    expect(noPP.pairRegion.length).toBe(0);
+  });
+});
