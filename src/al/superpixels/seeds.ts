@@ -12,7 +12,7 @@
 import { equalizeJoint, hsvBins, type HueMode } from './colour.js';
 import type { RegionMap } from './region-map.js';
 import { relabelConnected } from './relabel.js';
-import { removableWithoutSplit } from './topology.js';
+import { EDGE_RUNS, RING_DX, RING_DY, removableWithoutSplit } from './topology.js';
 
 export interface SeedsOptions {
   /** Target superpixel side in pixels (32 -> about 32x32 regions); ignored when `count` is set. */
@@ -139,8 +139,10 @@ function buildLevel(nx: number, ny: number, blockOf: Int32Array, pixBin: Uint16A
   const fill = start.slice(0, nblocks);
   for (let i = 0; i < blockOf.length; i++) order[fill[blockOf[i]!]!++] = i;
   const histStart = new Int32Array(nblocks + 1);
-  const bins: number[] = [];
-  const counts: number[] = [];
+  // A block has at most as many distinct bins as pixels, so N entries always suffice.
+  const bins = new Uint16Array(blockOf.length);
+  const counts = new Int32Array(blockOf.length);
+  let used = 0;
   for (let b = 0; b < nblocks; b++) {
     let nt = 0;
     for (let k = start[b]!; k < start[b + 1]!; k++) {
@@ -150,15 +152,15 @@ function buildLevel(nx: number, ny: number, blockOf: Int32Array, pixBin: Uint16A
     }
     for (let t = 0; t < nt; t++) {
       const bin = touched[t]!;
-      bins.push(bin);
-      counts.push(dense[bin]!);
+      bins[used] = bin;
+      counts[used++] = dense[bin]!;
       dense[bin] = 0;
     }
-    histStart[b + 1] = bins.length;
+    histStart[b + 1] = used;
   }
   return {
     nx, ny, label: new Int32Array(nblocks), size,
-    histStart, histBin: Uint16Array.from(bins), histCount: Int32Array.from(counts),
+    histStart, histBin: bins.slice(0, used), histCount: counts.slice(0, used),
   };
 }
 
@@ -228,37 +230,49 @@ function updatePixels(
   spHist: Int32Array, spSize: Int32Array, nbins: number, prior: number,
 ): number {
   let moves = 0;
+  // The 8 neighbours' labels of the current pixel (-1 outside the image), read once and shared by
+  // the boundary test, the shape prior of every candidate and nothing else.
+  const ring = new Int32Array(8);
+  const cand = new Int32Array(4);
+  // Shape prior weight for n same-label neighbours: n^prior (prior 0: constant 1).
+  const weight = Float64Array.from({ length: 9 }, (_, n) => (prior > 0 ? n ** prior : 1));
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const p = y * width + x;
       const a = labels[p]!;
+      const left = x > 0 ? labels[p - 1]! : a;
+      const right = x + 1 < width ? labels[p + 1]! : a;
+      const up = y > 0 ? labels[p - width]! : a;
+      const down = y + 1 < height ? labels[p + width]! : a;
       // Only boundary pixels can move.
-      let boundary = false;
-      for (let d = 0; d < 4 && !boundary; d++) {
-        const qx = x + N4X[d]!;
-        const qy = y + N4Y[d]!;
-        if (qx >= 0 && qy >= 0 && qx < width && qy < height && labels[qy * width + qx] !== a) boundary = true;
+      if (left === a && right === a && up === a && down === a) continue;
+      if (spSize[a]! <= 1) continue;
+      for (let i = 0; i < 8; i++) {
+        const nx = x + RING_DX[i]!;
+        const ny = y + RING_DY[i]!;
+        ring[i] = nx >= 0 && ny >= 0 && nx < width && ny < height ? labels[ny * width + nx]! : -1;
       }
-      if (!boundary || spSize[a]! <= 1) continue;
       const bin = pixBin[p]!;
-      const ownCount = prior > 0 ? neighbourCount(labels, width, height, x, y, a) : 1;
-      const own = ((spHist[a * nbins + bin]! - 1) / (spSize[a]! - 1)) * ownCount ** prior;
+      const own = ((spHist[a * nbins + bin]! - 1) / (spSize[a]! - 1)) * weight[countIn(ring, a)]!;
       let best = -1;
       let bestScore = own;
+      cand[0] = up;
+      cand[1] = right;
+      cand[2] = down;
+      cand[3] = left;
       for (let d = 0; d < 4; d++) {
-        const qx = x + N4X[d]!;
-        const qy = y + N4Y[d]!;
-        if (qx < 0 || qy < 0 || qx >= width || qy >= height) continue;
-        const k = labels[qy * width + qx]!;
+        const k = cand[d]!;
         if (k === a || k === best) continue;
-        const count = prior > 0 ? neighbourCount(labels, width, height, x, y, k) : 1;
-        const s = (spHist[k * nbins + bin]! / spSize[k]!) * count ** prior;
+        const s = (spHist[k * nbins + bin]! / spSize[k]!) * weight[countIn(ring, k)]!;
         if (s > bestScore) {
           bestScore = s;
           best = k;
         }
       }
-      if (best < 0 || !removableWithoutSplit(labels, width, height, x, y, a)) continue;
+      if (best < 0) continue;
+      let mask = 0;
+      for (let i = 0; i < 8; i++) if (ring[i] === a) mask |= 1 << i;
+      if (EDGE_RUNS[mask]! > 1) continue;
       spHist[a * nbins + bin]! -= 1;
       spHist[best * nbins + bin]! += 1;
       spSize[a]! -= 1;
@@ -270,17 +284,8 @@ function updatePixels(
   return moves;
 }
 
-/** Pixels of `label` among the 8 neighbours of (x, y): the shape prior's evidence. */
-function neighbourCount(labels: Int32Array, width: number, height: number, x: number, y: number, label: number): number {
+function countIn(ring: Int32Array, label: number): number {
   let n = 0;
-  for (let dy = -1; dy <= 1; dy++) {
-    const yy = y + dy;
-    if (yy < 0 || yy >= height) continue;
-    for (let dx = -1; dx <= 1; dx++) {
-      const xx = x + dx;
-      if ((dx === 0 && dy === 0) || xx < 0 || xx >= width) continue;
-      if (labels[yy * width + xx] === label) n++;
-    }
-  }
+  for (let i = 0; i < 8; i++) if (ring[i] === label) n++;
   return n;
 }
