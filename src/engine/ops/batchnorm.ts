@@ -1,0 +1,107 @@
+// Batch norm over the channel axis of NHWC activations (kernels/batchnorm.wgsl.ts).
+// Training mode normalises with the batch statistics (biased variance) and updates the running
+// mean/var in place with `momentum` (running_var takes the unbiased variance, as PyTorch); eval
+// mode normalises with the running statistics. Both are differentiable in x, gamma and beta.
+import {
+  bnApplyLaunch,
+  bnBackwardApplyLaunch,
+  bnBackwardFinalizeLaunch,
+  bnBackwardReduceLaunch,
+  bnChunks,
+  bnEvalStatsLaunch,
+  bnFinalizeLaunch,
+  bnStatsLaunch,
+} from '../../kernels/batchnorm.wgsl.js';
+import { noGrad, record } from '../autograd.js';
+import { Tensor } from '../tensor.js';
+import { fmtShape, run } from './run.js';
+import { contiguous } from './shape.js';
+
+export interface BatchNormOptions {
+  /** Batch statistics and running-stat update (true) or running statistics (false). */
+  training: boolean;
+  /** Weight of the new batch statistic in the running estimate (PyTorch's 0.1). */
+  momentum?: number;
+  eps?: number;
+}
+
+function plain(t: Tensor): Tensor {
+  return t.isContiguous && t.offset === 0 ? t.view(t.shape, t.strides, 0) : noGrad(() => contiguous(t));
+}
+
+/**
+ * y = (x - mean) / sqrt(var + eps) * gamma + beta per channel of x [..., C] (NHWC: C last).
+ * `runningMean` and `runningVar` ([C], contiguous) are updated in place in training mode.
+ */
+export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, options: BatchNormOptions): Tensor {
+  const c = x.shape[x.rank - 1];
+  const m = x.size / Math.max(1, c);
+  for (const [name, t] of [
+    ['gamma', gamma],
+    ['beta', beta],
+    ['runningMean', runningMean],
+    ['runningVar', runningVar],
+  ] as const) {
+    if (t.rank !== 1 || t.shape[0] !== c || t.dtype !== 'f32') throw new Error(`batchNorm: ${name} must be f32 [${c}], got ${fmtShape(t.shape)}`);
+  }
+  for (const t of [runningMean, runningVar]) {
+    if (!t.isContiguous || t.offset !== 0) throw new Error('batchNorm: running statistics must be contiguous tensors (updated in place)');
+  }
+  if (options.training && m < 2) throw new Error(`batchNorm: training needs more than one value per channel, got ${fmtShape(x.shape)}`);
+  const eps = options.eps ?? 1e-5;
+  const momentum = options.momentum ?? 0.1;
+  const xp = plain(x);
+  const gp = plain(gamma);
+  const bp = plain(beta);
+  const stats = Tensor.empty([2, c]);
+  if (options.training) {
+    const chunks = bnChunks(m, c);
+    const partial = Tensor.empty([chunks, 3, c]);
+    run(bnStatsLaunch(m, c, chunks), [xp, partial]);
+    run(bnFinalizeLaunch(c, chunks, eps, momentum), [partial, stats, runningMean, runningVar]);
+    partial.dispose();
+  } else {
+    run(bnEvalStatsLaunch(c, eps), [runningMean, runningVar, stats]);
+  }
+  const out = Tensor.empty(x.shape);
+  run(bnApplyLaunch(m, c), [xp, stats, gp, bp, out]);
+  xp.dispose();
+  gp.dispose();
+  bp.dispose();
+  const y = record(
+    out,
+    options.training ? 'batch_norm' : 'batch_norm_eval',
+    [x, gamma, beta],
+    (g) => {
+      const [dx, grads] = batchNormBackward(x, g, stats, gamma, options.training);
+      stats.dispose();
+      const dgamma = grads.view([c], [1], 0);
+      const dbeta = grads.view([c], [1], c);
+      grads.dispose();
+      return [x.requiresGrad ? dx : (dx.dispose(), null), dgamma, dbeta];
+    },
+    [x],
+  );
+  // Without a recorded node nothing will read the statistics again.
+  if (!y.node) stats.dispose();
+  return y;
+}
+
+/** [dx, grads [2, C] = (dgamma, dbeta)] given the saved statistics [2, C] = (mean, invstd). */
+function batchNormBackward(x: Tensor, g: Tensor, stats: Tensor, gamma: Tensor, training: boolean): [Tensor, Tensor] {
+  const c = x.shape[x.rank - 1];
+  const m = x.size / c;
+  const xp = plain(x);
+  const gp = plain(g);
+  const gam = plain(gamma);
+  const chunks = bnChunks(m, c);
+  const partial = Tensor.empty([chunks, 2, c]);
+  run(bnBackwardReduceLaunch(m, c, chunks), [xp, gp, stats, partial]);
+  const coef = Tensor.empty([3, c]);
+  const grads = Tensor.empty([2, c]);
+  run(bnBackwardFinalizeLaunch(m, c, chunks, training), [partial, stats, gam, coef, grads]);
+  const dx = Tensor.empty(x.shape);
+  run(bnBackwardApplyLaunch(m, c), [xp, gp, stats, coef, dx]);
+  for (const t of [xp, gp, gam, partial, coef]) t.dispose();
+  return [dx, grads];
+}

@@ -1,0 +1,67 @@
+// Fused cosine classifier head (kernels/cosine-head.wgsl.ts): logits = <f/|f|, w/|w|> / tau over
+// the channels of NHWC features, for class weights w [K, C]. Forward keeps the per-pixel and
+// per-class inverse norms for the backward; no normalised copy of f or w is materialised.
+import {
+  cosineChunks,
+  cosineFeatureGradLaunch,
+  cosineForwardLaunch,
+  cosineWeightGradFinishLaunch,
+  cosineWeightGradPartialLaunch,
+} from '../../kernels/cosine-head.wgsl.js';
+import { noGrad, record } from '../autograd.js';
+import { Tensor } from '../tensor.js';
+import { fmtShape, run } from './run.js';
+import { contiguous } from './shape.js';
+
+function plain(t: Tensor): Tensor {
+  return t.isContiguous && t.offset === 0 ? t.view(t.shape, t.strides, 0) : noGrad(() => contiguous(t));
+}
+
+/** features [..., C] (NHWC), weights [K, C] -> logits [..., K]. */
+export function cosineClassifier(features: Tensor, weights: Tensor, tau = 0.1): Tensor {
+  const c = features.shape[features.rank - 1];
+  if (weights.rank !== 2 || weights.shape[1] !== c) throw new Error(`cosineClassifier: weights must be [K, ${c}], got ${fmtShape(weights.shape)}`);
+  if (!(tau > 0)) throw new Error(`cosineClassifier: tau must be positive, got ${tau}`);
+  const k = weights.shape[0];
+  const m = features.size / c;
+  const fp = plain(features);
+  const wp = plain(weights);
+  const logits = Tensor.empty([...features.shape.slice(0, -1), k]);
+  const rf = Tensor.empty([m]);
+  const rw = Tensor.empty([k]);
+  run(cosineForwardLaunch(m, k, c, tau), [fp, wp, logits, rf, rw]);
+  fp.dispose();
+  wp.dispose();
+  const out = record(
+    logits,
+    'cosine_classifier',
+    [features, weights],
+    (g) => {
+      const gp = plain(g);
+      const f = plain(features);
+      const w = plain(weights);
+      let df: Tensor | null = null;
+      let dw: Tensor | null = null;
+      if (features.requiresGrad) {
+        df = Tensor.empty(features.shape);
+        run(cosineFeatureGradLaunch(m, k, c, tau), [gp, logits, f, w, rf, rw, df]);
+      }
+      if (weights.requiresGrad) {
+        const chunks = cosineChunks(m, k, c);
+        const partial = Tensor.empty([chunks, k, c + 1]);
+        run(cosineWeightGradPartialLaunch(m, k, c, tau, chunks), [gp, logits, f, rf, partial]);
+        dw = Tensor.empty([k, c]);
+        run(cosineWeightGradFinishLaunch(m, k, c, tau, chunks), [partial, w, rw, dw]);
+        partial.dispose();
+      }
+      for (const t of [gp, f, w, rf, rw]) t.dispose();
+      return [df, dw];
+    },
+    [features, weights, logits],
+  );
+  if (!out.node) {
+    rf.dispose();
+    rw.dispose();
+  }
+  return out;
+}

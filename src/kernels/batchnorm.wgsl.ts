@@ -1,0 +1,253 @@
+// Batch norm over the channels of an NHWC tensor viewed as [M = N*H*W, C]: every reduction is a
+// column reduction, split into row chunks (one invocation per chunk and channel, channels fastest
+// so neighbouring lanes read neighbouring addresses), finished per channel by a second kernel.
+//   stats:    per chunk, mean and M2 (sum of squared deviations) of its rows, accumulated around the
+//             chunk's first value (shifted sums: no catastrophic cancellation for large means);
+//   finalize: Chan's parallel merge of the chunks -> mean, 1/sqrt(var + eps) (biased var), and the
+//             in-place running-stat update with momentum and the unbiased variance (as PyTorch);
+//   apply:    y = (x - mean) * invstd * gamma + beta.
+// Backward: per-chunk sums of g and g*(x - mean), per-channel coefficients (and dgamma, dbeta),
+// then dx = a*g + b*(x - mean) + c, which covers training (batch statistics) and eval mode.
+import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+
+const WG = 64;
+const specs = new Map<string, KernelSpec>();
+
+function cached(name: string, bindings: KernelSpec['bindings'], body: () => string): KernelSpec {
+  let s = specs.get(name);
+  if (!s) {
+    s = { name, wgsl: body(), bindings };
+    specs.set(name, s);
+  }
+  return s;
+}
+
+/** Rows per chunk for a column reduction of [m, c] so that about `target` invocations run. */
+export function bnChunks(m: number, c: number, target = 256, minRows = 16): number {
+  const want = Math.max(1, Math.ceil(target / c));
+  const chunks = Math.max(1, Math.min(want, Math.floor(m / minRows)));
+  return Math.ceil(m / Math.ceil(m / chunks));
+}
+
+const REDUCE_U = 'struct U { m: u32, c: u32, chunks: u32, rows: u32, total: u32, _p0: u32, _p1: u32, _p2: u32 }';
+
+/** Partial statistics: out [chunks, 3, C] = (count, mean, M2) of each chunk. Buffers: x, out. */
+export function bnStatsLaunch(m: number, c: number, chunks: number): Launch {
+  const spec = cached('bn_stats', ['read', 'read_write'], () => `
+${REDUCE_U}
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let t = ${linearIndex(WG)};
+  if (t >= u.total) { return; }
+  let ch = t % u.c;
+  let k = t / u.c;
+  let r0 = k * u.rows;
+  let r1 = min(r0 + u.rows, u.m);
+  let shift = x[r0 * u.c + ch];
+  var s = 0.0;
+  var ss = 0.0;
+  for (var r = r0; r < r1; r++) {
+    let d = x[r * u.c + ch] - shift;
+    s += d;
+    ss += d * d;
+  }
+  let n = f32(r1 - r0);
+  let o = k * 3u * u.c + ch;
+  out[o] = n;
+  out[o + u.c] = shift + s / n;
+  out[o + 2u * u.c] = max(ss - s * s / n, 0.0);
+}`);
+  return launch(spec, m, c, chunks);
+}
+
+function launch(spec: KernelSpec, m: number, c: number, chunks: number): Launch {
+  const rows = Math.ceil(m / chunks);
+  const total = c * chunks;
+  return { spec, uniforms: new Uniforms().u32(m, c, chunks, rows, total, 0, 0, 0).pack(), workgroups: grid1d(Math.ceil(total / WG)) };
+}
+
+/**
+ * Merges partial statistics: stats [2, C] = (mean, invstd); running mean/var updated in place.
+ * Buffers: partial, stats, runningMean, runningVar.
+ */
+export function bnFinalizeLaunch(c: number, chunks: number, eps: number, momentum: number): Launch {
+  const spec = cached('bn_finalize', ['read', 'read_write', 'read_write', 'read_write'], () => `
+struct U { c: u32, chunks: u32, eps: f32, momentum: f32 }
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> part: array<f32>;
+@group(0) @binding(2) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(3) var<storage, read_write> rmean: array<f32>;
+@group(0) @binding(4) var<storage, read_write> rvar: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let ch = ${linearIndex(WG)};
+  if (ch >= u.c) { return; }
+  var n = 0.0;
+  var mean = 0.0;
+  var m2 = 0.0;
+  for (var k = 0u; k < u.chunks; k++) {
+    let o = k * 3u * u.c + ch;
+    let nb = part[o];
+    let mb = part[o + u.c];
+    let total = n + nb;
+    let delta = mb - mean;
+    mean += delta * nb / total;
+    m2 += part[o + 2u * u.c] + delta * delta * n * nb / total;
+    n = total;
+  }
+  stats[ch] = mean;
+  stats[u.c + ch] = inverseSqrt(m2 / n + u.eps);
+  rmean[ch] = (1.0 - u.momentum) * rmean[ch] + u.momentum * mean;
+  rvar[ch] = (1.0 - u.momentum) * rvar[ch] + u.momentum * m2 / max(n - 1.0, 1.0);
+}`);
+  return { spec, uniforms: new Uniforms().u32(c, chunks).f32(eps, momentum).pack(), workgroups: grid1d(Math.ceil(c / WG)) };
+}
+
+/** stats [2, C] = (runningMean, 1/sqrt(runningVar + eps)) for eval mode. Buffers: rmean, rvar, stats. */
+export function bnEvalStatsLaunch(c: number, eps: number): Launch {
+  const spec = cached('bn_eval_stats', ['read', 'read', 'read_write'], () => `
+struct U { c: u32, eps: f32, _p0: u32, _p1: u32 }
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> rmean: array<f32>;
+@group(0) @binding(2) var<storage, read> rvar: array<f32>;
+@group(0) @binding(3) var<storage, read_write> stats: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let ch = ${linearIndex(WG)};
+  if (ch >= u.c) { return; }
+  stats[ch] = rmean[ch];
+  stats[u.c + ch] = inverseSqrt(rvar[ch] + u.eps);
+}`);
+  return { spec, uniforms: new Uniforms().u32(c).f32(eps).u32(0, 0).pack(), workgroups: grid1d(Math.ceil(c / WG)) };
+}
+
+function applyBody(vec: boolean, body: string, inputs: string[]): string {
+  const T = vec ? 'vec4<f32>' : 'f32';
+  const decls = inputs.map((v, i) => `@group(0) @binding(${i + 1}) var<storage, read> ${v}: array<${v === 'x' || v === 'g' ? T : 'f32'}>;`);
+  // Per-channel parameters are f32 arrays; a vec4 lane gathers 4 consecutive channels.
+  const ch = (a: string) => (vec ? `vec4<f32>(${a}[c4], ${a}[c4 + 1u], ${a}[c4 + 2u], ${a}[c4 + 3u])` : `${a}[c4]`);
+  return `
+struct U { n: u32, cv: u32, c: u32, _p0: u32 }
+@group(0) @binding(0) var<uniform> u: U;
+${decls.join('\n')}
+@group(0) @binding(${inputs.length + 1}) var<storage, read_write> out: array<${T}>;
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let i = ${linearIndex(WG)};
+  if (i >= u.n) { return; }
+  let c4 = (i % u.cv) * ${vec ? 4 : 1}u;
+  ${body.replace(/CH\((\w+)(?:, (\w+))?\)/g, (_m, a: string, off?: string) => ch(off ? `${a}_${off}` : a))}
+}`;
+}
+
+function applyLaunch(spec: KernelSpec, m: number, c: number, vec: boolean): Launch {
+  const cv = vec ? c / 4 : c;
+  const n = m * cv;
+  return { spec, uniforms: new Uniforms().u32(n, cv, c, 0).pack(), workgroups: grid1d(Math.ceil(n / WG)) };
+}
+
+/** y = (x - mean) * invstd * gamma + beta. Buffers: x, stats [2, C], gamma, beta, y. */
+export function bnApplyLaunch(m: number, c: number): Launch {
+  const vec = c % 4 === 0;
+  const spec = cached(`bn_apply_${vec ? 'v4' : 's'}`, ['read', 'read', 'read', 'read', 'read_write'], () =>
+    applyBody(
+      vec,
+      `let mean = ${vec ? 'vec4<f32>(stats[c4], stats[c4 + 1u], stats[c4 + 2u], stats[c4 + 3u])' : 'stats[c4]'};
+  let inv = ${vec ? 'vec4<f32>(stats[u.c + c4], stats[u.c + c4 + 1u], stats[u.c + c4 + 2u], stats[u.c + c4 + 3u])' : 'stats[u.c + c4]'};
+  out[i] = (x[i] - mean) * inv * CH(gamma) + CH(beta);`,
+      ['x', 'stats', 'gamma', 'beta'],
+    ),
+  );
+  return applyLaunch(spec, m, c, vec);
+}
+
+/** Partial backward sums: out [chunks, 2, C] = (sum g, sum g*(x - mean)). Buffers: x, g, stats, out. */
+export function bnBackwardReduceLaunch(m: number, c: number, chunks: number): Launch {
+  const spec = cached('bn_bwd_reduce', ['read', 'read', 'read', 'read_write'], () => `
+${REDUCE_U}
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read> stats: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let t = ${linearIndex(WG)};
+  if (t >= u.total) { return; }
+  let ch = t % u.c;
+  let k = t / u.c;
+  let r0 = k * u.rows;
+  let r1 = min(r0 + u.rows, u.m);
+  let mean = stats[ch];
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var r = r0; r < r1; r++) {
+    let gv = g[r * u.c + ch];
+    sg += gv;
+    sgx += gv * (x[r * u.c + ch] - mean);
+  }
+  out[k * 2u * u.c + ch] = sg;
+  out[k * 2u * u.c + u.c + ch] = sgx;
+}`);
+  return launch(spec, m, c, chunks);
+}
+
+/**
+ * Per-channel backward coefficients: coef [3, C] = (a, b, c) with dx = a*g + b*(x - mean) + c,
+ * and grads [2, C] = (dgamma, dbeta). Buffers: partial, stats, gamma, coef, grads.
+ */
+export function bnBackwardFinalizeLaunch(m: number, c: number, chunks: number, training: boolean): Launch {
+  const spec = cached(`bn_bwd_finalize_${training ? 'train' : 'eval'}`, ['read', 'read', 'read', 'read_write', 'read_write'], () => `
+struct U { c: u32, chunks: u32, m: f32, _p0: u32 }
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> part: array<f32>;
+@group(0) @binding(2) var<storage, read> stats: array<f32>;
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+@group(0) @binding(4) var<storage, read_write> coef: array<f32>;
+@group(0) @binding(5) var<storage, read_write> grads: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let ch = ${linearIndex(WG)};
+  if (ch >= u.c) { return; }
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var k = 0u; k < u.chunks; k++) {
+    sg += part[k * 2u * u.c + ch];
+    sgx += part[k * 2u * u.c + u.c + ch];
+  }
+  let inv = stats[u.c + ch];
+  let dgamma = sgx * inv;
+  let a = gamma[ch] * inv;
+  grads[ch] = dgamma;
+  grads[u.c + ch] = sg;
+  coef[ch] = a;
+  ${
+    training
+      ? `coef[u.c + ch] = -a * inv * dgamma / u.m;
+  coef[2u * u.c + ch] = -a * sg / u.m;`
+      : `coef[u.c + ch] = 0.0;
+  coef[2u * u.c + ch] = 0.0;`
+  }
+}`);
+  return { spec, uniforms: new Uniforms().u32(c, chunks).f32(m).u32(0).pack(), workgroups: grid1d(Math.ceil(c / WG)) };
+}
+
+/** dx = a*g + b*(x - mean) + c. Buffers: x, g, stats, coef, dx. */
+export function bnBackwardApplyLaunch(m: number, c: number): Launch {
+  const vec = c % 4 === 0;
+  const spec = cached(`bn_bwd_apply_${vec ? 'v4' : 's'}`, ['read', 'read', 'read', 'read', 'read_write'], () =>
+    applyBody(
+      vec,
+      `let mean = ${vec ? 'vec4<f32>(stats[c4], stats[c4 + 1u], stats[c4 + 2u], stats[c4 + 3u])' : 'stats[c4]'};
+  let a = ${vec ? 'vec4<f32>(coef[c4], coef[c4 + 1u], coef[c4 + 2u], coef[c4 + 3u])' : 'coef[c4]'};
+  let b = ${vec ? 'vec4<f32>(coef[u.c + c4], coef[u.c + c4 + 1u], coef[u.c + c4 + 2u], coef[u.c + c4 + 3u])' : 'coef[u.c + c4]'};
+  let cc = ${vec ? 'vec4<f32>(coef[2u * u.c + c4], coef[2u * u.c + c4 + 1u], coef[2u * u.c + c4 + 2u], coef[2u * u.c + c4 + 3u])' : 'coef[2u * u.c + c4]'};
+  out[i] = a * g[i] + b * (x[i] - mean) + cc;`,
+      ['x', 'g', 'stats', 'coef'],
+    ),
+  );
+  return applyLaunch(spec, m, c, vec);
+}

@@ -1,0 +1,154 @@
+// Bilinear resize of NHWC tensors (PyTorch's upsample_bilinear2d semantics, align_corners false and
+// true). Source coordinate of output index d along an axis of sizes in -> out:
+//   align_corners: src = d * (in - 1) / (out - 1)   (0 when out == 1)
+//   otherwise:     src = max((d + 0.5) * in / out - 0.5, 0)
+// i0 = floor(src), i1 = i0 + (i0 < in - 1), weights (1 - l, l) with l = src - i0.
+// Backward is a gather: an input pixel walks a conservative range of output rows and columns that
+// may sample it (from the inverse map, widened by one), recomputes each output's (i0, i1, l) with
+// the forward's own float formula, and sums the weights that land on it: no atomics, no scatter.
+import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+
+const WG = 64;
+const specs = new Map<string, KernelSpec>();
+
+export interface ResizeGeometry {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  ho: number;
+  wo: number;
+  alignCorners: boolean;
+}
+
+const COMMON = `
+struct U {
+  total: u32, h: u32, w: u32, c: u32,
+  ho: u32, wo: u32, align: u32, _p0: u32,
+  scaleY: f32, scaleX: f32, invY: f32, invX: f32,
+}
+@group(0) @binding(0) var<uniform> u: U;
+// (i0, i1, lambda) of output index d along an axis with input size n and scale s.
+fn source(d: u32, n: u32, s: f32) -> vec3<f32> {
+  var src: f32;
+  if (u.align != 0u) {
+    src = f32(d) * s;
+  } else {
+    src = max((f32(d) + 0.5) * s - 0.5, 0.0);
+  }
+  let i0 = min(u32(floor(src)), n - 1u);
+  let i1 = select(i0, i0 + 1u, i0 < n - 1u);
+  return vec3<f32>(f32(i0), f32(i1), src - f32(i0));
+}
+// Weight of input index i in output index d (0 when d does not sample i).
+fn weight(d: u32, i: u32, n: u32, s: f32) -> f32 {
+  let q = source(d, n, s);
+  var wt = 0.0;
+  if (u32(q.x) == i) { wt += 1.0 - q.z; }
+  if (u32(q.y) == i) { wt += q.z; }
+  return wt;
+}
+// Output indices [lo, hi] that may sample input index i (inverse map, widened by one).
+fn outRange(i: u32, out: u32, inv: f32) -> vec2<u32> {
+  var lo: f32;
+  var hi: f32;
+  if (u.align != 0u) {
+    lo = (f32(i) - 1.0) * inv;
+    hi = (f32(i) + 1.0) * inv;
+  } else {
+    lo = (f32(i) - 0.5) * inv - 0.5;
+    hi = (f32(i) + 1.5) * inv - 0.5;
+  }
+  let a = u32(max(floor(lo) - 1.0, 0.0));
+  let b = u32(min(ceil(hi) + 1.0, f32(out) - 1.0));
+  return vec2<u32>(a, b);
+}`;
+
+function uniforms(g: ResizeGeometry, total: number): ArrayBuffer {
+  // Forward scales (output -> input) and inverse scales (input -> output) of each axis.
+  const scale = (inp: number, out: number) => (g.alignCorners ? (out > 1 ? (inp - 1) / (out - 1) : 0) : inp / out);
+  const inv = (inp: number, out: number) => (g.alignCorners ? (inp > 1 ? (out - 1) / (inp - 1) : out) : out / inp);
+  return new Uniforms()
+    .u32(total, g.h, g.w, g.c, g.ho, g.wo, g.alignCorners ? 1 : 0, 0)
+    .f32(scale(g.h, g.ho), scale(g.w, g.wo), inv(g.h, g.ho), inv(g.w, g.wo))
+    .pack();
+}
+
+/** Buffers: x [n, h, w, c], out [n, ho, wo, c]. */
+export function resizeLaunch(g: ResizeGeometry): Launch {
+  let spec = specs.get('resize_fwd');
+  if (!spec) {
+    spec = {
+      name: 'resize_fwd',
+      bindings: ['read', 'read_write'],
+      wgsl: `${COMMON}
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let t = ${linearIndex(WG)};
+  if (t >= u.total) { return; }
+  let ch = t % u.c;
+  let p = t / u.c;
+  let ox = p % u.wo;
+  let q = p / u.wo;
+  let oy = q % u.ho;
+  let n = q / u.ho;
+  let sy = source(oy, u.h, u.scaleY);
+  let sx = source(ox, u.w, u.scaleX);
+  let r0 = (n * u.h + u32(sy.x)) * u.w;
+  let r1 = (n * u.h + u32(sy.y)) * u.w;
+  let x0 = u32(sx.x);
+  let x1 = u32(sx.y);
+  let top = x[(r0 + x0) * u.c + ch] * (1.0 - sx.z) + x[(r0 + x1) * u.c + ch] * sx.z;
+  let bottom = x[(r1 + x0) * u.c + ch] * (1.0 - sx.z) + x[(r1 + x1) * u.c + ch] * sx.z;
+  out[t] = top * (1.0 - sy.z) + bottom * sy.z;
+}`,
+    };
+    specs.set(spec.name, spec);
+  }
+  const total = g.n * g.ho * g.wo * g.c;
+  return { spec, uniforms: uniforms(g, total), workgroups: grid1d(Math.ceil(total / WG)) };
+}
+
+/** Buffers: gy [n, ho, wo, c], dx [n, h, w, c]. */
+export function resizeBackwardLaunch(g: ResizeGeometry): Launch {
+  let spec = specs.get('resize_bwd');
+  if (!spec) {
+    spec = {
+      name: 'resize_bwd',
+      bindings: ['read', 'read_write'],
+      wgsl: `${COMMON}
+@group(0) @binding(1) var<storage, read> gy: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let t = ${linearIndex(WG)};
+  if (t >= u.total) { return; }
+  let ch = t % u.c;
+  let p = t / u.c;
+  let ix = p % u.w;
+  let q = p / u.w;
+  let iy = q % u.h;
+  let n = q / u.h;
+  let ry = outRange(iy, u.ho, u.invY);
+  let rx = outRange(ix, u.wo, u.invX);
+  var acc = 0.0;
+  for (var oy = ry.x; oy <= ry.y; oy++) {
+    let wy = weight(oy, iy, u.h, u.scaleY);
+    if (wy == 0.0) { continue; }
+    var row = 0.0;
+    for (var ox = rx.x; ox <= rx.y; ox++) {
+      let wx = weight(ox, ix, u.w, u.scaleX);
+      if (wx != 0.0) { row += wx * gy[((n * u.ho + oy) * u.wo + ox) * u.c + ch]; }
+    }
+    acc += wy * row;
+  }
+  dx[t] = acc;
+}`,
+    };
+    specs.set(spec.name, spec);
+  }
+  const total = g.n * g.h * g.w * g.c;
+  return { spec, uniforms: uniforms(g, total), workgroups: grid1d(Math.ceil(total / WG)) };
+}

@@ -1,0 +1,48 @@
+// Dropout (kernels/dropout.wgsl.ts) against kernels/cpu/dropout.ts: same mask bits, same scale.
+import { describe, expect, it } from 'vitest';
+import { backward } from '../../src/engine/backward.js';
+import { dropout } from '../../src/engine/ops/dropout.js';
+import { Generator } from '../../src/engine/random.js';
+import { dropoutMaskRef, dropoutRef } from '../../src/kernels/cpu/dropout.js';
+import { randomNd } from '../../src/kernels/cpu/nd.js';
+import { expectClose, gpuVsReference, toGpu, toNd, useEngine } from '../helpers.js';
+
+useEngine();
+
+describe('dropout', () => {
+  it('forward and backward match the reference mask (p = 0.3, seed 5, counter 17)', async () => {
+    const mask = dropoutMaskRef(3 * 5 * 7 * 6, 0.3, 5, 17);
+    await gpuVsReference(
+      ([x]) => dropout(x, 0.3, { seed: 5, counter: 17 }),
+      ([x]) => dropoutRef(x, 0.3, 5, 17),
+      ([x], g) => [{ shape: x.shape, data: g.data.map((v, i) => v * mask[i]) }],
+      [randomNd([3, 5, 7, 6], 1)],
+      { forward: 1e-6 },
+    );
+    const kept = mask.filter((m) => m > 0).length / mask.length;
+    expect(kept).toBeGreaterThan(0.6);
+    expect(kept).toBeLessThan(0.8);
+  });
+  it('a Generator advances, so two calls draw different masks; the same seed repeats them', async () => {
+    const x = toGpu(randomNd([4, 33], 2, 1, 2));
+    const draw = async (seed: number) => {
+      const gen = new Generator(seed);
+      const a = await toNd(dropout(x, 0.5, gen));
+      const b = await toNd(dropout(x, 0.5, gen));
+      return [a, b];
+    };
+    const [a1, b1] = await draw(9);
+    const [a2, b2] = await draw(9);
+    expectClose(a1, a2, 0);
+    expectClose(b1, b2, 0);
+    expect(Array.from(a1.data).some((v, i) => v !== b1.data[i])).toBe(true);
+  });
+  it('eval mode and p = 0 are the identity; gradient flows through', async () => {
+    const xr = randomNd([2, 3, 3, 4], 3);
+    const x = toGpu(xr, true);
+    const y = dropout(x, 0.4, { seed: 1, counter: 0 }, false);
+    expectClose(await toNd(y), xr, 1e-7);
+    backward(y, toGpu(xr));
+    expectClose(await toNd(x.grad!), xr, 1e-7);
+  });
+});
