@@ -1,8 +1,8 @@
 // The embedded default dataset: seeded street scenes written in the Cityscapes layout, so the
 // Cityscapes reader serves both. Each scene's seed is derived from (seed, split, index), so adding
 // images to a split leaves the existing ones unchanged.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { hashSeed, hashString } from '../rng.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { cityscapesImagePath, cityscapesLabelPath } from './cityscapes.js';
@@ -62,8 +62,22 @@ export function writeSyntheticDataset(root: string, opts: SyntheticOptions, onPr
       writeGreyPng(cityscapesLabelPath(root, split, syntheticCity(split), base), scene.labelIds);
       onProgress?.({ split, index: done++, total });
     }
+    removeSurplusScenes(root, split, count);
   }
   writeFileAtomic(join(root, SYNTHETIC_MANIFEST), manifestText(opts));
+}
+
+/** Scenes beyond `count` left by an earlier, larger generation would otherwise join the split. */
+function removeSurplusScenes(root: string, split: string, count: number): void {
+  const city = syntheticCity(split);
+  const pattern = new RegExp(`^${city}_000000_(\\d{6})_(leftImg8bit|gtFine_labelIds)\\.png$`);
+  for (const dir of [dirname(cityscapesImagePath(root, split, city, 'x')), dirname(cityscapesLabelPath(root, split, city, 'x'))]) {
+    if (!existsSync(dir)) continue;
+    for (const file of readdirSync(dir)) {
+      const m = pattern.exec(file);
+      if (m && Number(m[1]) >= count) rmSync(join(dir, file));
+    }
+  }
 }
 
 function manifestText(opts: SyntheticOptions): string {
