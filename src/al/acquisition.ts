@@ -1,0 +1,151 @@
+// Acquisition functions over the unlabelled pool (paper Sec. 3.1; METHOD.md "Acquisition"):
+// Random, BvSB (Eq. 2, region mean, min-max normalised), ClassBal (exp(-share of the region's
+// dominant predicted class) x normalised BvSB) and PixBal (Eqs. 3-4). Per-pixel and per-region
+// statistics come from the GPU (kernels/acquisition.wgsl.ts); pool-wide normalisation, scoring and
+// the budgeted selection are cheap host work over per-region numbers.
+import { readF32 } from '../engine/io.js';
+import { run } from '../engine/ops/run.js';
+import { contiguous } from '../engine/ops/shape.js';
+import { Tensor, tidy } from '../engine/tensor.js';
+import { acqPixelsLaunch, acqRegionsLaunch, MAX_ACQ_CLASSES, REGION_STAT_COLUMNS } from '../kernels/acquisition.wgsl.js';
+
+export const ACQUISITIONS = ['random', 'bvsb', 'classbal', 'pixbal'] as const;
+export type Acquisition = (typeof ACQUISITIONS)[number];
+
+/** Per-region statistics of one image. */
+export interface ImageRegionStats {
+  classes: number;
+  count: Float32Array;
+  meanBvsb: Float32Array;
+  majority: Int32Array;
+  /** [R * classes]: sum of BvSB over pixels predicted c. */
+  bvsbByClass: Float32Array;
+  /** [R * classes]: sum of p_c over the region's pixels. */
+  probSum: Float32Array;
+}
+
+/**
+ * Region statistics of one image from its logits (rows [pixel, class], any leading shape) and its
+ * superpixels' CSR pixel lists.
+ */
+export async function regionStats(logits: Tensor, tau: number, regionStart: Int32Array, regionPixels: Int32Array): Promise<ImageRegionStats> {
+  const classes = logits.shape[logits.rank - 1];
+  if (classes > MAX_ACQ_CLASSES) throw new Error(`acquisition supports at most ${MAX_ACQ_CLASSES} classes, got ${classes}`);
+  const npix = logits.size / classes;
+  const R = regionStart.length - 1;
+  const [stats, byClass] = await tidy(async () => {
+    const z = logits.isContiguous && logits.offset === 0 ? logits : contiguous(logits);
+    const bvsb = Tensor.empty([npix]);
+    const arg = Tensor.empty([npix], 'i32');
+    const lse = Tensor.empty([npix]);
+    run(acqPixelsLaunch(npix, classes, tau), [z, bvsb, arg, lse]);
+    const starts = Tensor.fromArray(regionStart, [R + 1], 'i32');
+    const pixels = Tensor.fromArray(regionPixels, [regionPixels.length], 'i32');
+    const stats = Tensor.empty([R, REGION_STAT_COLUMNS]);
+    const byClass = Tensor.empty([R, 2 * classes]);
+    run(acqRegionsLaunch(R, classes, tau), [z, bvsb, arg, lse, starts, pixels, stats, byClass]);
+    return [await readF32(stats), await readF32(byClass)];
+  });
+  const out: ImageRegionStats = {
+    classes,
+    count: new Float32Array(R),
+    meanBvsb: new Float32Array(R),
+    majority: new Int32Array(R),
+    bvsbByClass: new Float32Array(R * classes),
+    probSum: new Float32Array(R * classes),
+  };
+  for (let r = 0; r < R; r++) {
+    out.count[r] = stats[r * REGION_STAT_COLUMNS];
+    out.meanBvsb[r] = stats[r * REGION_STAT_COLUMNS + 1];
+    out.majority[r] = stats[r * REGION_STAT_COLUMNS + 2];
+    out.bvsbByClass.set(byClass.subarray(r * 2 * classes, r * 2 * classes + classes), r * classes);
+    out.probSum.set(byClass.subarray(r * 2 * classes + classes, (r + 1) * 2 * classes), r * classes);
+  }
+  return out;
+}
+
+/** A pool region: which image, which superpixel. */
+export interface RegionRef {
+  image: number;
+  region: number;
+}
+
+export interface ScoreOptions {
+  /** nu of Eq. 4 (6 for Cityscapes, 12 for VOC). */
+  nu: number;
+  /** Index of the undefined class, when the dataset has one: regions it dominates score 0. */
+  undefinedClass?: number;
+  /** For Random. */
+  random?: () => number;
+}
+
+/**
+ * Scores of the candidate regions (unlabelled ones); `stats[i]` holds image i's statistics. PixBal's
+ * class prior (Eq. 3) is the mean softmax over every region of the pool, labelled or not.
+ */
+export function scoreRegions(kind: Acquisition, stats: readonly ImageRegionStats[], candidates: readonly RegionRef[], o: ScoreOptions): Float64Array {
+  const scores = new Float64Array(candidates.length);
+  if (kind === 'random') {
+    const rnd = o.random ?? Math.random;
+    for (let i = 0; i < scores.length; i++) scores[i] = rnd();
+    return scores;
+  }
+  const classes = stats[0]?.classes ?? 0;
+  if (kind === 'bvsb' || kind === 'classbal') {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const { image, region } of candidates) {
+      const v = stats[image].meanBvsb[region];
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    const span = hi - lo;
+    candidates.forEach(({ image, region }, i) => (scores[i] = span > 0 ? (stats[image].meanBvsb[region] - lo) / span : 0));
+    if (kind === 'classbal') {
+      const share = new Float64Array(classes);
+      for (const { image, region } of candidates) share[stats[image].majority[region]] += 1 / candidates.length;
+      candidates.forEach(({ image, region }, i) => (scores[i] *= Math.exp(-share[stats[image].majority[region]])));
+    }
+  } else {
+    // Eq. 3: P(y = c) = mean softmax over all pool pixels; Eq. 4 weights w_c = (1 + nu P(c))^-2.
+    const prior = new Float64Array(classes);
+    let pixels = 0;
+    for (const s of stats) {
+      for (let r = 0; r < s.count.length; r++) {
+        pixels += s.count[r];
+        for (let c = 0; c < classes; c++) prior[c] += s.probSum[r * classes + c];
+      }
+    }
+    const w = Array.from(prior, (p) => (1 + (o.nu * p) / Math.max(pixels, 1)) ** -2);
+    candidates.forEach(({ image, region }, i) => {
+      const s = stats[image];
+      let acc = 0;
+      for (let c = 0; c < classes; c++) acc += w[c] * s.bvsbByClass[region * classes + c];
+      scores[i] = s.count[region] > 0 ? acc / s.count[region] : 0;
+    });
+  }
+  if (o.undefinedClass !== undefined) {
+    candidates.forEach(({ image, region }, i) => {
+      if (stats[image].majority[region] === o.undefinedClass) scores[i] = 0;
+    });
+  }
+  return scores;
+}
+
+/**
+ * Takes candidates in descending score until the click budget is exceeded; the region that crosses
+ * the budget is kept (as the authors' code does). Equal scores: the later region (larger image,
+ * then larger superpixel id) first. `cost` is the click cost of labelling a region.
+ */
+export function selectByBudget(candidates: readonly RegionRef[], scores: Float64Array, budget: number, cost: (r: RegionRef) => number): { selected: RegionRef[]; clicks: number } {
+  const order = candidates.map((_, i) => i);
+  order.sort((a, b) => scores[b] - scores[a] || candidates[b].image - candidates[a].image || candidates[b].region - candidates[a].region);
+  const selected: RegionRef[] = [];
+  let clicks = 0;
+  for (const i of order) {
+    if (clicks >= budget) break;
+    selected.push(candidates[i]);
+    clicks += cost(candidates[i]);
+  }
+  return { selected, clicks };
+}

@@ -1,0 +1,91 @@
+// Stage 2: pixel pseudo-labels from partial region labels, one image at a time on the GPU
+// (kernels/pseudo-labels.wgsl.ts), from the stage-1 model's logits and normalised features.
+import { read } from '../engine/io.js';
+import { mul, rsqrt, square } from '../engine/ops/elementwise.js';
+import { gather } from '../engine/ops/gather.js';
+import { sum } from '../engine/ops/reduce.js';
+import { run } from '../engine/ops/run.js';
+import { contiguous, reshape } from '../engine/ops/shape.js';
+import { Tensor, tidy } from '../engine/tensor.js';
+import { acqPixelsLaunch } from '../kernels/acquisition.wgsl.js';
+import { expandLaunch, localiseLaunch, protosLaunch, thresholdLaunch, type PseudoLabelFlags } from '../kernels/pseudo-labels.wgsl.js';
+import type { RegionAdjacency, RegionPixels } from './superpixels/adjacency.js';
+
+export type { PseudoLabelFlags };
+export const DEFAULT_PSEUDO_FLAGS: PseudoLabelFlags = { localise: true, expand: true, reading: 'code' };
+
+export interface PseudoLabelInput {
+  /** Logits at full resolution, rows [pixel, class] (raw cosine; prototypes use temperature 1). */
+  logits: Tensor;
+  /** Features at full resolution, rows [pixel, dim] (need not be unit length: cosines normalise). */
+  features: Tensor;
+  /** Superpixel id of each pixel. */
+  ids: Int32Array;
+  pixels: RegionPixels;
+  adjacency: RegionAdjacency;
+  /** Label bitmask of each labelled superpixel of this image. */
+  labels: ReadonlyMap<number, number>;
+}
+
+/** The pair tables of the labelled superpixels, in ascending superpixel id and class order. */
+export function pairTables(count: number, labels: ReadonlyMap<number, number>, classes: number) {
+  const labOf = new Int32Array(count).fill(-1);
+  const start: number[] = [0];
+  const region: number[] = [];
+  const cls: number[] = [];
+  for (const s of [...labels.keys()].sort((a, b) => a - b)) {
+    labOf[s] = start.length - 1;
+    for (let c = 0; c < classes; c++) {
+      if (labels.get(s)! & (1 << c)) {
+        region.push(s);
+        cls.push(c);
+      }
+    }
+    start.push(region.length);
+  }
+  return { labOf, pairStart: Int32Array.from(start), pairRegion: Int32Array.from(region), pairClass: Int32Array.from(cls) };
+}
+
+/** Pseudo-label map (class ids, 255 = ignore) of one image. */
+export async function pseudoLabels(input: PseudoLabelInput, flags: PseudoLabelFlags = DEFAULT_PSEUDO_FLAGS): Promise<Int32Array> {
+  const classes = input.logits.shape[input.logits.rank - 1];
+  const dim = input.features.shape[input.features.rank - 1];
+  const npix = input.ids.length;
+  if (input.logits.size !== npix * classes || input.features.size !== npix * dim) {
+    throw new Error(`pseudo-labels: logits [${input.logits.shape}] / features [${input.features.shape}] do not match ${npix} pixels`);
+  }
+  const t = pairTables(input.pixels.count, input.labels, classes);
+  const P = t.pairRegion.length;
+  if (P === 0) return new Int32Array(npix).fill(255);
+  return tidy(async () => {
+    const z = contiguous(input.logits);
+    const feat = contiguous(reshape(input.features, [npix, dim]));
+    const i32 = (a: Int32Array) => Tensor.fromArray(a, [Math.max(a.length, 1)], 'i32');
+    const ids = i32(input.ids);
+    const labOf = i32(t.labOf);
+    const pairStart = i32(t.pairStart);
+    const pairRegion = i32(t.pairRegion);
+    const pairClass = i32(t.pairClass);
+    const regionStart = i32(input.pixels.offsets);
+    const regionPixels = i32(input.pixels.pixels);
+    const adjStart = i32(input.adjacency.offsets);
+    const adj = i32(input.adjacency.neighbours);
+    // log-sum-exp at temperature 1 (the acquisition pass computes it as a by-product).
+    const bvsb = Tensor.empty([npix]);
+    const arg = Tensor.empty([npix], 'i32');
+    const lse = Tensor.empty([npix]);
+    run(acqPixelsLaunch(npix, classes, 1), [z, bvsb, arg, lse]);
+    const protoPixel = Tensor.empty([P], 'i32');
+    run(protosLaunch(P, classes), [z, lse, pairRegion, pairClass, regionStart, regionPixels, protoPixel]);
+    const raw = gather(feat, 0, protoPixel);
+    const proto = mul(raw, rsqrt(sum(square(raw), 1, true)));
+    const assignPair = Tensor.empty([npix], 'i32');
+    const assignSim = Tensor.empty([npix]);
+    run(localiseLaunch(npix, classes, dim, flags), [feat, proto, z, ids, labOf, pairStart, pairClass, assignPair, assignSim]);
+    const threshold = Tensor.empty([P]);
+    run(thresholdLaunch(P), [pairRegion, regionStart, regionPixels, assignPair, assignSim, threshold]);
+    const label = Tensor.empty([npix], 'i32');
+    run(expandLaunch(npix, classes, dim, flags), [feat, proto, ids, labOf, pairStart, pairClass, threshold, adjStart, adj, assignPair, label]);
+    return (await read(label)) as Int32Array;
+  });
+}
