@@ -1,0 +1,164 @@
+// Training checkpoints in safetensors: model parameters and BN running statistics (`model.<name>`),
+// optimiser state (`optim.<param name>.<slot>`: exp_avg / exp_avg_sq for AdamW, momentum_buffer
+// for SGD), and in __metadata__ the config (JSON), round, iteration, optimiser kind, step count,
+// schedule factor and the dropout stream's position. Written atomically (writeSafetensors). Loading
+// validates every name, shape and dtype before it writes anything, and names the wrong tensor.
+import { read } from '../engine/io.js';
+import { AdamW, SGD, type Optimizer } from '../engine/optim.js';
+import { readSafetensors, writeSafetensors, type SafeTensorsFile, type TensorData } from '../engine/safetensors.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { Module } from './module.js';
+import { writeInto } from './module.js';
+
+export const CHECKPOINT_FORMAT = 'alseg-checkpoint/1';
+
+export interface CheckpointContents {
+  model: Module;
+  optimizer?: Optimizer | null;
+  /** JSON-serialisable configuration (model + training) needed to rebuild the run. */
+  config?: unknown;
+  round?: number;
+  iteration?: number;
+  /** Free-form string metadata. */
+  extra?: Record<string, string>;
+}
+
+export interface CheckpointInfo {
+  config: unknown;
+  round: number;
+  iteration: number;
+  optimizer: string | null;
+  optimizerSteps: number;
+  extra: Record<string, string>;
+  metadata: Record<string, string>;
+}
+
+interface WithDropout {
+  dropoutPosition: number;
+}
+function hasDropout(m: Module): m is Module & WithDropout {
+  return typeof (m as Partial<WithDropout>).dropoutPosition === 'number';
+}
+
+function optimizerKind(o: Optimizer): { kind: string; slots: string[] } {
+  if (o instanceof AdamW) return { kind: 'AdamW', slots: ['exp_avg', 'exp_avg_sq'] };
+  if (o instanceof SGD) return { kind: 'SGD', slots: ['momentum_buffer'] };
+  return { kind: o.constructor.name, slots: [] };
+}
+
+/** [checkpoint name, tensor] for everything a checkpoint of (model, optimizer) holds. */
+function checkpointTensors(model: Module, optimizer: Optimizer | null | undefined): [string, Tensor][] {
+  const out: [string, Tensor][] = model.namedState().map(([n, t]) => [`model.${n}`, t]);
+  if (optimizer) {
+    const names = new Map<Tensor, string>(model.namedParameters().map(([n, t]) => [t, n]));
+    const { slots } = optimizerKind(optimizer);
+    for (const { param, slots: state } of optimizer.stateTensors()) {
+      const name = names.get(param);
+      if (!name) throw new Error(`checkpoint: the optimiser holds a tensor ${param} that is not a parameter of the model`);
+      state.forEach((t, i) => out.push([`optim.${name}.${slots[i] ?? i}`, t]));
+    }
+  }
+  return out;
+}
+
+export async function saveCheckpoint(path: string, c: CheckpointContents): Promise<void> {
+  const tensors = new Map<string, TensorData>();
+  for (const [name, t] of checkpointTensors(c.model, c.optimizer)) {
+    const data = await read(t);
+    tensors.set(name, { data, shape: t.shape });
+  }
+  const metadata: Record<string, string> = {
+    format: CHECKPOINT_FORMAT,
+    config: JSON.stringify(c.config ?? null),
+    round: String(c.round ?? 0),
+    iteration: String(c.iteration ?? 0),
+  };
+  if (c.optimizer) {
+    metadata.optimizer = optimizerKind(c.optimizer).kind;
+    metadata['optimizer.steps'] = String(c.optimizer.steps);
+    metadata['optimizer.lrFactor'] = String(c.optimizer.lrFactor);
+  }
+  if (hasDropout(c.model)) metadata['rng.dropout'] = String(c.model.dropoutPosition);
+  for (const [k, v] of Object.entries(c.extra ?? {})) metadata[`extra.${k}`] = v;
+  await writeSafetensors(path, tensors, metadata);
+}
+
+function infoOf(file: SafeTensorsFile, path: string): CheckpointInfo {
+  const m = file.metadata;
+  if (m.format !== CHECKPOINT_FORMAT) {
+    throw new Error(`${path} is not an alseg checkpoint (metadata format is ${JSON.stringify(m.format ?? null)}, expected "${CHECKPOINT_FORMAT}")`);
+  }
+  let config: unknown;
+  try {
+    config = JSON.parse(m.config ?? 'null');
+  } catch {
+    throw new Error(`${path}: the checkpoint's config metadata is not valid JSON`);
+  }
+  const extra: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m)) if (k.startsWith('extra.')) extra[k.slice(6)] = v;
+  return {
+    config,
+    round: Number(m.round ?? 0),
+    iteration: Number(m.iteration ?? 0),
+    optimizer: m.optimizer ?? null,
+    optimizerSteps: Number(m['optimizer.steps'] ?? 0),
+    extra,
+    metadata: m,
+  };
+}
+
+/** The metadata of a checkpoint (config, round, iteration) without touching any model. */
+export async function readCheckpointInfo(path: string): Promise<CheckpointInfo> {
+  return infoOf(await readSafetensors(path), path);
+}
+
+export interface LoadOptions {
+  model: Module;
+  /** Restores the optimiser state too (the checkpoint must hold one of the same kind). */
+  optimizer?: Optimizer | null;
+  /** Refuse model tensors in the file that the model does not have (default true). */
+  strict?: boolean;
+}
+
+/**
+ * Loads a checkpoint into an existing model (and optimiser) in place. Everything is validated
+ * first: on any mismatch nothing is written and the error names the tensor.
+ */
+export async function loadCheckpoint(path: string, options: LoadOptions): Promise<CheckpointInfo> {
+  const file = await readSafetensors(path);
+  const info = infoOf(file, path);
+  const { model, optimizer } = options;
+  if (optimizer) {
+    const { kind } = optimizerKind(optimizer);
+    if (info.optimizer === null) throw new Error(`${path}: the checkpoint holds no optimiser state, but a ${kind} was given to restore`);
+    if (info.optimizer !== kind) throw new Error(`${path}: the checkpoint's optimiser is ${info.optimizer}, the run uses ${kind}`);
+  }
+  const expected = checkpointTensors(model, optimizer);
+  const plan: [Tensor, Float32Array | Int32Array | Uint32Array][] = [];
+  for (const [name, t] of expected) {
+    const s = file.tensors.get(name);
+    if (!s) throw new Error(`${path}: tensor "${name}" is missing from the checkpoint (written for a different model configuration?)`);
+    const wantDtype = t.dtype.toUpperCase();
+    if (s.dtype !== wantDtype) throw new Error(`${path}: tensor "${name}" is ${s.dtype} in the checkpoint, the model expects ${wantDtype}`);
+    if (s.shape.length !== t.shape.length || s.shape.some((d, i) => d !== t.shape[i])) {
+      throw new Error(`${path}: tensor "${name}" has shape [${s.shape.join(', ')}] in the checkpoint, the model expects [${t.shape.join(', ')}]`);
+    }
+    const copy = s.bytes.slice().buffer;
+    plan.push([t, t.dtype === 'f32' ? new Float32Array(copy) : t.dtype === 'i32' ? new Int32Array(copy) : new Uint32Array(copy)]);
+  }
+  if (options.strict ?? true) {
+    const known = new Set(expected.map(([n]) => n));
+    for (const name of file.tensors.keys()) {
+      if (name.startsWith('model.') && !known.has(name)) throw new Error(`${path}: the checkpoint has a tensor "${name}" that the model does not`);
+    }
+  }
+  for (const [t, data] of plan) writeInto(t, data);
+  if (optimizer) {
+    optimizer.setSteps(info.optimizerSteps);
+    const f = Number(info.metadata['optimizer.lrFactor']);
+    if (Number.isFinite(f)) optimizer.lrFactor = f;
+  }
+  const pos = Number(info.metadata['rng.dropout']);
+  if (hasDropout(model) && Number.isFinite(pos)) model.dropoutPosition = pos;
+  return info;
+}

@@ -1,0 +1,149 @@
+// A micrograd-sized module system: a Module owns named parameters (kept f32 tensors that require
+// grad), named buffers (kept tensors that are state but not trained: BN running statistics) and
+// named child modules. Dotted names follow torchvision (`layer1.0.conv1.weight`), so checkpoints
+// and pretrained weights line up by name. `train()` / `eval()` switch BN and dropout behaviour.
+import { noGrad } from '../engine/autograd.js';
+import { engine } from '../engine/runtime.js';
+import { copyInto } from '../engine/ops/shape.js';
+import { Tensor } from '../engine/tensor.js';
+
+export abstract class Module {
+  /** True in training mode (BN uses batch statistics and updates its running ones; dropout drops). */
+  training = true;
+  private readonly ownParams: [string, Tensor][] = [];
+  private readonly ownBuffers: [string, Tensor][] = [];
+  private readonly ownChildren: [string, Module][] = [];
+
+  /** Registers a trainable parameter: kept (outlives every tidy scope) and requiring grad. */
+  protected param(name: string, t: Tensor): Tensor {
+    if (t.dtype !== 'f32') throw new Error(`parameter ${name} must be f32, got ${t.dtype}`);
+    t.keep();
+    t.requiresGrad = true;
+    this.ownParams.push([name, t]);
+    return t;
+  }
+
+  /** Registers non-trained state (kept, no grad). Updated in place, so its tensor never changes. */
+  protected buffer(name: string, t: Tensor): Tensor {
+    t.keep();
+    this.ownBuffers.push([name, t]);
+    return t;
+  }
+
+  protected child<M extends Module>(name: string, m: M): M {
+    this.ownChildren.push([name, m]);
+    return m;
+  }
+
+  /** Child modules with their names (direct children only). */
+  children(): readonly [string, Module][] {
+    return this.ownChildren;
+  }
+
+  /** This module and every descendant with its dotted name (the root is named by `prefix`). */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix.replace(/\.$/, ''), this]];
+    for (const [n, m] of this.ownChildren) out.push(...m.namedModules(`${prefix}${n}.`));
+    return out;
+  }
+
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = this.ownParams.map(([n, t]) => [prefix + n, t]);
+    for (const [n, m] of this.ownChildren) out.push(...m.namedParameters(`${prefix}${n}.`));
+    return out;
+  }
+
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = this.ownBuffers.map(([n, t]) => [prefix + n, t]);
+    for (const [n, m] of this.ownChildren) out.push(...m.namedBuffers(`${prefix}${n}.`));
+    return out;
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  /** Parameters and buffers by name: everything a checkpoint of the model holds. */
+  namedState(prefix = ''): [string, Tensor][] {
+    return [...this.namedParameters(prefix), ...this.namedBuffers(prefix)];
+  }
+
+  /** Number of trainable scalars. */
+  parameterCount(): number {
+    return this.parameters().reduce((n, t) => n + t.size, 0);
+  }
+
+  train(mode = true): this {
+    this.training = mode;
+    for (const [, m] of this.ownChildren) m.train(mode);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Disposes every parameter, buffer and gradient of this module and its children. */
+  dispose(): void {
+    for (const [, t] of [...this.ownParams, ...this.ownBuffers]) if (!t.isDisposed) t.dispose();
+    for (const [, m] of this.ownChildren) m.dispose();
+  }
+}
+
+/** A module with one input and one output. */
+export abstract class Layer extends Module {
+  abstract forward(x: Tensor): Tensor;
+}
+
+/** Children named 0, 1, 2, ... applied in order (torch.nn.Sequential). */
+export class Sequential extends Layer {
+  readonly layers: Layer[];
+  constructor(...layers: Layer[]) {
+    super();
+    this.layers = layers.map((l, i) => this.child(String(i), l));
+  }
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const l of this.layers) y = l.forward(y);
+    return y;
+  }
+}
+
+/** A GPU copy of every parameter and buffer (e.g. the initial weights each AL round restarts from). */
+export type StateSnapshot = Map<string, Tensor>;
+
+export function snapshotState(m: Module): StateSnapshot {
+  return noGrad(() => {
+    const snap: StateSnapshot = new Map();
+    for (const [name, t] of m.namedState()) {
+      const c = Tensor.empty(t.shape, t.dtype).keep();
+      copyInto(c, t);
+      snap.set(name, c);
+    }
+    return snap;
+  });
+}
+
+/** Copies a snapshot back into the module's tensors in place (optimiser references stay valid). */
+export function restoreState(m: Module, snap: StateSnapshot): void {
+  noGrad(() => {
+    for (const [name, t] of m.namedState()) {
+      const s = snap.get(name);
+      if (!s) throw new Error(`restoreState: the snapshot has no tensor "${name}"`);
+      if (s.shape.join(',') !== t.shape.join(',')) throw new Error(`restoreState: "${name}" is [${s.shape}] in the snapshot, [${t.shape}] in the model`);
+      copyInto(t, s);
+    }
+  });
+}
+
+export function disposeSnapshot(snap: StateSnapshot): void {
+  for (const t of snap.values()) t.dispose();
+  snap.clear();
+}
+
+/** Overwrites a contiguous tensor's contents from the host, keeping the tensor object. */
+export function writeInto(t: Tensor, data: Float32Array | Int32Array | Uint32Array): void {
+  if (data.length !== t.size) throw new Error(`writeInto: ${data.length} values for ${t}`);
+  if (!t.isContiguous) throw new Error(`writeInto: ${t} is not contiguous`);
+  if (t.size > 0) engine().queue.write(t.buffer, t.offset * 4, data);
+}
