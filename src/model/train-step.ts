@@ -92,7 +92,7 @@ export class LossLog {
     const ts = this.pending;
     this.pending = [];
     if (!ts.length) return [];
-    const all = noGrad(() => concat(ts.map((t) => reshape(t, [1])), 0));
+    const all = tidy(() => noGrad(() => concat(ts.map((t) => reshape(t, [1])), 0)));
     const values = Array.from(await read(all));
     all.dispose();
     for (const t of ts) t.dispose();
