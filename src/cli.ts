@@ -3,13 +3,25 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { infoCommand } from './commands/info.js';
+import { trainCommand } from './commands/train.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('alseg')
   .usage('$0 <command> [options]\n\nActive learning for semantic segmentation with multi-class label queries, on WebGPU.')
+  .command(trainCommand)
   .command(infoCommand)
   .demandCommand(1, 'name a command (see --help)')
   .strict()
+  .fail((msg, err, y) => {
+    // Runtime errors: the message (and for GPU errors the kernel) without a help dump.
+    if (err) {
+      console.error(`error: ${err.message}`);
+      if (process.env.ALSEG_DEBUG) console.error(err.stack);
+    } else {
+      console.error(`${y.help()}\n\n${msg}`);
+    }
+    process.exit(1);
+  })
   .help()
   .alias('h', 'help')
   .version()

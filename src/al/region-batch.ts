@@ -122,3 +122,42 @@ export function buildRegionBatch(
     mpPixels,
   };
 }
+
+/**
+ * Tables for plain pixel cross-entropy on a dense label map (stage 2 on pseudo-labels): every
+ * labelled pixel is a single-class "region" of its own, weighted 1 / (number of labelled pixels),
+ * so the fused kernel computes the mean CE over pixels with a label (255 and ids >= classes ignored).
+ */
+export function pixelLabelBatch(labels: ArrayLike<number>, classes: number): RegionBatch {
+  const npix = labels.length;
+  const regionOf = new Int32Array(npix).fill(-1);
+  const masks: number[] = [];
+  for (let i = 0; i < npix; i++) {
+    const l = labels[i];
+    if (l >= 0 && l < classes) {
+      regionOf[i] = masks.length;
+      masks.push((1 << l) >>> 0);
+    }
+  }
+  const R = masks.length;
+  const regionStart = Int32Array.from({ length: R + 1 }, (_, r) => r);
+  const regionPixels = new Int32Array(R);
+  for (let i = 0; i < npix; i++) if (regionOf[i] >= 0) regionPixels[regionOf[i]] = i;
+  return {
+    npix,
+    classes,
+    regionOf,
+    labelMask: Uint32Array.from(masks),
+    pixelWeight: new Float32Array(R).fill(R > 0 ? 1 / R : 0),
+    pairOffset: new Int32Array(R).fill(-1),
+    pairRegion: new Int32Array(0),
+    pairClass: new Int32Array(0),
+    pairWeight: new Float32Array(0),
+    regionStart,
+    regionPixels,
+    ceRegions: R,
+    mpRegions: 0,
+    cePixels: R,
+    mpPixels: 0,
+  };
+}

@@ -44,6 +44,8 @@ export interface LoaderOptions {
   worker?: boolean | 'auto';
   /** Override of the worker script (tests point it at a freshly compiled copy). */
   workerUrl?: URL;
+  /** First batch index of the plan (a resumed run continues where it stopped, with the same batches). */
+  startAt?: number;
 }
 
 export interface LoaderStats {
@@ -88,6 +90,7 @@ export class BatchLoader {
     private readonly options: LoaderOptions,
   ) {
     this.prefetch = Math.max(1, options.prefetch ?? 2);
+    this.nextToRequest = this.nextToReturn = options.startAt ?? 0;
     const url = options.workerUrl ?? new URL('./loader-worker.js', import.meta.url);
     const want = options.worker ?? 'auto';
     this.usesWorker = want === true || (want === 'auto' && existsSync(fileURLToPath(url)));
@@ -95,7 +98,7 @@ export class BatchLoader {
       this.worker = new Worker(url, { workerData: config });
       this.worker.on('message', (msg: WorkerReply) => this.settle(msg));
       this.worker.on('error', (err) => this.failAll(err));
-      this.worker.unref();
+      // Not unref'd: a pending batch must keep the process alive (close() terminates the worker).
     } else {
       this.source = new BatchSource(config);
     }

@@ -1,0 +1,98 @@
+// Everything a run of the method depends on, with the defaults `node dist/cli.js train` uses: the
+// embedded synthetic dataset and the `tiny` preset, sized to finish on a software adapter.
+import type { DatasetKind } from './data/dataset.js';
+import type { PresetName } from '../model/presets.js';
+import type { Acquisition } from './acquisition.js';
+import type { LossReading, LossWeights } from './region-batch.js';
+import type { SuperpixelSpec } from './superpixels/compute.js';
+
+export type Labelling = 'multi' | 'dominant';
+
+export interface Ablation {
+  /** Merged positive loss (Eq. 7). Off: multi-class regions train only through PP. */
+  mp: boolean;
+  /** Prototypical pixel loss (Eq. 9). */
+  pp: boolean;
+  /** Intra-region localisation (Eq. 11). Off: each labelled pixel takes its most confident class of the label set. */
+  localise: boolean;
+  /** Expansion to adjacent regions (Eq. 13). */
+  expand: boolean;
+}
+
+export interface RunConfig {
+  dataset: DatasetKind;
+  /** Dataset folder; for 'synthetic' it is generated there when missing. */
+  root: string;
+  preset: PresetName;
+  labelling: Labelling;
+  /** Dominant labelling: 'majority' (default) or 'sampled' (drawn with probability proportional to pixel counts). */
+  dominant: 'majority' | 'sampled';
+  acquisition: Acquisition;
+  rounds: number;
+  /** Clicks per round (a multi-class answer costs one click per class). */
+  budget: number;
+  /** Training iterations of stage 1 and stage 2, per round. */
+  iterations: number;
+  stage2Iterations: number;
+  /** Backbone learning rates (the head trains at 10x); stage 2 has its own. */
+  lr: number;
+  lr2: number;
+  weightDecay: number;
+  batch: number;
+  crop: number;
+  nu: number;
+  tau: number;
+  weights: LossWeights;
+  reading: LossReading;
+  ablation: Ablation;
+  /** Skip stage 2 (pseudo-labels and retraining). */
+  stage2: boolean;
+  superpixels: SuperpixelSpec;
+  seed: number;
+  /** Run directory. */
+  out: string;
+  /** Checkpoint every this many iterations (and at every phase end). */
+  checkpointEvery: number;
+  /** Validation images evaluated per round (0 = all). */
+  valLimit: number;
+  /** Val images whose predictions and pseudo-labels are saved as PNGs each round. */
+  visualise: number;
+  /** Optional ImageNet-pretrained ResNet weights (safetensors, torchvision names). */
+  pretrained?: string;
+}
+
+export const DEFAULT_CONFIG: RunConfig = {
+  dataset: 'synthetic',
+  root: 'data/synthetic',
+  preset: 'tiny',
+  labelling: 'multi',
+  dominant: 'majority',
+  acquisition: 'pixbal',
+  rounds: 5,
+  budget: 120,
+  iterations: 60,
+  stage2Iterations: 60,
+  lr: 2e-3,
+  lr2: 4e-3,
+  weightDecay: 1e-5,
+  batch: 4,
+  crop: 96,
+  nu: 6,
+  tau: 0.1,
+  weights: { ce: 16, mp: 8, pp: 1 },
+  reading: 'code',
+  ablation: { mp: true, pp: true, localise: true, expand: true },
+  stage2: true,
+  superpixels: { algorithm: 'seeds' },
+  seed: 0,
+  out: 'runs/default',
+  checkpointEvery: 20,
+  valLimit: 0,
+  visualise: 4,
+};
+
+/** Settings that define what a run computes: a resumed run must match them. */
+export function identity(c: RunConfig): unknown {
+  const { out: _out, checkpointEvery: _ck, visualise: _v, ...rest } = c;
+  return rest;
+}

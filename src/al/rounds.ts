@@ -1,0 +1,304 @@
+// The active-learning loop (METHOD.md; paper Sec. 3): each round selects regions (random in round
+// 1, then the acquisition function on the previous round's stage-1 model), asks the oracle, trains
+// stage 1 from the initial weights on the partial labels, turns them into pseudo-labels, trains
+// stage 2 from the initial weights on those, and evaluates both on the validation split.
+//
+// The run directory holds everything a person or a resumed run needs:
+//   config.json, progress.json               what the run is and how far it got
+//   labels/round-<r>.json                     the regions labelled in round r, answers and clicks
+//   checkpoints/round-<r>-stage<k>.safetensors
+//   pseudo/round-<r>/<sample id>.png          pseudo-labels (class ids, 255 = ignore)
+//   metrics.json, metrics.csv, miou-vs-clicks.svg
+//   vis/                                      colour PNGs of images, ground truth, predictions, pseudo-labels
+// Every file is written atomically; a killed run resumed with the same directory continues from
+// the last completed phase or checkpoint and never loses or duplicates a labelled region.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { readF32 } from '../engine/io.js';
+import { tidy } from '../engine/tensor.js';
+import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
+import { loadCheckpoint } from '../model/checkpoint.js';
+import { createModel } from '../model/presets.js';
+import { importResNetWeights } from '../model/weights.js';
+import { regionStats, scoreRegions, selectByBudget, type ImageRegionStats } from './acquisition.js';
+import { identity, type RunConfig } from './config.js';
+import { writeFileAtomic } from './data/atomic-write.js';
+import type { Dataset } from './data/dataset.js';
+import { writeGreyPng, writeRgbPng } from './data/png.js';
+import { openDataset } from './data/open-dataset.js';
+import { ensureSyntheticDataset } from './data/synthetic.js';
+import { argmaxRows, predictFull } from './inference.js';
+import { ConfusionMatrix, type IoUReport } from './metrics.js';
+import { Pool, type LabelledRegion } from './pool.js';
+import { pseudoLabels } from './pseudo-labels.js';
+import { popcount } from './region-batch.js';
+import { writeLabelPng, writeMetrics, type RoundMetrics } from './report.js';
+import { Rng, hashSeed } from './rng.js';
+import { defaultSuperpixelCacheDir, buildSuperpixelCache } from './superpixels/cache.js';
+import { trainStage, type StageName, type StageProgress, type TrainEnv } from './trainer.js';
+
+export interface RoundProgress {
+  round: number;
+  selected: boolean;
+  stage1: IoUReport | null;
+  pseudo: { coverage: number; accuracy: number } | null;
+  stage2: IoUReport | null;
+  seconds: number;
+}
+
+interface ProgressFile {
+  version: 1;
+  rounds: RoundProgress[];
+}
+
+export type LoopEvent =
+  | { kind: 'phase'; round: number; phase: string; detail?: string }
+  | { kind: 'iteration'; progress: StageProgress; etaSeconds: number }
+  | { kind: 'round'; metrics: RoundMetrics };
+
+export interface LoopOptions {
+  resume?: boolean;
+  halt?: { round: number; stage: StageName; iteration: number };
+  onEvent?: (e: LoopEvent) => void;
+}
+
+export interface LoopResult {
+  rounds: RoundMetrics[];
+  dir: string;
+  labelled: readonly LabelledRegion[];
+}
+
+function readJson<T>(file: string): T {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    throw new Error(`${file}: cannot read (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+export function openRunDataset(cfg: RunConfig, split: string): Dataset {
+  if (cfg.dataset === 'synthetic') ensureSyntheticDataset(cfg.root);
+  return openDataset(cfg.dataset, cfg.root, split);
+}
+
+export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {}): Promise<LoopResult> {
+  const emit = options.onEvent ?? (() => undefined);
+  const dir = cfg.out;
+  const cfgFile = join(dir, 'config.json');
+  const progressFile = join(dir, 'progress.json');
+  if (existsSync(cfgFile)) {
+    if (!options.resume) throw new Error(`${dir} already holds a run: pass --resume to continue it, or choose another --out`);
+    const saved = readJson<RunConfig>(cfgFile);
+    if (!isDeepStrictEqual(identity(saved), identity(cfg))) {
+      throw new Error(`${cfgFile}: the run there was started with other settings; resume it with the same options (see its config.json)`);
+    }
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(cfgFile, JSON.stringify(cfg, null, 2));
+  const progress: ProgressFile = existsSync(progressFile) ? readJson<ProgressFile>(progressFile) : { version: 1, rounds: [] };
+  const saveProgress = () => writeFileAtomic(progressFile, JSON.stringify(progress, null, 2));
+
+  emit({ kind: 'phase', round: 0, phase: 'data', detail: `${cfg.dataset} at ${cfg.root}` });
+  const train = openRunDataset(cfg, 'train');
+  const val = openRunDataset(cfg, 'val');
+  const cacheDir = defaultSuperpixelCacheDir(train, cfg.superpixels);
+  await buildSuperpixelCache(train, cfg.superpixels, cacheDir, (p) => emit({ kind: 'phase', round: 0, phase: 'superpixels', detail: `${p.done}/${p.total}` }));
+  const pool = new Pool(train, cfg.superpixels, cacheDir, cfg.labelling, cfg.dominant, cfg.seed);
+  const C = train.numClasses;
+  const undefinedClass = train.hasUndefinedClass ? C : undefined;
+
+  // Labelled regions of completed selections (a selection is recorded before it counts as done).
+  for (const rp of progress.rounds) {
+    if (!rp.selected) continue;
+    for (const rec of readJson<LabelledRegion[]>(join(dir, 'labels', `round-${rp.round}.json`))) pool.restore(rec);
+  }
+
+  const createInitial = async (): Promise<DeepLabV3Plus> => {
+    const model = createModel(cfg.preset, { numClasses: C, undefinedClass: train.hasUndefinedClass, seed: cfg.seed });
+    if (cfg.pretrained) await importResNetWeights(model.backbone, cfg.pretrained);
+    return model;
+  };
+  const ckpt = (round: number, stage: StageName) => join(dir, 'checkpoints', `round-${round}-${stage}.safetensors`);
+  const totalIterations = cfg.rounds * (cfg.iterations + (cfg.stage2 ? cfg.stage2Iterations : 0));
+  let doneIterations = 0;
+  let msPerIteration = 0;
+  const env: TrainEnv = {
+    cfg,
+    pool,
+    createModel: createInitial,
+    halt: options.halt,
+    onProgress: (p) => {
+      doneIterations++;
+      msPerIteration = msPerIteration === 0 ? p.msPerIteration : 0.9 * msPerIteration + 0.1 * p.msPerIteration;
+      emit({ kind: 'iteration', progress: p, etaSeconds: ((totalIterations - doneIterations) * msPerIteration) / 1000 });
+    },
+  };
+  const loadStageModel = async (round: number, stage: StageName) => {
+    const m = await createInitial();
+    await loadCheckpoint(ckpt(round, stage), { model: m });
+    return m;
+  };
+
+  const metrics: RoundMetrics[] = [];
+  let stage1Model: DeepLabV3Plus | null = null;
+  for (let round = 1; round <= cfg.rounds; round++) {
+    const t0 = performance.now();
+    let rp = progress.rounds.find((r) => r.round === round);
+    if (!rp) {
+      rp = { round, selected: false, stage1: null, pseudo: null, stage2: null, seconds: 0 };
+      progress.rounds.push(rp);
+    }
+    const iterationsBefore = (round - 1) * (cfg.iterations + (cfg.stage2 ? cfg.stage2Iterations : 0));
+    doneIterations = Math.max(doneIterations, iterationsBefore);
+
+    // 1. Select and label.
+    if (!rp.selected) {
+      emit({ kind: 'phase', round, phase: 'select', detail: round === 1 ? 'random' : cfg.acquisition });
+      const candidates = pool.unlabelledRegions();
+      let scores: Float64Array;
+      const rng = new Rng(hashSeed(cfg.seed, round, 0xac));
+      if (round === 1 || cfg.acquisition === 'random') {
+        scores = scoreRegions('random', [], candidates, { nu: cfg.nu, random: () => rng.float() });
+      } else {
+        const model = stage1Model ?? (await loadStageModel(round - 1, 'stage1'));
+        stage1Model = model;
+        const stats: ImageRegionStats[] = [];
+        for (const img of pool.images) {
+          const loaded = train.load(train.samples[img.index]);
+          stats.push(
+            await tidy(async () => {
+              const { logits } = predictFull(model, loaded);
+              return regionStats(logits, cfg.tau, img.pixels.offsets, img.pixels.pixels);
+            }),
+          );
+        }
+        scores = scoreRegions(cfg.acquisition, stats, candidates, { nu: cfg.nu, undefinedClass });
+      }
+      const { selected } = selectByBudget(candidates, scores, cfg.budget, (r) => pool.answer(r).clicks);
+      const records = selected.map((r) => pool.label(r, round));
+      writeFileAtomic(join(dir, 'labels', `round-${round}.json`), JSON.stringify(records));
+      rp.selected = true;
+      saveProgress();
+    }
+    const roundRecords = pool.labelledRegions.filter((r) => r.round === round);
+    const images = pool.labelledImages();
+
+    // 2. Stage 1 on the partial labels, then its evaluation.
+    stage1Model?.dispose();
+    emit({ kind: 'phase', round, phase: 'stage 1', detail: `${images.length} images, ${pool.labelledRegions.length} regions` });
+    stage1Model = await trainStage(env, { stage: 'stage1', round, iterations: cfg.iterations, lr: cfg.lr, images, checkpoint: ckpt(round, 'stage1') });
+    if (!rp.stage1) {
+      emit({ kind: 'phase', round, phase: 'evaluate stage 1' });
+      rp.stage1 = await evaluate(stage1Model, val, cfg, join(dir, 'vis', `round-${round}`), 'stage1');
+      saveProgress();
+    }
+
+    // 3. Pseudo-labels and stage 2.
+    let stage2Iou: IoUReport | null = null;
+    if (cfg.stage2) {
+      const pseudoDir = join(dir, 'pseudo', `round-${round}`);
+      if (!rp.pseudo) {
+        emit({ kind: 'phase', round, phase: 'pseudo-labels', detail: `${images.length} images` });
+        rp.pseudo = await writePseudoLabels(stage1Model, pool, images, cfg, pseudoDir, join(dir, 'vis', `round-${round}`));
+        saveProgress();
+      }
+      emit({ kind: 'phase', round, phase: 'stage 2' });
+      const stage2Model = await trainStage(env, { stage: 'stage2', round, iterations: cfg.stage2Iterations, lr: cfg.lr2, images, labelDir: pseudoDir, checkpoint: ckpt(round, 'stage2') });
+      if (!rp.stage2) {
+        emit({ kind: 'phase', round, phase: 'evaluate stage 2' });
+        rp.stage2 = await evaluate(stage2Model, val, cfg, join(dir, 'vis', `round-${round}`), 'stage2');
+      }
+      stage2Model.dispose();
+      stage2Iou = rp.stage2;
+    }
+    rp.seconds += (performance.now() - t0) / 1000;
+    saveProgress();
+    const m: RoundMetrics = {
+      round,
+      clicks: roundRecords.reduce((s, r) => s + r.clicks, 0),
+      totalClicks: pool.clicks(),
+      regions: roundRecords.length,
+      multiClassShare: roundRecords.length ? roundRecords.filter((r) => popcount(r.mask) > 1).length / roundRecords.length : 0,
+      stage1: pick(rp.stage1!),
+      stage2: stage2Iou ? pick(stage2Iou) : null,
+      pseudo: rp.pseudo,
+      seconds: rp.seconds,
+    };
+    metrics.push(m);
+    writeMetrics(dir, metrics, train.classNames);
+    emit({ kind: 'round', metrics: m });
+  }
+  stage1Model?.dispose();
+  return { rounds: metrics, dir, labelled: pool.labelledRegions };
+}
+
+function pick(r: IoUReport) {
+  return { miou: r.miou, miouAllClasses: r.miouAllClasses, pixelAccuracy: r.pixelAccuracy, perClass: r.perClass };
+}
+
+/** mIoU on the validation split; saves colour PNGs of the first few predictions. */
+export async function evaluate(model: DeepLabV3Plus, val: Dataset, cfg: Pick<RunConfig, 'valLimit' | 'visualise'>, visDir: string | null, tag: string): Promise<IoUReport> {
+  const cm = new ConfusionMatrix(val.numClasses);
+  const n = cfg.valLimit > 0 ? Math.min(cfg.valLimit, val.samples.length) : val.samples.length;
+  const outputs = model.outputs;
+  try {
+    for (let i = 0; i < n; i++) {
+      const sample = val.samples[i];
+      const loaded = val.load(sample);
+      await tidy(async () => {
+        const { logits } = predictFull(model, loaded);
+        cm.add(logits, Int32Array.from(loaded.label));
+        if (visDir && i < cfg.visualise) {
+          const pred = argmaxRows(await readF32(logits), outputs, val.numClasses);
+          writeLabelPng(join(visDir, `${sample.id}-${tag}.png`), pred, loaded.width, loaded.height, val.palette);
+          const common = join(visDir, '..');
+          if (!existsSync(join(common, `${sample.id}-image.png`))) {
+            writeRgbPng(join(common, `${sample.id}-image.png`), { width: loaded.width, height: loaded.height, data: loaded.image });
+            writeLabelPng(join(common, `${sample.id}-gt.png`), loaded.label, loaded.width, loaded.height, val.palette);
+          }
+        }
+      });
+    }
+    return await cm.report();
+  } finally {
+    cm.dispose();
+  }
+}
+
+/** Pseudo-labels of every labelled image, as PNGs stage 2 reads; returns their coverage and accuracy. */
+async function writePseudoLabels(
+  model: DeepLabV3Plus,
+  pool: Pool,
+  images: number[],
+  cfg: RunConfig,
+  dir: string,
+  visDir: string,
+): Promise<{ coverage: number; accuracy: number }> {
+  let labelled = 0;
+  let correct = 0;
+  let total = 0;
+  const ds = pool.dataset;
+  const flags = { localise: cfg.ablation.localise, expand: cfg.ablation.expand, reading: cfg.reading };
+  for (const [k, index] of images.entries()) {
+    const img = pool.images[index];
+    const loaded = ds.load(ds.samples[index]);
+    const label = await tidy(async () => {
+      const { logits, features } = predictFull(model, loaded, true);
+      return pseudoLabels({ logits, features: features!, ids: img.map.ids, pixels: img.pixels, adjacency: img.adjacency, labels: pool.labelsOf(index) }, flags);
+    });
+    const bytes = Uint8Array.from(label, (v) => (v < 0 || v > 255 ? 255 : v));
+    writeGreyPng(join(dir, `${img.id}.png`), { width: loaded.width, height: loaded.height, data: bytes });
+    if (k < cfg.visualise) writeLabelPng(join(visDir, `${img.id}-pseudo.png`), bytes, loaded.width, loaded.height, ds.palette);
+    for (let i = 0; i < bytes.length; i++) {
+      total++;
+      const gt = loaded.label[i];
+      const gtClass = gt === 255 ? (ds.hasUndefinedClass ? ds.numClasses : 255) : gt;
+      if (bytes[i] !== 255) {
+        labelled++;
+        if (bytes[i] === gtClass) correct++;
+      }
+    }
+  }
+  return { coverage: total ? labelled / total : 0, accuracy: labelled ? correct / labelled : 0 };
+}

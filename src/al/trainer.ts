@@ -1,0 +1,162 @@
+// One training stage of a round: a fresh model from the initial weights, AdamW with the head at 10x
+// the backbone's learning rate and a poly schedule, batches of augmented crops from the images that
+// hold labels, and either the stage-1 region losses or stage-2 pixel CE on pseudo-labels. It
+// checkpoints every few iterations so a killed run resumes where it stopped, on the same batches.
+import { existsSync } from 'node:fs';
+import { backward } from '../engine/backward.js';
+import { item } from '../engine/io.js';
+import { AdamW, polyLr } from '../engine/optim.js';
+import { resizeBilinear } from '../engine/ops/resize.js';
+import { sync } from '../engine/runtime.js';
+import { Tensor, tidy } from '../engine/tensor.js';
+import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
+import { loadCheckpoint, readCheckpointInfo, saveCheckpoint } from '../model/checkpoint.js';
+import { DEFAULT_AUGMENT } from './data/augment.js';
+import { BatchLoader, epochPlan } from './data/loader.js';
+import { regionLoss } from './losses.js';
+import type { Pool } from './pool.js';
+import { buildRegionBatch, pixelLabelBatch } from './region-batch.js';
+import { hashSeed } from './rng.js';
+import type { RunConfig } from './config.js';
+
+export type StageName = 'stage1' | 'stage2';
+
+export interface StageRun {
+  stage: StageName;
+  round: number;
+  iterations: number;
+  lr: number;
+  /** Dataset indices of the images to train on. */
+  images: number[];
+  /** Stage 2: folder of pseudo-label PNGs named by sample id. */
+  labelDir?: string;
+  /** Where the stage's checkpoint lives (resumed from when it exists and is unfinished). */
+  checkpoint: string;
+}
+
+export interface StageProgress {
+  stage: StageName;
+  round: number;
+  iteration: number;
+  iterations: number;
+  /** Loss of the latest iteration read back (read every few iterations, not every one). */
+  loss: number | null;
+  msPerIteration: number;
+  /** Share of the step time spent waiting for the data loader. */
+  loaderWait: number;
+}
+
+/** Thrown to simulate a kill at a given point (tests, `--halt-at`). Nothing is saved. */
+export class HaltError extends Error {
+  constructor(where: string) {
+    super(`halted at ${where} (simulated kill)`);
+    this.name = 'HaltError';
+  }
+}
+
+export interface TrainEnv {
+  cfg: RunConfig;
+  pool: Pool;
+  /** A model at the run's initial weights (every stage of every round starts from them). */
+  createModel: () => Promise<DeepLabV3Plus>;
+  halt?: { round: number; stage: StageName; iteration: number };
+  onProgress?: (p: StageProgress) => void;
+}
+
+const LOSS_EVERY = 10;
+
+export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV3Plus> {
+  const { cfg, pool } = env;
+  const model = await env.createModel();
+  model.train();
+  const optimizer = new AdamW(model.paramGroups(run.lr, { weightDecay: cfg.weightDecay }));
+  let start = 0;
+  if (existsSync(run.checkpoint)) {
+    const info = await readCheckpointInfo(run.checkpoint);
+    if (info.round === run.round && info.extra.stage === run.stage) {
+      await loadCheckpoint(run.checkpoint, { model, optimizer });
+      start = info.iteration;
+    }
+  }
+  if (start >= run.iterations) return model;
+  const batch = Math.min(cfg.batch, run.images.length);
+  if (batch === 0) throw new Error(`${run.stage} of round ${run.round}: no labelled images to train on`);
+  const plan = epochPlan(run.images.length, batch, hashSeed(cfg.seed, run.round, run.stage === 'stage1' ? 1 : 2));
+  const loader = new BatchLoader(
+    {
+      dataset: { kind: cfg.dataset, root: cfg.root, split: 'train' },
+      superpixels: run.stage === 'stage1' ? { spec: cfg.superpixels, cacheDir: pool.cacheDir } : null,
+      augment: { ...DEFAULT_AUGMENT, cropHeight: cfg.crop, cropWidth: cfg.crop, padColor: pool.dataset.meanColor },
+      labelDir: run.labelDir,
+    },
+    (i) => plan(i)?.map((k) => run.images[k]) ?? null,
+    { seed: hashSeed(cfg.seed, run.round, run.stage === 'stage1' ? 11 : 12), startAt: start },
+  );
+  const classes = pool.outputs;
+  const weights = { ce: cfg.weights.ce, mp: cfg.ablation.mp ? cfg.weights.mp : 0, pp: cfg.ablation.pp ? cfg.weights.pp : 0 };
+  let loss: number | null = null;
+  let t0 = performance.now();
+  let waited = 0;
+  const save = (iteration: number) =>
+    saveCheckpoint(run.checkpoint, { model, optimizer, round: run.round, iteration, config: cfg, extra: { stage: run.stage } });
+  try {
+    for (let it = start; it < run.iterations; it++) {
+      if (env.halt && env.halt.round === run.round && env.halt.stage === run.stage && env.halt.iteration === it) {
+        throw new HaltError(`round ${run.round}, ${run.stage}, iteration ${it}`);
+      }
+      const w0 = performance.now();
+      const b = await loader.next();
+      waited += performance.now() - w0;
+      if (!b) throw new Error(`${run.stage}: the data loader ran dry at iteration ${it}`);
+      const tables =
+        run.stage === 'stage1'
+          ? buildRegionBatch(
+              Int32Array.from(b.regions, (r, i) => (r < 0 ? -1 : b.indices[Math.floor(i / (b.height * b.width))] * 65536 + r)),
+              (key) => {
+                const m = pool.labelsOf(Math.floor(key / 65536)).get(key % 65536);
+                return m === undefined ? undefined : m;
+              },
+              classes,
+              { weights, reading: cfg.reading },
+            )
+          : pixelLabelBatch(b.labels, classes);
+      optimizer.lrFactor = polyLr(1, it, run.iterations, 0.9, 1e-6 / run.lr);
+      const lossTensor = tidy(() => {
+        const images = Tensor.fromArray(b.images, [b.n, b.height, b.width, 3]);
+        const out = model.forward(images, { features: false });
+        const logits = resizeBilinear(out.logits, [b.height, b.width], false);
+        const l = regionLoss(logits, tables, { tau: cfg.tau });
+        backward(l.total);
+        optimizer.step();
+        optimizer.zeroGrad();
+        return l.total;
+      });
+      if ((it + 1) % LOSS_EVERY === 0 || it === start || it + 1 === run.iterations) loss = await item(lossTensor);
+      else await sync();
+      lossTensor.dispose();
+      if (!Number.isFinite(loss ?? 0)) throw new Error(`${run.stage} of round ${run.round}: the loss became ${loss} at iteration ${it}`);
+      const now = performance.now();
+      env.onProgress?.({
+        stage: run.stage,
+        round: run.round,
+        iteration: it + 1,
+        iterations: run.iterations,
+        loss,
+        msPerIteration: now - t0,
+        loaderWait: waited / Math.max(now - t0, 1e-9),
+      });
+      t0 = now;
+      waited = 0;
+      if ((it + 1) % cfg.checkpointEvery === 0 && it + 1 < run.iterations) await save(it + 1);
+    }
+  } catch (e) {
+    await loader.close();
+    model.dispose();
+    optimizer.dispose();
+    throw e;
+  }
+  await loader.close();
+  await save(run.iterations);
+  optimizer.dispose();
+  return model;
+}

@@ -1,0 +1,47 @@
+// Progress lines for long commands: phases, iterations with loss and ETA, and round results.
+import type { LoopEvent } from '../al/rounds.js';
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** Prints events; on a terminal the iteration line is rewritten in place. */
+export function progressPrinter(rounds: number): (e: LoopEvent) => void {
+  const tty = process.stdout.isTTY === true;
+  let lastPrinted = 0;
+  let open = false;
+  const line = (text: string) => {
+    if (open && tty) process.stdout.write('\n');
+    open = false;
+    console.log(text);
+  };
+  return (e) => {
+    if (e.kind === 'phase') {
+      if (e.phase === 'superpixels' && tty) {
+        process.stdout.write(`\rsuperpixels ${e.detail}   `);
+        open = true;
+        return;
+      }
+      if (e.phase === 'superpixels') return;
+      line(e.round > 0 ? `[round ${e.round}/${rounds}] ${e.phase}${e.detail ? ` (${e.detail})` : ''}` : `${e.phase}${e.detail ? `: ${e.detail}` : ''}`);
+    } else if (e.kind === 'iteration') {
+      const p = e.progress;
+      const text = `[round ${p.round}/${rounds}] ${p.stage === 'stage1' ? 'stage 1' : 'stage 2'} it ${p.iteration}/${p.iterations}  loss ${p.loss === null ? '-' : p.loss.toFixed(4)}  ${(p.msPerIteration / 1000).toFixed(2)} s/it  loader wait ${(100 * p.loaderWait).toFixed(0)}%  ETA ${formatDuration(e.etaSeconds)}`;
+      if (tty) {
+        process.stdout.write(`\r${text}   `);
+        open = true;
+      } else if (p.iteration === p.iterations || performance.now() - lastPrinted > 10_000) {
+        console.log(text);
+        lastPrinted = performance.now();
+      }
+    } else {
+      const m = e.metrics;
+      const pct = (v: number | undefined) => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
+      line(`[round ${m.round}/${rounds}] done: ${m.clicks} clicks (${m.totalClicks} total, ${m.regions} regions, ${(100 * m.multiClassShare).toFixed(0)}% multi-class)  mIoU stage 1 ${pct(m.stage1.miou)}  stage 2 ${pct(m.stage2?.miou)}${m.pseudo ? `  pseudo-labels: ${(100 * m.pseudo.coverage).toFixed(0)}% of pixels, ${(100 * m.pseudo.accuracy).toFixed(1)}% right` : ''}`);
+    }
+  };
+}

@@ -1,0 +1,134 @@
+// `alseg train`: the whole method from one command (defaults: embedded synthetic data, tiny preset).
+import type { Argv, CommandModule } from 'yargs';
+import { ACQUISITIONS, type Acquisition } from '../al/acquisition.js';
+import { DEFAULT_CONFIG, type Labelling, type RunConfig } from '../al/config.js';
+import { DATASET_KINDS, type DatasetKind } from '../al/data/dataset.js';
+import { runActiveLearning, type LoopEvent } from '../al/rounds.js';
+import { SUPERPIXEL_ALGORITHMS, type SuperpixelAlgorithm } from '../al/superpixels/compute.js';
+import { HaltError, type StageName } from '../al/trainer.js';
+import { destroyEngine, initEngine } from '../engine/runtime.js';
+import { PRESETS, type PresetName } from '../model/presets.js';
+import { formatDuration, progressPrinter } from './progress.js';
+
+const d = DEFAULT_CONFIG;
+
+export function trainOptions<T>(y: Argv<T>) {
+  return y
+    .option('dataset', { choices: DATASET_KINDS, default: d.dataset, describe: 'dataset layout; "synthetic" is generated on first use' })
+    .option('root', { type: 'string', default: d.root, describe: 'dataset folder' })
+    .option('preset', { choices: Object.keys(PRESETS), default: d.preset, describe: 'model preset (tiny: CPU-friendly ResNet-18 at 1/8 width)' })
+    .option('labelling', { choices: ['multi', 'dominant'], default: d.labelling, describe: 'oracle answers: all classes of a region (multi) or its dominant class' })
+    .option('dominant-mode', { choices: ['majority', 'sampled'], default: d.dominant, describe: 'dominant labelling: majority class, or drawn in proportion to pixel counts' })
+    .option('acquisition', { choices: ACQUISITIONS, default: d.acquisition, describe: 'acquisition function from round 2 on (round 1 is random)' })
+    .option('rounds', { type: 'number', default: d.rounds, describe: 'active-learning rounds' })
+    .option('budget', { type: 'number', default: d.budget, describe: 'clicks per round (a multi-class answer costs one click per class)' })
+    .option('iterations', { type: 'number', default: d.iterations, describe: 'stage-1 training iterations per round' })
+    .option('stage2-iterations', { type: 'number', default: d.stage2Iterations, describe: 'stage-2 training iterations per round' })
+    .option('lr', { type: 'number', default: d.lr, describe: 'stage-1 backbone learning rate (head: 10x)' })
+    .option('lr2', { type: 'number', default: d.lr2, describe: 'stage-2 backbone learning rate (head: 10x)' })
+    .option('weight-decay', { type: 'number', default: d.weightDecay, describe: 'AdamW decoupled weight decay' })
+    .option('batch', { type: 'number', default: d.batch, describe: 'crops per batch' })
+    .option('crop', { type: 'number', default: d.crop, describe: 'square crop size in pixels' })
+    .option('nu', { type: 'number', default: d.nu, describe: 'PixBal class-balance strength (Eq. 4; 6 Cityscapes, 12 VOC)' })
+    .option('tau', { type: 'number', default: d.tau, describe: 'temperature of the cosine classifier' })
+    .option('lambda-ce', { type: 'number', default: d.weights.ce, describe: 'weight of the CE term (Eq. 10)' })
+    .option('lambda-mp', { type: 'number', default: d.weights.mp, describe: 'weight of the merged positive term (Eq. 10)' })
+    .option('lambda-pp', { type: 'number', default: d.weights.pp, describe: 'weight of the prototypical pixel term (Eq. 10)' })
+    .option('reading', { choices: ['code', 'text'], default: d.reading, describe: "where the authors' code and the paper's text differ: follow the code (default) or the text" })
+    .option('no-mp', { type: 'boolean', default: false, describe: 'ablation: merged positive loss off' })
+    .option('no-pp', { type: 'boolean', default: false, describe: 'ablation: prototypical pixel loss off' })
+    .option('no-localise', { type: 'boolean', default: false, describe: 'ablation: no intra-region localisation (most confident class of the label set)' })
+    .option('no-expand', { type: 'boolean', default: false, describe: 'ablation: no label expansion to adjacent regions' })
+    .option('no-stage2', { type: 'boolean', default: false, describe: 'skip stage 2 (pseudo-labels and retraining)' })
+    .option('superpixels', { choices: SUPERPIXEL_ALGORITHMS, default: d.superpixels.algorithm, describe: 'superpixel algorithm (~32x32 px regions)' })
+    .option('pretrained', { type: 'string', describe: 'ImageNet ResNet weights (safetensors, torchvision names; see docs/weights.md)' })
+    .option('seed', { type: 'number', default: d.seed, describe: 'seed of everything random (init, selection, augmentation, dropout)' })
+    .option('out', { type: 'string', default: d.out, describe: 'run directory' })
+    .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out where it stopped' })
+    .option('checkpoint-every', { type: 'number', default: d.checkpointEvery, describe: 'checkpoint every N iterations' })
+    .option('val-limit', { type: 'number', default: d.valLimit, describe: 'validation images per evaluation (0 = all)' })
+    .option('visualise', { type: 'number', default: d.visualise, describe: 'images whose predictions and pseudo-labels are saved as PNGs' })
+    .option('halt-at', { type: 'string', hidden: true, describe: 'simulate a kill at round:stage1|stage2:iteration (tests)' });
+}
+
+type TrainArgs = ReturnType<typeof trainOptions<object>> extends Argv<infer A> ? A : never;
+
+export function configFrom(a: TrainArgs): RunConfig {
+  const positive = (name: string, v: number, integer = true) => {
+    if (!(v > 0) || (integer && !Number.isInteger(v))) throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
+    return v;
+  };
+  return {
+    dataset: a.dataset as DatasetKind,
+    root: a.root,
+    preset: a.preset as PresetName,
+    labelling: a.labelling as Labelling,
+    dominant: a['dominant-mode'] as 'majority' | 'sampled',
+    acquisition: a.acquisition as Acquisition,
+    rounds: positive('rounds', a.rounds),
+    budget: positive('budget', a.budget),
+    iterations: positive('iterations', a.iterations),
+    stage2Iterations: positive('stage2-iterations', a['stage2-iterations']),
+    lr: positive('lr', a.lr, false),
+    lr2: positive('lr2', a.lr2, false),
+    weightDecay: a['weight-decay'],
+    batch: positive('batch', a.batch),
+    crop: positive('crop', a.crop),
+    nu: a.nu,
+    tau: positive('tau', a.tau, false),
+    weights: { ce: a['lambda-ce'], mp: a['lambda-mp'], pp: a['lambda-pp'] },
+    reading: a.reading as 'code' | 'text',
+    ablation: { mp: !a['no-mp'], pp: !a['no-pp'], localise: !a['no-localise'], expand: !a['no-expand'] },
+    stage2: !a['no-stage2'],
+    superpixels: { algorithm: a.superpixels as SuperpixelAlgorithm },
+    seed: a.seed,
+    out: a.out,
+    checkpointEvery: positive('checkpoint-every', a['checkpoint-every']),
+    valLimit: a['val-limit'],
+    visualise: a.visualise,
+    pretrained: a.pretrained,
+  };
+}
+
+function parseHalt(s: string | undefined): { round: number; stage: StageName; iteration: number } | undefined {
+  if (!s) return undefined;
+  const [r, st, it] = s.split(':');
+  if (st !== 'stage1' && st !== 'stage2') throw new Error(`--halt-at ${s}: expected round:stage1|stage2:iteration`);
+  return { round: Number(r), stage: st, iteration: Number(it) };
+}
+
+export function printSummary(rounds: { round: number; totalClicks: number; clicks: number; stage1: { miou: number }; stage2: { miou: number } | null }[]): void {
+  const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '   -  ' : (100 * v).toFixed(2).padStart(6));
+  console.log('\nround  clicks  total clicks  stage-1 mIoU  stage-2 mIoU');
+  for (const r of rounds) {
+    console.log(`${String(r.round).padStart(5)}  ${String(r.clicks).padStart(6)}  ${String(r.totalClicks).padStart(12)}  ${pct(r.stage1.miou).padStart(12)}  ${pct(r.stage2?.miou).padStart(12)}`);
+  }
+}
+
+export const trainCommand: CommandModule<object, TrainArgs> = {
+  command: 'train',
+  describe: 'run the active-learning method: rounds of selection, labelling, stage-1 and stage-2 training, evaluation',
+  builder: (y) => trainOptions(y),
+  handler: async (argv) => {
+    const cfg = configFrom(argv);
+    const started = performance.now();
+    const engine = await initEngine();
+    console.log(`adapter: ${engine.summary.description} (${engine.summary.backend}${engine.summary.isSoftware ? ', software' : ''})`);
+    console.log(`run: ${cfg.out}  dataset: ${cfg.dataset} (${cfg.root})  preset: ${cfg.preset}  ${cfg.labelling}-class labels, ${cfg.acquisition}, ${cfg.rounds} rounds x ${cfg.budget} clicks`);
+    const printer = progressPrinter(cfg.rounds);
+    try {
+      const result = await runActiveLearning(cfg, { resume: argv.resume, halt: parseHalt(argv['halt-at']), onEvent: (e: LoopEvent) => printer(e) });
+      printSummary(result.rounds);
+      console.log(`\nwrote ${result.dir}/metrics.csv, metrics.json, miou-vs-clicks.svg and vis/ in ${formatDuration((performance.now() - started) / 1000)}`);
+    } catch (e) {
+      if (e instanceof HaltError) {
+        console.error(`\n${e.message}`);
+        await destroyEngine().catch(() => undefined);
+        process.exit(137);
+      }
+      throw e;
+    } finally {
+      await destroyEngine().catch(() => undefined);
+    }
+  },
+};
