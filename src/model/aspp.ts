@@ -5,7 +5,7 @@
 import type { Generator } from '../engine/random.js';
 import { concat } from '../engine/ops/shape.js';
 import type { Tensor } from '../engine/tensor.js';
-import { expandTo, globalAvgPool } from './functional.js';
+import { expandTo, globalAvgPool, type DropoutRng } from './functional.js';
 import { BatchNorm2d, Conv2d, Dropout, ReLU, convBnRelu, headConvBnRelu } from './layers.js';
 import { Layer, Sequential } from './module.js';
 
@@ -40,7 +40,7 @@ export class Aspp extends Layer {
   constructor(
     readonly config: AsppConfig,
     gen: Generator,
-    dropoutGen: Generator,
+    dropoutRng: DropoutRng,
   ) {
     super();
     const { cin, channels, rates, separable } = config;
@@ -49,7 +49,7 @@ export class Aspp extends Layer {
     this.pooling = this.child('convs.4', new Sequential(new GlobalAvgPool(), new Conv2d({ cin, cout: channels, k: 1 }, gen), new BatchNorm2d(channels), new ReLU()));
     this.project = this.child(
       'project',
-      new Sequential(new Conv2d({ cin: 5 * channels, cout: channels, k: 1 }, gen), new BatchNorm2d(channels), new ReLU(), new Dropout(config.dropout, dropoutGen)),
+      new Sequential(new Conv2d({ cin: 5 * channels, cout: channels, k: 1 }, gen), new BatchNorm2d(channels), new ReLU(), new Dropout(config.dropout, dropoutRng)),
     );
   }
 

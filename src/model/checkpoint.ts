@@ -7,6 +7,7 @@ import { read } from '../engine/io.js';
 import { AdamW, SGD, type Optimizer } from '../engine/optim.js';
 import { readSafetensors, writeSafetensors, type SafeTensorsFile, type TensorData } from '../engine/safetensors.js';
 import type { Tensor } from '../engine/tensor.js';
+import type { DropoutRng } from './functional.js';
 import type { Module } from './module.js';
 import { writeInto } from './module.js';
 
@@ -34,10 +35,11 @@ export interface CheckpointInfo {
 }
 
 interface WithDropout {
-  dropoutPosition: number;
+  dropoutRng: DropoutRng;
 }
 function hasDropout(m: Module): m is Module & WithDropout {
-  return typeof (m as Partial<WithDropout>).dropoutPosition === 'number';
+  const r = (m as Partial<WithDropout>).dropoutRng;
+  return typeof r?.seed === 'number' && typeof r.position === 'number';
 }
 
 function optimizerKind(o: Optimizer): { kind: string; slots: string[] } {
@@ -78,7 +80,7 @@ export async function saveCheckpoint(path: string, c: CheckpointContents): Promi
     metadata['optimizer.steps'] = String(c.optimizer.steps);
     metadata['optimizer.lrFactor'] = String(c.optimizer.lrFactor);
   }
-  if (hasDropout(c.model)) metadata['rng.dropout'] = String(c.model.dropoutPosition);
+  if (hasDropout(c.model)) metadata['rng.dropout'] = JSON.stringify(c.model.dropoutRng);
   for (const [k, v] of Object.entries(c.extra ?? {})) metadata[`extra.${k}`] = v;
   await writeSafetensors(path, tensors, metadata);
 }
@@ -158,7 +160,10 @@ export async function loadCheckpoint(path: string, options: LoadOptions): Promis
     const f = Number(info.metadata['optimizer.lrFactor']);
     if (Number.isFinite(f)) optimizer.lrFactor = f;
   }
-  const pos = Number(info.metadata['rng.dropout']);
-  if (hasDropout(model) && Number.isFinite(pos)) model.dropoutPosition = pos;
+  const rng = info.metadata['rng.dropout'];
+  if (hasDropout(model) && rng) {
+    const r = JSON.parse(rng) as Partial<DropoutRng>;
+    if (typeof r.seed === 'number' && typeof r.position === 'number') Object.assign(model.dropoutRng, { seed: r.seed, position: r.position });
+  }
   return info;
 }

@@ -15,7 +15,7 @@ import { Generator } from '../engine/random.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Aspp, asppRates } from './aspp.js';
 import { CosineHead } from './cosine-head.js';
-import { resizeBilinear } from './functional.js';
+import { resizeBilinear, type DropoutRng } from './functional.js';
 import { convBnRelu, headConvBnRelu, labelConvs } from './layers.js';
 import { Module, Sequential } from './module.js';
 import { ResNet, scaleChannels, type ResNetConfig } from './resnet.js';
@@ -76,7 +76,7 @@ export class DeepLabHead extends Module {
   readonly aspp: Aspp;
   readonly classifier: Sequential;
   readonly cosine: CosineHead;
-  constructor(cfg: ResolvedDeepLabConfig, lowChannels: number, highChannels: number, outputs: number, gen: Generator, dropoutGen: Generator) {
+  constructor(cfg: ResolvedDeepLabConfig, lowChannels: number, highChannels: number, outputs: number, gen: Generator, dropoutRng: DropoutRng) {
     super();
     const ch = (c: number) => scaleChannels(c, cfg.headWidth);
     const d = ch(256);
@@ -84,7 +84,7 @@ export class DeepLabHead extends Module {
     this.project = this.child('project', convBnRelu({ cin: lowChannels, cout: low, k: 1 }, gen));
     this.aspp = this.child(
       'aspp',
-      new Aspp({ cin: highChannels, channels: d, rates: asppRates(cfg.backbone.outputStride), separable: cfg.separable, dropout: cfg.dropout }, gen, dropoutGen),
+      new Aspp({ cin: highChannels, channels: d, rates: asppRates(cfg.backbone.outputStride), separable: cfg.separable, dropout: cfg.dropout }, gen, dropoutRng),
     );
     this.classifier = this.child(
       'classifier',
@@ -112,7 +112,8 @@ export class DeepLabV3Plus extends Module {
   readonly featureChannels: number;
   /** Index of the undefined class among the outputs (numClasses), or -1. */
   readonly undefinedIndex: number;
-  private readonly dropoutGen: Generator;
+  /** The dropout mask stream (seeded from the config's seed; checkpoints store it). */
+  readonly dropoutRng: DropoutRng;
 
   constructor(config: DeepLabConfig) {
     super();
@@ -120,11 +121,11 @@ export class DeepLabV3Plus extends Module {
     this.config = cfg;
     if (!Number.isInteger(cfg.numClasses) || cfg.numClasses < 1) throw new Error(`DeepLabV3Plus: numClasses must be a positive integer, got ${cfg.numClasses}`);
     const gen = new Generator(cfg.seed);
-    this.dropoutGen = new Generator((Math.imul(cfg.seed, 0x9e3779b1) + 0x7f4a7c15) >>> 0);
+    this.dropoutRng = { seed: (Math.imul(cfg.seed, 0x9e3779b1) + 0x7f4a7c15) >>> 0, position: 0 };
     this.backbone = this.child('backbone', new ResNet(cfg.backbone, gen));
     this.outputs = cfg.numClasses + (cfg.undefinedClass ? 1 : 0);
     this.undefinedIndex = cfg.undefinedClass ? cfg.numClasses : -1;
-    this.head = this.child('head', new DeepLabHead(cfg, this.backbone.lowChannels, this.backbone.highChannels, this.outputs, gen, this.dropoutGen));
+    this.head = this.child('head', new DeepLabHead(cfg, this.backbone.lowChannels, this.backbone.highChannels, this.outputs, gen, this.dropoutRng));
     this.featureChannels = this.head.cosine.channels;
     labelConvs(this);
   }
@@ -163,14 +164,6 @@ export class DeepLabV3Plus extends Module {
       { name: 'backbone', params: backbone, lr, weightDecay: wd },
       { name: 'head', params: head, lr: lr * (options.headLrMultiplier ?? 10), weightDecay: wd },
     ];
-  }
-
-  /** The dropout stream's position (checkpoints store it so a resumed run draws the same masks). */
-  get dropoutPosition(): number {
-    return this.dropoutGen.position;
-  }
-  set dropoutPosition(p: number) {
-    this.dropoutGen.position = p;
   }
 }
 

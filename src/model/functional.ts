@@ -8,7 +8,6 @@ import { globalAvgPool as gap, maxPool2d as maxPool } from '../engine/ops/pool.j
 import { sum, sumTo } from '../engine/ops/reduce.js';
 import { resizeBilinear as resize } from '../engine/ops/resize.js';
 import { broadcastView, copyInto, fill } from '../engine/ops/shape.js';
-import type { Generator } from '../engine/random.js';
 import { Tensor } from '../engine/tensor.js';
 
 /** Max pool over H and W of an NHWC tensor (padding never wins, as PyTorch). */
@@ -27,9 +26,20 @@ export function resizeBilinear(x: Tensor, h: number, w: number, alignCorners = f
   return resize(x, [h, w], alignCorners);
 }
 
+/**
+ * A dropout mask stream: (seed, position). Plain data, so a checkpoint can store and restore it
+ * exactly (a Generator's seed is fixed at construction).
+ */
+export interface DropoutRng {
+  seed: number;
+  position: number;
+}
+
 /** Inverted dropout with a seeded mask: zeroes with probability p, scales the rest by 1/(1-p). */
-export function dropout(x: Tensor, p: number, gen: Generator): Tensor {
-  return dropoutOp(x, p, gen, true);
+export function dropout(x: Tensor, p: number, rng: DropoutRng): Tensor {
+  const counter = rng.position;
+  rng.position = (counter + x.size) >>> 0;
+  return dropoutOp(x, p, { seed: rng.seed, counter }, true);
 }
 
 /** x / sqrt(|x|^2 + eps) along the last axis (eps keeps zero vectors finite). */

@@ -7,7 +7,7 @@ import { fill, zeros } from '../engine/ops/shape.js';
 import type { Generator } from '../engine/random.js';
 import { engine } from '../engine/runtime.js';
 import { Tensor } from '../engine/tensor.js';
-import { dropout, maxPool2d } from './functional.js';
+import { dropout, maxPool2d, type DropoutRng } from './functional.js';
 import { Layer, Module, Sequential } from './module.js';
 
 export interface ConvSpec {
@@ -124,12 +124,12 @@ export class MaxPool2d extends Layer {
 export class Dropout extends Layer {
   constructor(
     readonly p: number,
-    readonly gen: Generator,
+    readonly rng: DropoutRng,
   ) {
     super();
   }
   forward(x: Tensor): Tensor {
-    return this.training && this.p > 0 ? dropout(x, this.p, this.gen) : x;
+    return this.training && this.p > 0 ? dropout(x, this.p, this.rng) : x;
   }
 }
 

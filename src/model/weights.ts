@@ -83,17 +83,18 @@ export interface ImportOptions {
 
 /** Writes the file's ResNet weights into `backbone` (validated first; nothing is written on error). */
 export function importResNetWeightsFrom(backbone: ResNet, file: SafeTensorsFile, source: string, options: ImportOptions = {}): ImportReport {
-  const stripped = new Map<string, SafeTensor>();
-  for (const [n, t] of file.tensors) stripped.set(stripPrefix(n), t);
+  const stripped = new Map<string, [string, SafeTensor]>();
+  for (const [n, t] of file.tensors) stripped.set(stripPrefix(n), [n, t]);
   const scheme = detect([...stripped.keys()]);
+  // alseg name -> (name in the file, tensor)
   const byTarget = new Map<string, [string, SafeTensor]>();
   const ignored: string[] = [];
-  for (const [n, t] of stripped) {
+  for (const [n, [orig, t]] of stripped) {
     if (n.endsWith('num_batches_tracked') || n.startsWith('fc.')) {
-      ignored.push(n);
+      ignored.push(orig);
       continue;
     }
-    byTarget.set(rename(n, scheme), [n, t]);
+    byTarget.set(rename(n, scheme), [orig, t]);
   }
   const stem = backbone.config.stem;
   const fileStem = scheme === 'torchvision' ? 'standard' : 'deep';
