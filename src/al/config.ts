@@ -23,6 +23,8 @@ export interface RunConfig {
   dataset: DatasetKind;
   /** Dataset folder; for 'synthetic' it is generated there when missing. */
   root: string;
+  /** Size of the generated synthetic dataset (ignored for real datasets). */
+  synthetic: { train: number; val: number; height: number; width: number };
   preset: PresetName;
   labelling: Labelling;
   /** Dominant labelling: 'majority' (default) or 'sampled' (drawn with probability proportional to pixel counts). */
@@ -64,6 +66,7 @@ export interface RunConfig {
 export const DEFAULT_CONFIG: RunConfig = {
   dataset: 'synthetic',
   root: 'data/synthetic',
+  synthetic: { train: 24, val: 8, height: 128, width: 256 },
   preset: 'tiny',
   labelling: 'multi',
   dominant: 'majority',

@@ -27,7 +27,7 @@ import { writeFileAtomic } from './data/atomic-write.js';
 import type { Dataset } from './data/dataset.js';
 import { writeGreyPng, writeRgbPng } from './data/png.js';
 import { openDataset } from './data/open-dataset.js';
-import { ensureSyntheticDataset } from './data/synthetic.js';
+import { DEFAULT_SYNTHETIC, ensureSyntheticDataset } from './data/synthetic.js';
 import { argmaxRows, predictFull } from './inference.js';
 import { ConfusionMatrix, type IoUReport } from './metrics.js';
 import { Pool, type LabelledRegion } from './pool.js';
@@ -78,7 +78,10 @@ function readJson<T>(file: string): T {
 }
 
 export function openRunDataset(cfg: RunConfig, split: string): Dataset {
-  if (cfg.dataset === 'synthetic') ensureSyntheticDataset(cfg.root);
+  if (cfg.dataset === 'synthetic') {
+    const { train, val, height, width } = cfg.synthetic;
+    ensureSyntheticDataset(cfg.root, { ...DEFAULT_SYNTHETIC, splits: { train, val }, height, width });
+  }
   return openDataset(cfg.dataset, cfg.root, split);
 }
 
@@ -233,6 +236,11 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
   return { rounds: metrics, dir, labelled: pool.labelledRegions };
 }
 
+/** A sample id as one file name (ids may contain folders). */
+function fileSafe(id: string): string {
+  return id.replace(/[\\/]+/g, '_');
+}
+
 function pick(r: IoUReport) {
   return { miou: r.miou, miouAllClasses: r.miouAllClasses, pixelAccuracy: r.pixelAccuracy, perClass: r.perClass };
 }
@@ -251,11 +259,11 @@ export async function evaluate(model: DeepLabV3Plus, val: Dataset, cfg: Pick<Run
         cm.add(logits, Int32Array.from(loaded.label));
         if (visDir && i < cfg.visualise) {
           const pred = argmaxRows(await readF32(logits), outputs, val.numClasses);
-          writeLabelPng(join(visDir, `${sample.id}-${tag}.png`), pred, loaded.width, loaded.height, val.palette);
+          writeLabelPng(join(visDir, `${fileSafe(sample.id)}-${tag}.png`), pred, loaded.width, loaded.height, val.palette);
           const common = join(visDir, '..');
-          if (!existsSync(join(common, `${sample.id}-image.png`))) {
-            writeRgbPng(join(common, `${sample.id}-image.png`), { width: loaded.width, height: loaded.height, data: loaded.image });
-            writeLabelPng(join(common, `${sample.id}-gt.png`), loaded.label, loaded.width, loaded.height, val.palette);
+          if (!existsSync(join(common, `${fileSafe(sample.id)}-image.png`))) {
+            writeRgbPng(join(common, `${fileSafe(sample.id)}-image.png`), { width: loaded.width, height: loaded.height, data: loaded.image });
+            writeLabelPng(join(common, `${fileSafe(sample.id)}-gt.png`), loaded.label, loaded.width, loaded.height, val.palette);
           }
         }
       });
@@ -289,7 +297,7 @@ async function writePseudoLabels(
     });
     const bytes = Uint8Array.from(label, (v) => (v < 0 || v > 255 ? 255 : v));
     writeGreyPng(join(dir, `${img.id}.png`), { width: loaded.width, height: loaded.height, data: bytes });
-    if (k < cfg.visualise) writeLabelPng(join(visDir, `${img.id}-pseudo.png`), bytes, loaded.width, loaded.height, ds.palette);
+    if (k < cfg.visualise) writeLabelPng(join(visDir, `${fileSafe(img.id)}-pseudo.png`), bytes, loaded.width, loaded.height, ds.palette);
     for (let i = 0; i < bytes.length; i++) {
       total++;
       const gt = loaded.label[i];

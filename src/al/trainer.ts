@@ -2,7 +2,8 @@
 // the backbone's learning rate and a poly schedule, batches of augmented crops from the images that
 // hold labels, and either the stage-1 region losses or stage-2 pixel CE on pseudo-labels. It
 // checkpoints every few iterations so a killed run resumes where it stopped, on the same batches.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { backward } from '../engine/backward.js';
 import { item } from '../engine/io.js';
 import { AdamW, polyLr } from '../engine/optim.js';
@@ -97,6 +98,7 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
   let loss: number | null = null;
   let t0 = performance.now();
   let waited = 0;
+  mkdirSync(dirname(run.checkpoint), { recursive: true });
   const save = (iteration: number) =>
     saveCheckpoint(run.checkpoint, { model, optimizer, round: run.round, iteration, config: cfg, extra: { stage: run.stage } });
   try {

@@ -16,6 +16,7 @@ export function trainOptions<T>(y: Argv<T>) {
   return y
     .option('dataset', { choices: DATASET_KINDS, default: d.dataset, describe: 'dataset layout; "synthetic" is generated on first use' })
     .option('root', { type: 'string', default: d.root, describe: 'dataset folder' })
+    .option('synthetic-size', { type: 'string', default: `${d.synthetic.train}x${d.synthetic.val}@${d.synthetic.height}x${d.synthetic.width}`, describe: 'generated synthetic set: TRAINxVAL@HEIGHTxWIDTH' })
     .option('preset', { choices: Object.keys(PRESETS), default: d.preset, describe: 'model preset (tiny: CPU-friendly ResNet-18 at 1/8 width)' })
     .option('labelling', { choices: ['multi', 'dominant'], default: d.labelling, describe: 'oracle answers: all classes of a region (multi) or its dominant class' })
     .option('dominant-mode', { choices: ['majority', 'sampled'], default: d.dominant, describe: 'dominant labelling: majority class, or drawn in proportion to pixel counts' })
@@ -61,6 +62,7 @@ export function configFrom(a: TrainArgs): RunConfig {
   return {
     dataset: a.dataset as DatasetKind,
     root: a.root,
+    synthetic: parseSynthetic(a['synthetic-size']),
     preset: a.preset as PresetName,
     labelling: a.labelling as Labelling,
     dominant: a['dominant-mode'] as 'majority' | 'sampled',
@@ -88,6 +90,14 @@ export function configFrom(a: TrainArgs): RunConfig {
     visualise: a.visualise,
     pretrained: a.pretrained,
   };
+}
+
+function parseSynthetic(s: string): RunConfig['synthetic'] {
+  const m = /^(\d+)x(\d+)@(\d+)x(\d+)$/.exec(s);
+  if (!m) throw new Error(`--synthetic-size ${s}: expected TRAINxVAL@HEIGHTxWIDTH, e.g. 24x8@128x256`);
+  const [train, val, height, width] = m.slice(1).map(Number);
+  if (train < 1 || val < 1 || height < 32 || width < 32) throw new Error(`--synthetic-size ${s}: needs at least 1 image per split and 32x32 pixels`);
+  return { train, val, height, width };
 }
 
 function parseHalt(s: string | undefined): { round: number; stage: StageName; iteration: number } | undefined {
