@@ -4,11 +4,19 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { infoCommand } from './commands/info.js';
 import { trainCommand } from './commands/train.js';
+import { evalCommand } from './commands/eval.js';
+import { predictCommand } from './commands/predict.js';
+import { superpixelsCommand } from './commands/superpixels.js';
+import { dataCommand } from './commands/data.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('alseg')
   .usage('$0 <command> [options]\n\nActive learning for semantic segmentation with multi-class label queries, on WebGPU.')
   .command(trainCommand)
+  .command(evalCommand)
+  .command(predictCommand)
+  .command(superpixelsCommand)
+  .command(dataCommand)
   .command(infoCommand)
   .demandCommand(1, 'name a command (see --help)')
   .strict()

@@ -13,6 +13,7 @@ export const infoCommand: CommandModule<object, { json: boolean }> = {
       requestedLimits: e.limits,
       features: e.features,
       flushEvery: e.queue.flushEvery,
+      kernels: e.tuning,
     };
     await destroyEngine();
     if (argv.json) {
@@ -29,5 +30,6 @@ export const infoCommand: CommandModule<object, { json: boolean }> = {
     console.log('requested limits');
     for (const [k, v] of Object.entries(e.limits)) console.log(`  ${k.padEnd(36)} ${v}`);
     console.log(`features     ${e.features.length ? e.features.join(', ') : '(none)'}`);
+    console.log(`kernels      matmul ${e.tuning.matmul}${e.tuning.matmul === 'subgroup8' ? ` (${e.tuning.matmulTm} rows/lane)` : ''}; ${e.queue.flushEvery} dispatches per submit`);
   },
 };
