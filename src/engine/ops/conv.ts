@@ -24,7 +24,7 @@ import { engine } from '../runtime.js';
 import { Tensor } from '../tensor.js';
 import { sum } from './reduce.js';
 import { fmtShape, run } from './run.js';
-import { contiguous, copyInto, permute, reshape, slice } from './shape.js';
+import { contiguous, copyInto, permute, reshape, slice, zeros } from './shape.js';
 
 export interface Conv2dOptions {
   stride?: number | readonly [number, number];
@@ -93,6 +93,20 @@ function nhwc(t: Tensor): { t: Tensor; pix: number; off: number; copied: boolean
 function plain(t: Tensor): { t: Tensor; copied: boolean } {
   if (t.isContiguous && t.offset === 0) return { t, copied: false };
   return { t: noGrad(() => contiguous(t)), copied: true };
+}
+
+/**
+ * A zero-padded NHWC copy of `v` (pad rows top and bottom, columns left and right), so the
+ * implicit GEMM can take its mask-free "valid" variant: the copy is one memory pass, while the
+ * masks would cost a select per load of the whole reduction.
+ */
+function padded(v: { t: Tensor; pix: number; off: number }, py: number, px: number): { t: Tensor; pix: number; off: number; copied: boolean } {
+  const [n, h, w, c] = v.t.shape;
+  const out = zeros([n, h + 2 * py, w + 2 * px, c]);
+  const region = out.view([n, h, w, c], out.strides, (py * (w + 2 * px) + px) * c);
+  copyInto(region, v.t);
+  region.dispose();
+  return { t: out, pix: c, off: 0, copied: true };
 }
 
 interface Geo {
@@ -170,21 +184,24 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
     ]);
     if (xp.copied) xp.t.dispose();
   } else {
-    const xv = nhwc(x);
+    const x0 = nhwc(x);
+    const [py, px] = g.padding;
+    const xv = py === 0 && px === 0 ? x0 : noGrad(() => padded(x0, py, px));
+    if (xv !== x0 && x0.copied) x0.t.dispose();
     for (let q = 0; q < groups; q++) {
       const launch = implicitGemmLaunch(
         {
           batch: n,
-          srcH: h,
-          srcW: wd,
+          srcH: h + 2 * py,
+          srcW: wd + 2 * px,
           dstH: ho,
           dstW: wo,
           kh,
           kw,
           kc: cinG,
           ncols: g.coutG,
-          y: fwdMap(g, 0),
-          x: fwdMap(g, 1),
+          y: { ...fwdMap(g, 0), add: 0 },
+          x: { ...fwdMap(g, 1), add: 0 },
           aPix: xv.pix,
           aOff: xv.off + q * cinG,
           bRow: cout,
@@ -195,6 +212,7 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
         },
         cfg.fwd,
         bp !== null,
+        true,
       );
       run(launch, [xv.t, wp.t, ...(bp ? [bp.t] : []), out]);
     }
@@ -251,7 +269,13 @@ function inputGrad(gy: Tensor, w: Tensor, g: Geo, depthwise: boolean, cfg: ConvC
     );
     if (gp.copied) gp.t.dispose();
   } else {
-    const gv = nhwc(gy);
+    // Stride 1: a valid convolution of gy zero-padded by (k-1)*d - p with the flipped kernel.
+    const g0 = nhwc(gy);
+    const pads = [0, 1].map((a) => (a === 0 ? g.kh - 1 : g.kw - 1) * g.dilation[a] - g.padding[a]);
+    const valid = g.stride[0] === 1 && g.stride[1] === 1 && pads.every((p) => p >= 0);
+    const gv = valid && (pads[0] > 0 || pads[1] > 0) ? noGrad(() => padded(g0, pads[0], pads[1])) : g0;
+    if (gv !== g0 && g0.copied) g0.t.dispose();
+    const map = (a: 0 | 1): AxisMap => (valid ? { mul: 1, add: g.padding[a] + pads[a], tap: -g.dilation[a], div: 1 } : bwdMap(g, a));
     for (let q = 0; q < g.groups; q++) {
       // Per-tap transposed weight of this group: [kh, kw, Cout/groups, Cin/groups].
       const cols = g.groups === 1 ? wp.t.view(wp.t.shape, wp.t.strides, wp.t.offset) : slice(wp.t, 3, q * g.coutG, (q + 1) * g.coutG);
@@ -260,16 +284,16 @@ function inputGrad(gy: Tensor, w: Tensor, g: Geo, depthwise: boolean, cfg: ConvC
       const launch = implicitGemmLaunch(
         {
           batch: g.n,
-          srcH: g.ho,
-          srcW: g.wo,
+          srcH: g.ho + (valid ? 2 * pads[0] : 0),
+          srcW: g.wo + (valid ? 2 * pads[1] : 0),
           dstH: g.h,
           dstW: g.w,
           kh: g.kh,
           kw: g.kw,
           kc: g.coutG,
           ncols: g.cinG,
-          y: bwdMap(g, 0),
-          x: bwdMap(g, 1),
+          y: map(0),
+          x: map(1),
           aPix: gv.pix,
           aOff: gv.off + q * g.coutG,
           bRow: g.cinG,
@@ -280,6 +304,7 @@ function inputGrad(gy: Tensor, w: Tensor, g: Geo, depthwise: boolean, cfg: ConvC
         },
         cfg.dgrad,
         false,
+        valid,
       );
       run(launch, [gv.t, wt, dx]);
       for (const t of [cols, perm, wt]) t.dispose();
