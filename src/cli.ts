@@ -8,6 +8,7 @@ import { evalCommand } from './commands/eval.js';
 import { predictCommand } from './commands/predict.js';
 import { superpixelsCommand } from './commands/superpixels.js';
 import { dataCommand } from './commands/data.js';
+import { experimentCommand } from './commands/experiment.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('alseg')
@@ -17,6 +18,7 @@ await yargs(hideBin(process.argv))
   .command(predictCommand)
   .command(superpixelsCommand)
   .command(dataCommand)
+  .command(experimentCommand)
   .command(infoCommand)
   .demandCommand(1, 'name a command (see --help)')
   .strict()

@@ -1,0 +1,116 @@
+// Named grids of `train` runs (the paper's comparisons on our synthetic benchmark), run one after
+// the other (or split across machines with a shard), and aggregated into docs/results.md.
+// Each run keeps its run directory under experiments/<grid>/<run>; finished runs are not redone and
+// an interrupted one resumes. The per-run metrics the report is built from are copied to
+// docs/results-data/<grid>/<run>.json so the report can be regenerated without the run folders.
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG, type RunConfig } from './config.js';
+import { writeFileAtomic } from './data/atomic-write.js';
+import type { RoundMetrics } from './report.js';
+import { runActiveLearning, type LoopEvent } from './rounds.js';
+import type { Acquisition } from './acquisition.js';
+
+export interface ExperimentRun {
+  grid: string;
+  /** Method name (what a table row or plot line stands for). */
+  method: string;
+  seed: number;
+  overrides: Partial<RunConfig>;
+}
+
+/** Settings every experiment run shares: sized so grid "fig4" (24 runs) fits in 2 hours on lavapipe. */
+export const EXPERIMENT_BASE: Partial<RunConfig> = {
+  rounds: 5,
+  budget: 80,
+  iterations: 60,
+  stage2Iterations: 40,
+  valLimit: 0,
+  visualise: 2,
+};
+
+const SEEDS = [0, 1, 2];
+const ACQS: Acquisition[] = ['random', 'bvsb', 'classbal', 'pixbal'];
+
+export const GRIDS: Record<string, { title: string; runs: () => ExperimentRun[] }> = {
+  fig4: {
+    title: 'Multi-class vs dominant labelling x acquisition function (paper Fig. 4)',
+    runs: () =>
+      (['multi', 'dominant'] as const).flatMap((labelling) =>
+        ACQS.flatMap((acquisition) => SEEDS.map((seed) => ({ grid: 'fig4', method: `${labelling === 'multi' ? 'Mul' : 'Dom'}+${acquisition}`, seed, overrides: { labelling, acquisition } }))),
+      ),
+  },
+  table2: {
+    title: 'Contribution of each component (paper Table 2), multi-class labels, PixBal',
+    runs: () => {
+      const rows: [string, Partial<RunConfig>['ablation']][] = [
+        ['(a) MP+PP+loc+exp', { mp: true, pp: true, localise: true, expand: true }],
+        ['(b) MP+PP+loc', { mp: true, pp: true, localise: true, expand: false }],
+        ['(c) MP+PP', { mp: true, pp: true, localise: false, expand: false }],
+        ['(d) MP', { mp: true, pp: false, localise: false, expand: false }],
+        ['(e) PP', { mp: false, pp: true, localise: false, expand: false }],
+      ];
+      return rows.flatMap(([method, ablation]) => SEEDS.map((seed) => ({ grid: 'table2', method, seed, overrides: { ablation } })));
+    },
+  },
+  budget: {
+    title: 'Budget per round at two sizes (multi-class vs dominant, PixBal)',
+    runs: () =>
+      [40, 160].flatMap((budget) =>
+        (['multi', 'dominant'] as const).flatMap((labelling) => SEEDS.map((seed) => ({ grid: 'budget', method: `${labelling === 'multi' ? 'Mul' : 'Dom'} ${budget}/round`, seed, overrides: { labelling, budget } }))),
+      ),
+  },
+};
+
+export function runName(r: ExperimentRun): string {
+  return `${r.method.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}-seed${r.seed}`;
+}
+
+export interface ExperimentRecord {
+  grid: string;
+  method: string;
+  seed: number;
+  config: RunConfig;
+  adapter: string;
+  wallSeconds: number;
+  rounds: RoundMetrics[];
+}
+
+export function dataDir(docs: string, grid: string): string {
+  return join(docs, 'results-data', grid);
+}
+
+/** Runs the grid's runs of this shard that have no record yet; returns how many ran. */
+export async function runGrid(
+  grid: string,
+  options: { shard?: [number, number]; root: string; experimentsDir: string; docsDir: string; adapter: string; onEvent?: (run: ExperimentRun, e: LoopEvent) => void; onRun?: (run: ExperimentRun, index: number, total: number) => void },
+): Promise<number> {
+  const g = GRIDS[grid];
+  if (!g) throw new Error(`unknown experiment "${grid}" (known: ${Object.keys(GRIDS).join(', ')})`);
+  const [i, n] = options.shard ?? [0, 1];
+  const runs = g.runs().filter((_, k) => k % n === i);
+  let ran = 0;
+  for (const [k, run] of runs.entries()) {
+    const record = join(dataDir(options.docsDir, grid), `${runName(run)}.json`);
+    if (existsSync(record)) continue;
+    options.onRun?.(run, k, runs.length);
+    const cfg: RunConfig = { ...DEFAULT_CONFIG, ...EXPERIMENT_BASE, root: options.root, seed: run.seed, ...run.overrides, out: join(options.experimentsDir, grid, runName(run)) };
+    const t0 = performance.now();
+    const resume = existsSync(join(cfg.out, 'config.json'));
+    const result = await runActiveLearning(cfg, { resume, onEvent: (e) => options.onEvent?.(run, e) });
+    const rec: ExperimentRecord = { grid, method: run.method, seed: run.seed, config: cfg, adapter: options.adapter, wallSeconds: (performance.now() - t0) / 1000, rounds: result.rounds };
+    mkdirSync(dataDir(options.docsDir, grid), { recursive: true });
+    writeFileAtomic(record, JSON.stringify(rec, null, 2));
+    ran++;
+  }
+  return ran;
+}
+
+export function readRecords(docsDir: string, grid: string): ExperimentRecord[] {
+  const dir = dataDir(docsDir, grid);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as ExperimentRecord);
+}

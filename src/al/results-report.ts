@@ -1,0 +1,158 @@
+// docs/results.md from the experiment records: per grid, mean +- std mIoU per round (stage 2, the
+// method's final model, and stage 1), clicks, a PNG plot of mIoU against clicks, and the wall time
+// and adapter of every run; plus checks of the paper's orderings computed from the numbers.
+import { join } from 'node:path';
+import { writeFileAtomic } from './data/atomic-write.js';
+import { GRIDS, readRecords, type ExperimentRecord } from './experiment.js';
+import { lineChartPng } from './plot/line-chart.js';
+
+function meanStd(v: number[]): { mean: number; std: number; n: number } {
+  const ok = v.filter((x) => Number.isFinite(x));
+  const mean = ok.reduce((a, b) => a + b, 0) / Math.max(ok.length, 1);
+  const std = ok.length > 1 ? Math.sqrt(ok.reduce((a, b) => a + (b - mean) ** 2, 0) / (ok.length - 1)) : 0;
+  return { mean, std, n: ok.length };
+}
+
+const fmt = (s: { mean: number; std: number; n: number }) => (s.n === 0 ? '-' : `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}`);
+
+/** The final model of a round: stage 2 when it ran, else stage 1. */
+const finalMiou = (r: ExperimentRecord['rounds'][number]) => r.stage2?.miou ?? r.stage1.miou;
+
+interface MethodSummary {
+  method: string;
+  runs: ExperimentRecord[];
+  rounds: number;
+  final: { mean: number; std: number; n: number }[];
+  stage1: { mean: number; std: number; n: number }[];
+  clicks: number[];
+}
+
+function summarise(records: ExperimentRecord[]): MethodSummary[] {
+  const methods = [...new Set(records.map((r) => r.method))];
+  return methods.map((method) => {
+    const runs = records.filter((r) => r.method === method);
+    const rounds = Math.max(...runs.map((r) => r.rounds.length));
+    const at = (k: number, f: (x: ExperimentRecord['rounds'][number]) => number) => runs.map((r) => (r.rounds[k] ? f(r.rounds[k]) : NaN));
+    return {
+      method,
+      runs,
+      rounds,
+      final: [...Array(rounds).keys()].map((k) => meanStd(at(k, finalMiou))),
+      stage1: [...Array(rounds).keys()].map((k) => meanStd(at(k, (x) => x.stage1.miou))),
+      clicks: [...Array(rounds).keys()].map((k) => meanStd(at(k, (x) => x.totalClicks)).mean),
+    };
+  });
+}
+
+function table(rows: MethodSummary[], pick: (m: MethodSummary) => { mean: number; std: number; n: number }[]): string[] {
+  const rounds = Math.max(...rows.map((r) => r.rounds));
+  const out = [`| method | seeds | ${[...Array(rounds).keys()].map((k) => `round ${k + 1}`).join(' | ')} | mean |`, `|---|---|${'---|'.repeat(rounds + 1)}`];
+  for (const m of rows) {
+    const vals = pick(m);
+    const mean = meanStd(m.runs.map((r) => r.rounds.reduce((a, x) => a + (pick === pickFinal ? finalMiou(x) : x.stage1.miou), 0) / r.rounds.length));
+    out.push(`| ${m.method} | ${m.runs.length} | ${vals.map(fmt).join(' | ')} | ${fmt(mean)} |`);
+  }
+  out.push(`| clicks (cumulative, mean) | | ${[...Array(rounds).keys()].map((k) => (rows[0]?.clicks[k] ?? NaN).toFixed(0)).join(' | ')} | |`);
+  return out;
+}
+const pickFinal = (m: MethodSummary) => m.final;
+const pickStage1 = (m: MethodSummary) => m.stage1;
+
+/** Automatic checks of the paper's orderings; each line says what held and where. */
+function checks(grid: string, rows: MethodSummary[]): string[] {
+  const by = new Map(rows.map((r) => [r.method, r]));
+  const lines: string[] = [];
+  const last = (m: MethodSummary) => m.final[m.final.length - 1]?.mean ?? NaN;
+  const avg = (m: MethodSummary) => meanStd(m.final.map((s) => s.mean)).mean;
+  if (grid === 'fig4') {
+    let wins = 0;
+    let pairs = 0;
+    for (const acq of ['random', 'bvsb', 'classbal', 'pixbal']) {
+      const mul = by.get(`Mul+${acq}`);
+      const dom = by.get(`Dom+${acq}`);
+      if (!mul || !dom) continue;
+      const rounds = Math.min(mul.rounds, dom.rounds);
+      for (let k = 0; k < rounds; k++) {
+        pairs++;
+        if (mul.final[k].mean > dom.final[k].mean) wins++;
+      }
+      lines.push(`- ${acq}: Mul ${(100 * avg(mul)).toFixed(1)} vs Dom ${(100 * avg(dom)).toFixed(1)} mIoU averaged over rounds (Mul spends ${mul.clicks[rounds - 1]?.toFixed(0)} clicks, Dom ${dom.clicks[rounds - 1]?.toFixed(0)}).`);
+    }
+    if (pairs) lines.unshift(`- Multi-class beats dominant labelling in ${wins} of ${pairs} (acquisition, round) pairs at equal click budgets.`);
+    const mul = rows.filter((r) => r.method.startsWith('Mul+'));
+    if (mul.length) {
+      const best = [...mul].sort((a, b) => avg(b) - avg(a))[0];
+      const pix = by.get('Mul+pixbal');
+      lines.push(`- Best acquisition with multi-class labels (mean over rounds): ${best.method} (${(100 * avg(best)).toFixed(1)}); PixBal ${pix ? (100 * avg(pix)).toFixed(1) : '-'}${pix && best !== pix ? ': PixBal is not the best here' : ''}.`);
+    }
+  } else if (grid === 'table2') {
+    const order = ['(a) MP+PP+loc+exp', '(b) MP+PP+loc', '(c) MP+PP', '(d) MP', '(e) PP'];
+    const present = order.filter((m) => by.has(m));
+    for (const [hi, lo, what] of [
+      ['(a) MP+PP+loc+exp', '(b) MP+PP+loc', 'expansion'],
+      ['(b) MP+PP+loc', '(c) MP+PP', 'localisation'],
+      ['(c) MP+PP', '(d) MP', 'the PP loss'],
+      ['(c) MP+PP', '(e) PP', 'the MP loss'],
+    ] as const) {
+      const a = by.get(hi);
+      const b = by.get(lo);
+      if (!a || !b) continue;
+      const d = avg(a) - avg(b);
+      lines.push(`- ${what}: ${hi} ${(100 * avg(a)).toFixed(1)} vs ${lo} ${(100 * avg(b)).toFixed(1)} (${d >= 0 ? '+' : ''}${(100 * d).toFixed(1)} mIoU points, mean over rounds): ${d > 0 ? 'helps' : 'does not help'} here.`);
+    }
+    if (!present.length) lines.push('- no runs yet');
+  } else {
+    for (const m of rows) lines.push(`- ${m.method}: final-round mIoU ${(100 * last(m)).toFixed(1)} after ${m.clicks[m.clicks.length - 1]?.toFixed(0)} clicks.`);
+  }
+  return lines;
+}
+
+export function writeResultsReport(docsDir: string): string {
+  const parts: string[] = [
+    '# Results on the synthetic benchmark',
+    '',
+    'Generated by `node dist/cli.js experiment report` from the per-run records in `docs/results-data/` (committed);',
+    '`node dist/cli.js experiment <grid>` reruns a grid (finished runs are kept, an interrupted run resumes;',
+    '`--shard i/n` splits a grid across machines). mIoU is over the synthetic set\'s real classes on its validation',
+    'split (the undefined class is excluded), in %, mean ± standard deviation over seeds. "Final" is the stage-2 model',
+    '(the method\'s output each round); stage 1 is the model trained on the partial labels alone.',
+    '',
+  ];
+  for (const [grid, g] of Object.entries(GRIDS)) {
+    const records = readRecords(docsDir, grid);
+    const expected = g.runs().length;
+    parts.push(`## ${grid}: ${g.title}`, '');
+    if (!records.length) {
+      parts.push(`No runs recorded yet (0 of ${expected}).`, '');
+      continue;
+    }
+    const rows = summarise(records);
+    const c = records[0].config;
+    parts.push(
+      `${records.length} of ${expected} runs recorded. Settings: ${c.dataset} ${c.synthetic.train} train / ${c.synthetic.val} val images at ${c.synthetic.height}x${c.synthetic.width}, preset \`${c.preset}\`, ${c.rounds} rounds, ${c.iterations} stage-1 + ${c.stage2Iterations} stage-2 iterations per round, batch ${c.batch}, crop ${c.crop}, SEEDS superpixels (${c.superpixels.algorithm}).`,
+      '',
+      '### Final model (stage 2) mIoU per round',
+      '',
+      ...table(rows, pickFinal),
+      '',
+      '### Stage-1 mIoU per round',
+      '',
+      ...table(rows, pickStage1),
+      '',
+    );
+    const png = `results-${grid}.png`;
+    writeFileAtomic(
+      join(docsDir, png),
+      lineChartPng(
+        rows.map((m) => ({ name: m.method, points: m.final.map((s, k) => ({ x: Math.round(m.clicks[k]), y: 100 * s.mean })).filter((p) => Number.isFinite(p.y)) })),
+        { title: `${grid}: mIoU vs clicks (mean over seeds)`, xLabel: 'clicks', yLabel: 'mIoU %' },
+      ),
+    );
+    parts.push(`![mIoU vs clicks](${png})`, '', '### What the numbers say', '', ...checks(grid, rows), '', '### Runs', '', '| run | seed | wall time | adapter |', '|---|---|---|---|');
+    for (const r of records) parts.push(`| ${r.method} | ${r.seed} | ${(r.wallSeconds / 60).toFixed(1)} min | ${r.adapter} |`);
+    parts.push('');
+  }
+  const file = join(docsDir, 'results.md');
+  writeFileAtomic(file, parts.join('\n'));
+  return file;
+}
