@@ -43,7 +43,8 @@ const CHECKED = [
 describe('gradient check', () => {
   it('directional derivatives of a tiny DeepLabv3+ match central differences', async () => {
     const model = new DeepLabV3Plus({ backbone: { depth: 18, width: 1 / 16 }, numClasses: 3, dropout: 0, seed: 4 });
-    // 40 px: ASPP's 3x3 branches see a 3x3 map at OS16, so their off-centre taps matter.
+    // Batch 3: with 2 images the image-pooling branch's train-mode BN normalises two values per
+    // channel to +-1, which pins its gradient near 0 and leaves nothing to check there.
     const images = new Generator(8).normal([3, 40, 40, 3]).keep();
     const r = new Generator(9).normal([3, 10, 10, 3]).keep();
     const params = new Map(model.namedParameters());
