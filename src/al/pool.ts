@@ -44,10 +44,12 @@ export class Pool {
     readonly labelling: Labelling,
     readonly dominantMode: 'majority' | 'sampled',
     readonly seed: number,
+    /** Region adjacency for label expansion: 8 (the code's 3x3 dilation) or 4 (the text's reading). */
+    readonly connectivity: 4 | 8 = 8,
   ) {
     dataset.samples.forEach((sample, index) => {
       const { map } = loadRegions(dataset, sample, cacheDir, spec);
-      this.images.push({ index, id: sample.id, map, pixels: regionPixels(map), adjacency: regionAdjacency(map, 8) });
+      this.images.push({ index, id: sample.id, map, pixels: regionPixels(map), adjacency: regionAdjacency(map, connectivity) });
     });
   }
 

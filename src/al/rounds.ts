@@ -107,7 +107,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
   const val = openRunDataset(cfg, 'val');
   const cacheDir = defaultSuperpixelCacheDir(train, cfg.superpixels);
   await buildSuperpixelCache(train, cfg.superpixels, cacheDir, (p) => emit({ kind: 'phase', round: 0, phase: 'superpixels', detail: `${p.done}/${p.total}` }));
-  const pool = new Pool(train, cfg.superpixels, cacheDir, cfg.labelling, cfg.dominant, cfg.seed);
+  const pool = new Pool(train, cfg.superpixels, cacheDir, cfg.labelling, cfg.dominant, cfg.seed, cfg.reading === 'text' ? 4 : 8);
   const C = train.numClasses;
   const undefinedClass = train.hasUndefinedClass ? C : undefined;
 
