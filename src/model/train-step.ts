@@ -2,7 +2,7 @@
 // cross-entropy with temperature and ignore index used by stage 2 (and as a plain baseline), and
 // inference at input resolution. Losses come back as GPU scalars: read them every K steps (a
 // readback waits for the GPU, which costs a pipeline drain each time), e.g. with LossLog.
-import { noGrad } from '../engine/autograd.js';
+import { noGrad, record } from '../engine/autograd.js';
 import { backward } from '../engine/backward.js';
 import { memory, read } from '../engine/io.js';
 import { div, maximum, mul, mulScalar, neg } from '../engine/ops/elementwise.js';
@@ -41,9 +41,19 @@ export function crossEntropyWithTemperature(logits: Tensor, labels: Tensor, opti
   const logp = logSoftmax(mulScalar(logits, 1 / tau), -1);
   // Ignored labels (outside [0, K)) give all-zero one-hot rows: no term, no count.
   const hot = oneHot(labels, k);
-  const picked = sum(mul(logp, hot));
+  const picked = maskedSum(logp, hot);
   const count = maximum(sum(hot), fill([], 1));
   return div(neg(picked), count);
+}
+
+/**
+ * sum(x * mask) for a constant mask, recorded with a one-kernel backward (g * mask): the generic
+ * mul + sum would also materialise the broadcast gradient and the mask's unused gradient, three
+ * full-size passes over [N, H, W, K] at input resolution instead of one.
+ */
+function maskedSum(x: Tensor, mask: Tensor): Tensor {
+  const out = noGrad(() => sum(mul(x, mask)));
+  return record(out, 'masked_sum', [x], (g) => [mul(mask, g)], [mask]);
 }
 
 /**

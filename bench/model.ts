@@ -1,0 +1,156 @@
+// Model benchmarks (issue 4): one training step (forward + backward + AdamW) of DeepLabv3+ and its
+// peak GPU memory, for `tiny` at 128x128 batch 4 and `r50` at 256x256 batch 2 (skipped with
+// --quick); forward-only rows (train-mode forward of the step's loss, and eval inference); and a
+// breakdown of one step's GPU time by kernel family: the step's dispatches are recorded (launch +
+// buffers), then each family's dispatches are replayed alone and timed, so the rows say where
+// the GPU time goes (conv forward / input grad / weight grad, depthwise, BN, elementwise, ...).
+// The replay writes garbage into the step's buffers (parameters included), so it runs last.
+import type { Launch } from '../src/kernels/kernel.js';
+import { memory } from '../src/engine/io.js';
+import { AdamW } from '../src/engine/optim.js';
+import { Generator } from '../src/engine/random.js';
+import { engine, sync } from '../src/engine/runtime.js';
+import { Tensor, tidy } from '../src/engine/tensor.js';
+import { backward } from '../src/engine/backward.js';
+import { createModel, type PresetName } from '../src/model/presets.js';
+import { measurePeakBytes, segmentationLoss, trainStep } from '../src/model/train-step.js';
+import { timeCases, type BenchCase, type BenchContext, type BenchRow } from './harness.js';
+
+interface Setup {
+  preset: PresetName;
+  size: number;
+  batch: number;
+}
+
+const CLASSES = 20;
+
+interface Recorded {
+  launch: Launch;
+  buffers: readonly GPUBuffer[];
+  phase: 'forward' | 'backward' | 'optimizer';
+}
+
+/** Family of a dispatch: the kernel name's first part, with the step phase for convolutions. */
+function familyOf(r: Recorded): string {
+  const name = r.launch.spec.name;
+  if (r.phase === 'optimizer') return 'optimizer';
+  if (name.startsWith('conv_igemm')) return r.phase === 'forward' ? 'conv fwd' : 'conv input-grad';
+  if (name.startsWith('conv_wgrad') || name.startsWith('conv2d_wgrad') || name.includes('wgrad')) return 'conv weight-grad';
+  if (name.startsWith('depthwise') || name.startsWith('dw')) return `depthwise ${r.phase === 'forward' ? 'fwd' : 'bwd'}`;
+  if (name.startsWith('bn')) return `batch norm ${r.phase === 'forward' ? 'fwd' : 'bwd'}`;
+  const head = name.split(/[_:-]/)[0];
+  // Elementwise maps are many ops under one kernel family: name them by their op.
+  const what = head === 'map' ? name : head;
+  return `${what} ${r.phase === 'forward' ? 'fwd' : 'bwd'}`;
+}
+
+async function recordStep(run: (mark: (p: Recorded['phase']) => void) => void): Promise<Recorded[]> {
+  const q = engine().queue;
+  const original = q.dispatch;
+  const out: Recorded[] = [];
+  let phase: Recorded['phase'] = 'forward';
+  q.dispatch = function (launch: Launch, buffers: readonly GPUBuffer[]): void {
+    out.push({ launch, buffers: [...buffers], phase });
+    original.call(q, launch, buffers);
+  };
+  try {
+    run((p) => (phase = p));
+    await sync();
+  } finally {
+    q.dispatch = original;
+  }
+  return out;
+}
+
+async function timeReplay(rs: readonly Recorded[], reps: number): Promise<number> {
+  const q = engine().queue;
+  for (const r of rs) q.dispatch(r.launch, r.buffers); // warm
+  await sync();
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) for (const r of rs) q.dispatch(r.launch, r.buffers);
+  await sync();
+  return (performance.now() - t0) / reps;
+}
+
+async function suiteFor(s: Setup, ctx: BenchContext): Promise<BenchRow[]> {
+  const model = createModel(s.preset, { numClasses: CLASSES - 1, undefinedClass: true, seed: 1 });
+  const gen = new Generator(2);
+  const images = gen.normal([s.batch, s.size, s.size, 3]).keep();
+  const labelData = Int32Array.from({ length: s.batch * s.size * s.size }, (_, i) => (i * 7919) % (CLASSES + 3) < CLASSES ? (i * 7919) % CLASSES : 255);
+  const labels = Tensor.fromArray(labelData, [s.batch, s.size, s.size], 'i32').keep();
+  const opt = new AdamW(model.paramGroups(1e-3));
+  const loss = segmentationLoss(labels);
+  const tag = `${s.preset} ${s.size}x${s.size} b${s.batch}`;
+  const step = () => trainStep(model, opt, images, loss).dispose();
+
+  // Peak memory of one step (after a first step created the optimiser state and the pipelines).
+  step();
+  await sync();
+  const before = memory();
+  const { peakBytes, baseBytes } = await measurePeakBytes(step);
+  const dispatches0 = engine().queue.stats.dispatches;
+  step();
+  await sync();
+  const dispatches = engine().queue.stats.dispatches - dispatches0;
+  const mib = (b: number) => +(b / 2 ** 20).toFixed(1);
+  const cases: BenchCase[] = [
+    {
+      name: `${tag} train step`,
+      run: step,
+      extra: {
+        peakMiB: mib(peakBytes),
+        stepMiB: mib(peakBytes - baseBytes),
+        paramsM: +(model.parameterCount() / 1e6).toFixed(2),
+        dispatches,
+        buffersCreated: before.buffersCreated,
+      },
+    },
+    { name: `${tag} forward+loss (train mode)`, run: () => tidy(() => void loss(model.forward(images, { features: false }))) },
+    { name: `${tag} eval forward (logits+features)`, run: () => tidy(() => void model.predict(images)) },
+  ];
+  const rows = await timeCases('model', cases, ctx, { maxTime: ctx.quick ? 1 : 3, minSamples: 3 });
+
+  // Per-family replay of one recorded step (forward, backward and optimiser phases marked).
+  const full = await recordStep((mark) => {
+    tidy(() => {
+      const l = loss(model.forward(images, { features: false }));
+      mark('backward');
+      backward(l);
+      mark('optimizer');
+      opt.step();
+      opt.zeroGrad();
+    });
+  });
+  const reps = ctx.quick ? 1 : 2;
+  const total = await timeReplay(full, reps);
+  const families = new Map<string, Recorded[]>();
+  for (const r of full) {
+    const f = familyOf(r);
+    families.set(f, [...(families.get(f) ?? []), r]);
+  }
+  const stepMs = rows[0].ms;
+  rows.push({ suite: 'model', name: `${tag} replay: all kernels`, ms: total, extra: { dispatches: full.length, ofStep: +(total / stepMs).toFixed(3) } });
+  const famRows: BenchRow[] = [];
+  for (const [f, rs] of families) {
+    const ms = await timeReplay(rs, reps);
+    famRows.push({ suite: 'model', name: `${tag} replay: ${f}`, ms, extra: { dispatches: rs.length, ofReplay: +(ms / total).toFixed(3) } });
+  }
+  famRows.sort((a, b) => b.ms - a.ms);
+  rows.push(...famRows);
+
+  opt.dispose();
+  model.dispose();
+  images.dispose();
+  labels.dispose();
+  await sync();
+  engine().pool.trim();
+  return rows;
+}
+
+export async function modelSuite(ctx: BenchContext): Promise<BenchRow[]> {
+  const setups: Setup[] = [{ preset: 'tiny', size: 128, batch: 4 }];
+  if (!ctx.quick) setups.push({ preset: 'r50', size: 256, batch: 2 });
+  const rows: BenchRow[] = [];
+  for (const s of setups) rows.push(...(await suiteFor(s, ctx)));
+  return rows;
+}
