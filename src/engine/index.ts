@@ -20,3 +20,4 @@ export * from './ops/pool.js';
 export * from './ops/resize.js';
 export * from './ops/dropout.js';
 export * from './ops/cosine.js';
+export * from './safetensors.js';
