@@ -1,4 +1,5 @@
 // `alseg train`: the whole method from one command (defaults: embedded synthetic data, tiny preset).
+import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ACQUISITIONS, type Acquisition } from '../al/acquisition.js';
 import { DEFAULT_CONFIG, type Labelling, type RunConfig } from '../al/config.js';
@@ -44,7 +45,7 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('superpixels', { choices: SUPERPIXEL_ALGORITHMS, default: d.superpixels.algorithm, describe: 'superpixel algorithm (~32x32 px regions)' })
     .option('pretrained', { type: 'string', describe: 'ImageNet ResNet weights (safetensors, torchvision names; see docs/weights.md)' })
     .option('seed', { type: 'number', default: d.seed, describe: 'seed of everything random (init, selection, augmentation, dropout)' })
-    .option('out', { type: 'string', default: d.out, describe: 'run directory' })
+    .option('out', { type: 'string', describe: 'run directory (default: a new runs/<date>-<time>)' })
     .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out where it stopped' })
     .option('checkpoint-every', { type: 'number', default: d.checkpointEvery, describe: 'checkpoint every N iterations' })
     .option('val-limit', { type: 'number', default: d.valLimit, describe: 'validation images per evaluation (0 = all)' })
@@ -55,6 +56,7 @@ export function trainOptions<T>(y: Argv<T>) {
 type TrainArgs = ReturnType<typeof trainOptions<object>> extends Argv<infer A> ? A : never;
 
 export function configFrom(a: TrainArgs): RunConfig {
+  if (a.resume && !a.out) throw new Error('--resume needs --out <the run directory to continue>');
   const positive = (name: string, v: number, integer = true) => {
     if (!(v > 0) || (integer && !Number.isInteger(v))) throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
     return v;
@@ -84,7 +86,7 @@ export function configFrom(a: TrainArgs): RunConfig {
     stage2: !a['no-stage2'],
     superpixels: { algorithm: a.superpixels as SuperpixelAlgorithm },
     seed: a.seed,
-    out: a.out,
+    out: a.out ?? join('runs', new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)),
     checkpointEvery: positive('checkpoint-every', a['checkpoint-every']),
     valLimit: a['val-limit'],
     visualise: a.visualise,
