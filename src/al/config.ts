@@ -47,6 +47,8 @@ export interface RunConfig {
   weights: LossWeights;
   reading: LossReading;
   ablation: Ablation;
+  /** Re-estimate BN statistics on whole training images after each stage (see trainer.ts). */
+  bnRecalibration: boolean;
   /** Skip stage 2 (pseudo-labels and retraining). */
   stage2: boolean;
   superpixels: SuperpixelSpec;
@@ -85,6 +87,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   weights: { ce: 16, mp: 8, pp: 1 },
   reading: 'code',
   ablation: { mp: true, pp: true, localise: true, expand: true },
+  bnRecalibration: true,
   stage2: true,
   superpixels: { algorithm: 'seeds' },
   seed: 0,
@@ -95,7 +98,8 @@ export const DEFAULT_CONFIG: RunConfig = {
 };
 
 /** Settings that define what a run computes: a resumed run must match them. */
-export function identity(c: RunConfig): unknown {
-  const { out: _out, checkpointEvery: _ck, visualise: _v, ...rest } = c;
+export function identity(c: Partial<RunConfig>): unknown {
+  // A config saved by an older version lacks newer fields: they take their defaults.
+  const { out: _out, checkpointEvery: _ck, visualise: _v, ...rest } = { ...DEFAULT_CONFIG, ...c };
   return rest;
 }

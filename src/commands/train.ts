@@ -37,11 +37,13 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('lambda-mp', { type: 'number', default: d.weights.mp, describe: 'weight of the merged positive term (Eq. 10)' })
     .option('lambda-pp', { type: 'number', default: d.weights.pp, describe: 'weight of the prototypical pixel term (Eq. 10)' })
     .option('reading', { choices: ['code', 'text'], default: d.reading, describe: "where the authors' code and the paper's text differ: follow the code (default) or the text" })
-    .option('no-mp', { type: 'boolean', default: false, describe: 'ablation: merged positive loss off' })
-    .option('no-pp', { type: 'boolean', default: false, describe: 'ablation: prototypical pixel loss off' })
-    .option('no-localise', { type: 'boolean', default: false, describe: 'ablation: no intra-region localisation (most confident class of the label set)' })
-    .option('no-expand', { type: 'boolean', default: false, describe: 'ablation: no label expansion to adjacent regions' })
-    .option('no-stage2', { type: 'boolean', default: false, describe: 'skip stage 2 (pseudo-labels and retraining)' })
+    // Booleans that default to on: yargs reads --no-<name> as <name> = false.
+    .option('mp', { type: 'boolean', default: true, describe: 'merged positive loss (Eq. 7); --no-mp is the ablation' })
+    .option('pp', { type: 'boolean', default: true, describe: 'prototypical pixel loss (Eq. 9); --no-pp is the ablation' })
+    .option('localise', { type: 'boolean', default: true, describe: 'intra-region localisation (Eq. 11); --no-localise takes the most confident class of the label set' })
+    .option('expand', { type: 'boolean', default: true, describe: 'label expansion to adjacent regions (Eq. 13); --no-expand is the ablation' })
+    .option('bn-recalibration', { type: 'boolean', default: d.bnRecalibration, describe: 'after each stage, re-estimate BN statistics on whole training images (--no-bn-recalibration: the reference\'s running averages)' })
+    .option('stage2', { type: 'boolean', default: true, describe: 'stage 2 (pseudo-labels and retraining); --no-stage2 skips it' })
     .option('superpixels', { choices: SUPERPIXEL_ALGORITHMS, default: d.superpixels.algorithm, describe: 'superpixel algorithm (~32x32 px regions)' })
     .option('pretrained', { type: 'string', describe: 'ImageNet ResNet weights (safetensors, torchvision names; see docs/weights.md)' })
     .option('seed', { type: 'number', default: d.seed, describe: 'seed of everything random (init, selection, augmentation, dropout)' })
@@ -82,8 +84,9 @@ export function configFrom(a: TrainArgs): RunConfig {
     tau: positive('tau', a.tau, false),
     weights: { ce: a['lambda-ce'], mp: a['lambda-mp'], pp: a['lambda-pp'] },
     reading: a.reading as 'code' | 'text',
-    ablation: { mp: !a['no-mp'], pp: !a['no-pp'], localise: !a['no-localise'], expand: !a['no-expand'] },
-    stage2: !a['no-stage2'],
+    ablation: { mp: a.mp, pp: a.pp, localise: a.localise, expand: a.expand },
+    bnRecalibration: a['bn-recalibration'],
+    stage2: a.stage2,
     superpixels: { algorithm: a.superpixels as SuperpixelAlgorithm },
     seed: a.seed,
     out: a.out ?? join('runs', new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)),

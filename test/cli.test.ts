@@ -1,0 +1,33 @@
+// The train command's options reach the run configuration (negated booleans included).
+import yargs from 'yargs';
+import { describe, expect, it } from 'vitest';
+import { configFrom, trainOptions } from '../src/commands/train.js';
+import { DEFAULT_CONFIG } from '../src/al/config.js';
+
+async function parse(args: string[]) {
+  return configFrom(await trainOptions(yargs(args)).parseAsync());
+}
+
+describe('alseg train options', () => {
+  it('defaults are the documented defaults', async () => {
+    const c = await parse(['--out', 'x']);
+    expect({ ...c, out: DEFAULT_CONFIG.out }).toEqual(DEFAULT_CONFIG);
+  });
+  it('ablation switches and other negations turn things off', async () => {
+    const c = await parse(['--no-mp', '--no-pp', '--no-localise', '--no-expand', '--no-stage2', '--no-bn-recalibration', '--out', 'x']);
+    expect(c.ablation).toEqual({ mp: false, pp: false, localise: false, expand: false });
+    expect(c.stage2).toBe(false);
+    expect(c.bnRecalibration).toBe(false);
+  });
+  it('values are validated with a clear message', async () => {
+    await expect(parse(['--rounds', '0', '--out', 'x'])).rejects.toThrow(/--rounds must be a positive integer/);
+    await expect(parse(['--synthetic-size', '3x1', '--out', 'x'])).rejects.toThrow(/TRAINxVAL@HEIGHTxWIDTH/);
+    await expect(parse(['--resume'])).rejects.toThrow(/--resume needs --out/);
+  });
+  it('parses every researcher-facing option', async () => {
+    const c = await parse(['--labelling', 'dominant', '--acquisition', 'bvsb', '--rounds', '3', '--budget', '50', '--nu', '12', '--tau', '0.2', '--lambda-ce', '4', '--reading', 'text', '--seed', '7', '--out', 'r', '--synthetic-size', '8x2@64x128']);
+    expect(c).toMatchObject({ labelling: 'dominant', acquisition: 'bvsb', rounds: 3, budget: 50, nu: 12, tau: 0.2, reading: 'text', seed: 7, out: 'r' });
+    expect(c.weights.ce).toBe(4);
+    expect(c.synthetic).toEqual({ train: 8, val: 2, height: 64, width: 128 });
+  });
+});
