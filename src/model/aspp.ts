@@ -44,12 +44,14 @@ export class Aspp extends Layer {
   ) {
     super();
     const { cin, channels, rates, separable } = config;
-    this.branches = [convBnRelu({ cin, cout: channels, k: 1 }, gen), ...rates.map((r) => headConvBnRelu({ cin, cout: channels, k: 3, dilation: r }, separable, gen))];
+    // Head convs take PyTorch's default fan-in Kaiming init, as the reference's _init_weight.
+    const init = 'fan_in';
+    this.branches = [convBnRelu({ cin, cout: channels, k: 1, init }, gen), ...rates.map((r) => headConvBnRelu({ cin, cout: channels, k: 3, dilation: r, init }, separable, gen))];
     this.branches.forEach((b, i) => this.child(`convs.${i}`, b));
-    this.pooling = this.child('convs.4', new Sequential(new GlobalAvgPool(), new Conv2d({ cin, cout: channels, k: 1 }, gen), new BatchNorm2d(channels), new ReLU()));
+    this.pooling = this.child('convs.4', new Sequential(new GlobalAvgPool(), new Conv2d({ cin, cout: channels, k: 1, init }, gen), new BatchNorm2d(channels), new ReLU()));
     this.project = this.child(
       'project',
-      new Sequential(new Conv2d({ cin: 5 * channels, cout: channels, k: 1 }, gen), new BatchNorm2d(channels), new ReLU(), new Dropout(config.dropout, dropoutRng)),
+      new Sequential(new Conv2d({ cin: 5 * channels, cout: channels, k: 1, init }, gen), new BatchNorm2d(channels), new ReLU(), new Dropout(config.dropout, dropoutRng)),
     );
   }
 

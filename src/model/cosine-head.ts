@@ -17,7 +17,8 @@ export class CosineHead extends Module {
     gen: Generator,
   ) {
     super();
-    this.weight = this.param('weight', kaimingNormal(gen, [classes, channels], classes));
+    // Fan-in Kaiming as the reference's 1x1 classifier conv; only the rows' directions matter.
+    this.weight = this.param('weight', kaimingNormal(gen, [classes, channels], channels));
   }
 
   /** Raw cosine logits [..., K] for features [..., D]. */

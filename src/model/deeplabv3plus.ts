@@ -16,7 +16,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { Aspp, asppRates } from './aspp.js';
 import { CosineHead } from './cosine-head.js';
 import { resizeBilinear, type DropoutRng } from './functional.js';
-import { convBnRelu, headConvBnRelu, labelConvs } from './layers.js';
+import { checkBinding, convBnRelu, headConvBnRelu, labelConvs } from './layers.js';
 import { Module, Sequential } from './module.js';
 import { ResNet, scaleChannels, type ResNetConfig } from './resnet.js';
 
@@ -81,14 +81,17 @@ export class DeepLabHead extends Module {
     const ch = (c: number) => scaleChannels(c, cfg.headWidth);
     const d = ch(256);
     const low = ch(48);
-    this.project = this.child('project', convBnRelu({ cin: lowChannels, cout: low, k: 1 }, gen));
+    this.project = this.child('project', convBnRelu({ cin: lowChannels, cout: low, k: 1, init: 'fan_in' }, gen));
     this.aspp = this.child(
       'aspp',
       new Aspp({ cin: highChannels, channels: d, rates: asppRates(cfg.backbone.outputStride), separable: cfg.separable, dropout: cfg.dropout }, gen, dropoutRng),
     );
     this.classifier = this.child(
       'classifier',
-      new Sequential(headConvBnRelu({ cin: low + d, cout: d, k: 3 }, cfg.separable, gen), headConvBnRelu({ cin: d, cout: d, k: 3 }, cfg.separable, gen)),
+      new Sequential(
+        headConvBnRelu({ cin: low + d, cout: d, k: 3, init: 'fan_in' }, cfg.separable, gen),
+        headConvBnRelu({ cin: d, cout: d, k: 3, init: 'fan_in' }, cfg.separable, gen),
+      ),
     );
     this.cosine = this.child('cosine', new CosineHead(d, outputs, gen));
   }
@@ -169,10 +172,14 @@ export class DeepLabV3Plus extends Module {
 
 /** Output of `forward` resized to the input size [h, w] (bilinear, align_corners false). */
 export function upsampleOutput(out: SegmentationOutput, h: number, w: number): SegmentationOutput {
+  const [n, , , k] = out.logits.shape;
+  checkBinding('logits at input resolution', [n, h, w, k]);
+  if (out.features) checkBinding('features at input resolution', [n, h, w, out.features.shape[3]]);
   return { logits: resizeBilinear(out.logits, h, w, false), features: out.features ? resizeBilinear(out.features, h, w, false) : null };
 }
 
 /** Logits at the input resolution [N, H, W, K] (raw cosine). */
 export function logitsAtInput(out: SegmentationOutput, h: number, w: number): Tensor {
+  checkBinding('logits at input resolution', [out.logits.shape[0], h, w, out.logits.shape[3]]);
   return resizeBilinear(out.logits, h, w, false);
 }

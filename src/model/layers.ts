@@ -20,14 +20,16 @@ export interface ConvSpec {
   padding?: number;
   groups?: number;
   bias?: boolean;
+  /**
+   * Kaiming-normal fan: 'fan_out' (k*k*Cout/groups, torchvision's ResNet init, the default) or
+   * 'fan_in' (k*k*Cin/groups, PyTorch's default mode, which the reference's DeepLab head uses).
+   */
+  init?: 'fan_out' | 'fan_in';
 }
 
-/**
- * Kaiming-normal init (He et al. 2015), fan-out mode for ReLU as torchvision's ResNet:
- * std = sqrt(2 / (k * k * Cout / groups)).
- */
-export function kaimingNormal(gen: Generator, shape: readonly number[], fanOut: number): Tensor {
-  return gen.normal(shape, 0, Math.sqrt(2 / fanOut));
+/** Kaiming-normal init (He et al. 2015) for ReLU: N(0, 2 / fan). */
+export function kaimingNormal(gen: Generator, shape: readonly number[], fan: number): Tensor {
+  return gen.normal(shape, 0, Math.sqrt(2 / fan));
 }
 
 /**
@@ -66,10 +68,12 @@ export class Conv2d extends Layer {
       padding: spec.padding ?? (dilation * (spec.k - 1)) / 2,
       groups: spec.groups ?? 1,
       bias: spec.bias ?? false,
+      init: spec.init ?? 'fan_out',
     };
-    const { cin, cout, k, groups } = this.spec;
+    const { cin, cout, k, groups, init } = this.spec;
     if (cin % groups !== 0 || cout % groups !== 0) throw new Error(`Conv2d: ${cin} -> ${cout} channels do not split into ${groups} groups`);
-    this.weight = this.param('weight', kaimingNormal(gen, [k, k, cin / groups, cout], (k * k * cout) / groups));
+    const fan = (k * k * (init === 'fan_out' ? cout : cin)) / groups;
+    this.weight = this.param('weight', kaimingNormal(gen, [k, k, cin / groups, cout], fan));
     this.bias = this.spec.bias ? this.param('bias', zeros([cout])) : null;
   }
 
@@ -147,7 +151,7 @@ export function headConv(spec: ConvSpec, separable: boolean, gen: Generator): La
   if (!separable || spec.k === 1) return new Conv2d(spec, gen);
   return new Sequential(
     new Conv2d({ ...spec, cout: spec.cin, groups: spec.cin, bias: false }, gen),
-    new Conv2d({ cin: spec.cin, cout: spec.cout, k: 1, bias: spec.bias }, gen),
+    new Conv2d({ cin: spec.cin, cout: spec.cout, k: 1, bias: spec.bias, init: spec.init }, gen),
   );
 }
 

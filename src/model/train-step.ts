@@ -13,8 +13,7 @@ import { logSoftmax } from '../engine/ops/softmax.js';
 import type { Optimizer } from '../engine/optim.js';
 import { engine, sync } from '../engine/runtime.js';
 import { tidy, type Tensor } from '../engine/tensor.js';
-import { type DeepLabV3Plus, type ForwardOptions, type SegmentationOutput, upsampleOutput } from './deeplabv3plus.js';
-import { resizeBilinear } from './functional.js';
+import { type DeepLabV3Plus, type ForwardOptions, type SegmentationOutput, logitsAtInput, upsampleOutput } from './deeplabv3plus.js';
 
 export interface CrossEntropyOptions {
   /** Temperature the raw cosine logits are divided by (0.1, the method's). */
@@ -61,7 +60,7 @@ function maskedSum(x: Tensor, mask: Tensor): Tensor {
  * align_corners false), then cross-entropy with temperature and ignore index.
  */
 export function segmentationLoss(labels: Tensor, options: CrossEntropyOptions = {}): (out: SegmentationOutput) => Tensor {
-  return (out) => crossEntropyWithTemperature(resizeBilinear(out.logits, labels.shape[1], labels.shape[2], false), labels, options);
+  return (out) => crossEntropyWithTemperature(logitsAtInput(out, labels.shape[1], labels.shape[2]), labels, options);
 }
 
 export interface TrainStepOptions extends ForwardOptions {

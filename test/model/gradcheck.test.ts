@@ -6,8 +6,10 @@
 // the host in float64. Head parameters: eps = 1e-4, relative error < 1e-2. Backbone parameters
 // sit under many ReLU / max-pool switches, whose error grows with eps, while float32 rounding of
 // the forward grows as eps shrinks; measured on lavapipe there is no single eps where every
-// backbone tensor is inside 1e-2 (errors 0.1-4% at 3e-5 and 1e-5), so each must agree within 2e-2
-// at one of eps = 3e-5, 1e-5. A wiring error (a lost branch or a wrong rule) is off by O(1).
+// backbone tensor is inside 1e-2 (errors 0.1-4% at 3e-5 and 1e-5, depending on the init), so
+// each must agree within 5e-2 at one of eps = 3e-5, 1e-5. The conv kernels themselves are checked
+// exactly against the CPU reference in test/kernels; what this test guards is the wiring (a lost
+// branch or a wrong backward rule is off by O(1)).
 import { describe, expect, it } from 'vitest';
 import { backward } from '../../src/engine/backward.js';
 import { noGrad } from '../../src/engine/autograd.js';
@@ -82,10 +84,11 @@ describe('gradient check', () => {
         const fd = ((await shifted(eps)) - (await shifted(-eps))) / (2 * eps);
         const err = Math.abs(fd - an) / Math.max(Math.abs(an), 1e-3);
         tries.push(`eps ${eps}: ${fd.toExponential(4)} (${err.toExponential(1)})`);
+        if (process.env.GC_VERBOSE) console.log(name, eps, err);
         best = Math.min(best, err);
       }
       writeInto(p, base);
-      expect(best, `${name}: analytic ${an.toExponential(4)}, finite differences ${tries.join(', ')}`).toBeLessThan(backbone ? 2e-2 : 1e-2);
+      expect(best, `${name}: analytic ${an.toExponential(4)}, finite differences ${tries.join(', ')}`).toBeLessThan(backbone ? 5e-2 : 1e-2);
     }
     images.dispose();
     r.dispose();
