@@ -48,6 +48,9 @@ export class BufferPool {
     const list = this.free.get(key);
     let buf = list?.pop();
     if (!buf) {
+      if (size > this.device.limits.maxBufferSize) {
+        throw new Error(`a tensor of ${(size / 2 ** 20).toFixed(1)} MiB exceeds this adapter's maxBufferSize of ${(this.device.limits.maxBufferSize / 2 ** 20).toFixed(1)} MiB`);
+      }
       buf = this.device.createBuffer({ size, usage, label });
       this.meta.set(buf, { key, size });
       this.stats.bytesAllocated += size;

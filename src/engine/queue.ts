@@ -116,6 +116,14 @@ export class CommandQueue {
     }
     const [x, y, z] = launch.workgroups;
     if (x === 0 || y === 0 || z === 0) return;
+    const limit = this.device.limits.maxStorageBufferBindingSize;
+    for (const b of buffers) {
+      if (b.size > limit) {
+        throw new GpuError(
+          `kernel "${spec.name}" would bind a buffer of ${(b.size / 2 ** 20).toFixed(1)} MiB, over this adapter's maxStorageBufferBindingSize of ${(limit / 2 ** 20).toFixed(1)} MiB: use a smaller batch or crop`,
+        );
+      }
+    }
     const pipeline = this.pipeline(spec);
     const pass = this.ensurePass();
     const slotIndex = this.batchKernels.length;

@@ -37,6 +37,15 @@ describe('GPU errors', () => {
     expect(Array.from(await read(add(a, a)))).toEqual([2, 4]);
   });
 
+  it('a buffer over the binding-size limit is refused with the kernel name and sizes', () => {
+    const limit = engine().device.limits.maxStorageBufferBindingSize;
+    const big = engine().pool.acquire(limit + 16);
+    expect(() =>
+      engine().queue.dispatch({ spec: { name: 'too_big', bindings: ['read_write'], wgsl: '' }, uniforms: new Uniforms().u32(1).pack(), workgroups: [1, 1, 1] }, [big]),
+    ).toThrow(/too_big.*MiB, over this adapter's maxStorageBufferBindingSize/);
+    engine().pool.release(big);
+  });
+
   it('a launch with the wrong number of buffers is refused before it reaches the GPU', () => {
     const a = Tensor.fromArray([1], [1]);
     expect(() =>
