@@ -10,6 +10,8 @@ export interface Tuning {
   matmul: 'portable' | 'subgroup8';
   /** Rows of C per invocation in the subgroup variant. */
   matmulTm: number;
+  /** Implicit-GEMM convolution kernel (forward, stride-1 input gradient); same condition as matmul. */
+  conv: 'portable' | 'subgroup8';
 }
 
 export interface Engine extends OpenedDevice {
@@ -24,7 +26,10 @@ function chooseTuning(opened: OpenedDevice): Tuning {
   const forced = process.env.ALSEG_MATMUL;
   const matmul = forced === 'portable' || forced === 'subgroup8' ? forced : sg8 ? 'subgroup8' : 'portable';
   if (matmul === 'subgroup8' && !sg8) throw new Error('ALSEG_MATMUL=subgroup8 needs an adapter with 8-lane subgroups');
-  return { matmul, matmulTm: Number(process.env.ALSEG_MATMUL_TM) || 8 };
+  const forcedConv = process.env.ALSEG_CONV;
+  const conv = forcedConv === 'portable' || forcedConv === 'subgroup8' ? forcedConv : sg8 ? 'subgroup8' : 'portable';
+  if (conv === 'subgroup8' && !sg8) throw new Error('ALSEG_CONV=subgroup8 needs an adapter with 8-lane subgroups');
+  return { matmul, matmulTm: Number(process.env.ALSEG_MATMUL_TM) || 8, conv };
 }
 
 export interface EngineOptions {

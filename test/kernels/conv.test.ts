@@ -1,8 +1,8 @@
 // Convolution family (kernels/conv2d*.wgsl.ts, depthwise.wgsl.ts via engine/ops/conv.ts) against
 // kernels/cpu/conv.ts: every stride/dilation/groups combination DeepLabv3+ uses, on small awkward
 // shapes (odd channels, 1x1 spatial, batch 1 and 3, dilation larger than the input).
-import { afterEach, describe, expect, it } from 'vitest';
-import { conv2d, setConvConfig, type Conv2dOptions } from '../../src/engine/ops/conv.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { conv2d, convConfig, setConvConfig, type Conv2dOptions, type ConvConfig } from '../../src/engine/ops/conv.js';
 import { concat, slice } from '../../src/engine/ops/shape.js';
 import { conv2dGradRef, conv2dRef, type Conv2dParams } from '../../src/kernels/cpu/conv.js';
 import { randomNd, type Nd } from '../../src/kernels/cpu/nd.js';
@@ -41,6 +41,15 @@ const CASES: Case[] = [
   { name: 'depthwise 3x3 dilation 6, odd C=5', x: [3, 4, 5, 5], k: [3, 3], cout: 5, p: 6, d: 6, groups: 5 },
   { name: 'depthwise 3x3 s2 p1', x: [1, 7, 7, 12], k: [3, 3], cout: 12, s: 2, p: 1, groups: 12 },
   { name: 'depthwise 3x3 dilation 12 > input', x: [1, 3, 3, 4], k: [3, 3], cout: 4, p: 12, d: 12, groups: 4 },
+  // Many pixels (several subgroups of M-tiles, a ragged last one) with odd and vec4 channel counts.
+  { name: '3x3 p1 odd sizes, ragged tiles', x: [2, 9, 11, 7], k: [3, 3], cout: 13, p: 1, bias: true },
+  { name: '3x3 d2 vec4 channels, ragged tiles', x: [3, 7, 9, 12], k: [3, 3], cout: 20, p: 2, d: 2, bias: true },
+  { name: '1x1 vec4 channels, cout not a multiple of 8', x: [1, 13, 11, 16], k: [1, 1], cout: 12 },
+  { name: '5x3 kernel, asymmetric', x: [2, 8, 6, 8], k: [5, 3], cout: 8, p: 2 },
+  // Enough input channels for the subgroup weight-gradient kernel (>= 7 channel tiles per tap).
+  { name: '3x3 p1, 50 -> 11 channels (scalar loads)', x: [2, 7, 9, 50], k: [3, 3], cout: 11, p: 1, bias: true },
+  { name: '3x3 s2 p1, 64 -> 16 channels', x: [1, 7, 6, 64], k: [3, 3], cout: 16, s: 2, p: 1 },
+  { name: '3x3 d2 p2, 32 -> 20 channels', x: [1, 9, 10, 32], k: [3, 3], cout: 20, p: 2, d: 2 },
 ];
 
 function params(c: Case): Conv2dParams {
@@ -77,7 +86,12 @@ describe('conv2d reference', () => {
   });
 });
 
-describe('conv2d GPU vs reference (forward and backward)', () => {
+// Every implicit-GEMM kernel the engine may pick: the portable one and the 8-lane-subgroup one
+// (forced through the config; the latter needs an adapter with 8-lane subgroups).
+const KERNELS: ConvConfig['kernel'][] = ['portable', 'subgroup8'];
+
+describe.each(KERNELS)('conv2d GPU vs reference (forward and backward), %s kernel', (kernel) => {
+  beforeEach(() => setConvConfig({ kernel }));
   for (const [i, c] of CASES.entries()) {
     const p = params(c);
     it(`${c.name}: x [${c.x}] k ${c.k} -> ${c.cout}`, async () => {
@@ -102,10 +116,36 @@ describe('conv2d GPU vs reference (forward and backward)', () => {
     );
   });
   it('other tiles and no reduction split give the same results', async () => {
-    setConvConfig({ fwd: { tm: 3, tn: 4 }, dgrad: { tm: 2, tn: 12 }, wgrad: { tr: 4, tc: 4 }, wgradInvocations: 1 });
-    for (const c of [CASES[1], CASES[2], CASES[11]]) {
+    setConvConfig({ kernel, fwd: { tm: 3, tn: 4 }, dgrad: { tm: 2, tn: 12 }, sg: { fwd: { tm: 3, tn: 8 }, dgrad: { tm: 5, tn: 16 }, wgradTr: 4, matmul1x1: false }, wgrad: { tr: 4, tc: 4 }, wgradInvocations: 1 });
+    expect(convConfig().kernel).toBe(kernel);
+    for (const c of [CASES[1], CASES[2], CASES[11], CASES[17], CASES[18], CASES[21], CASES[23]]) {
       const p = params(c);
       await gpuVsReference((ts) => conv2d(ts[0], ts[1], { ...opts(p), bias: ts[2] ?? null }), refOf(p), gradOf(p), inputs(c, 3), {
+        forward: 2e-6,
+        backward: 5e-6,
+      });
+    }
+  });
+  it('the opt-in subgroup weight gradient (sg.wgradTr) gives the same results, split and unsplit', async () => {
+    const base = convConfig();
+    for (const [wgradTr, wgradInvocations] of [[8, base.wgradInvocations], [4, 1]]) {
+      setConvConfig({ kernel, sg: { ...base.sg, wgradTr }, wgradInvocations });
+      for (const c of [CASES[21], CASES[22], CASES[23]]) {
+        const p = params(c);
+        await gpuVsReference((ts) => conv2d(ts[0], ts[1], { ...opts(p), bias: ts[2] ?? null }), refOf(p), gradOf(p), inputs(c, 6), {
+          forward: 2e-6,
+          backward: 5e-6,
+        });
+      }
+    }
+  });
+  it('1x1 stride-1 convs through the subgroup matmul (sg.matmul1x1) give the same results', async () => {
+    const base = convConfig();
+    setConvConfig({ kernel, sg: { ...base.sg, matmul1x1: true } });
+    const odd: Case = { name: '1x1 odd', x: [2, 5, 7, 9], k: [1, 1], cout: 7 };
+    for (const c of [CASES[6], CASES[7], CASES[19], odd]) {
+      const p = params(c);
+      await gpuVsReference((ts) => conv2d(ts[0], ts[1], { ...opts(p), bias: ts[2] ?? null }), refOf(p), gradOf(p), inputs(c, 4), {
         forward: 2e-6,
         backward: 5e-6,
       });

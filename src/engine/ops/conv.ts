@@ -16,8 +16,14 @@
 // weight gradient is the register-blocked reduction of conv2d-backward.wgsl.ts, split into chunks
 // (summed in a second pass) when it has too few tiles to fill the device; the bias gradient is a
 // column sum. Tiles are chosen per adapter (convConfig), never baked into the kernels.
-import { implicitGemmLaunch, type AxisMap, type ConvTile } from '../../kernels/conv2d.wgsl.js';
-import { normaliseChunks, weightGradChunks, weightGradLaunch, type WeightGradTile } from '../../kernels/conv2d-backward.wgsl.js';
+// On adapters with 8-lane subgroups (engine().tuning.conv === 'subgroup8', lavapipe) the mask-free
+// launches (forward, stride-1 input gradient) take conv2d-subgroup.wgsl.ts, which shares the weight
+// loads of a subgroup through broadcasts: 1.4-2x the portable kernel on lavapipe (bench/conv-variants.ts).
+import { implicitGemmLaunch, type AxisMap, type ConvTile, type ImplicitGemm } from '../../kernels/conv2d.wgsl.js';
+import { implicitGemmSubgroupLaunch } from '../../kernels/conv2d-subgroup.wgsl.js';
+import { matmulSubgroupLaunch } from '../../kernels/matmul-subgroup.wgsl.js';
+import { normaliseChunks, weightGradChunks, weightGradLaunch, type WeightGradGeometry, type WeightGradTile } from '../../kernels/conv2d-backward.wgsl.js';
+import { weightGradSubgroupLaunch, weightGradSubgroupTiles } from '../../kernels/conv2d-backward-subgroup.wgsl.js';
 import { depthwiseLaunch, depthwiseWgradLaunch } from '../../kernels/depthwise.wgsl.js';
 import { noGrad, record } from '../autograd.js';
 import { engine } from '../runtime.js';
@@ -37,6 +43,21 @@ export interface Conv2dOptions {
 }
 
 export interface ConvConfig {
+  /**
+   * Implicit-GEMM kernel of the mask-free launches (forward, stride-1 input gradient): 'portable'
+   * (conv2d.wgsl.ts) or 'subgroup8' (conv2d-subgroup.wgsl.ts, 8-lane subgroups only). Defaults to
+   * engine().tuning.conv.
+   */
+  kernel: 'portable' | 'subgroup8';
+  /**
+   * Subgroup kernels: output pixels x output channels (8 or 16) per lane, forward and input
+   * gradient; input channels per lane
+   * of the subgroup weight gradient (conv2d-backward-subgroup.wgsl.ts, taken with kernel
+   * 'subgroup8' where padding the channel tiles to the subgroup wastes little; 0 = never: on
+   * lavapipe it measured 0.85-1.1x the portable one, so it is off by default); matmul1x1 routes
+   * bias-free 1x1 stride-1 unpadded convs through the subgroup matmul kernel.
+   */
+  sg: { fwd: ConvTile; dgrad: ConvTile; wgradTr: number; matmul1x1: boolean };
   /** Forward tile (output pixels x output channels per invocation). */
   fwd: ConvTile;
   /** Input-gradient tile (input pixels x input channels). */
@@ -47,14 +68,44 @@ export interface ConvConfig {
   wgradInvocations: number;
 }
 
-// Measured on lavapipe (bench/conv.ts); a hardware GPU wants many more invocations in flight.
-const SOFTWARE: ConvConfig = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, wgrad: { tr: 8, tc: 8 }, wgradInvocations: 256 };
-const HARDWARE: ConvConfig = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, wgrad: { tr: 4, tc: 8 }, wgradInvocations: 16384 };
+// Measured on lavapipe (bench/conv.ts, bench/conv-variants.ts; subgroup tiles: 2x16 was 3-17%
+// faster than 4x8 forward and within noise for the input gradient, rows per lane 2-6 at 8 columns
+// within noise of each other, 8 rows slower); a hardware GPU wants many more invocations in flight.
+type Tiles = Omit<ConvConfig, 'kernel'>;
+const SOFTWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, wgradTr: 0, matmul1x1: false }, wgrad: { tr: 8, tc: 8 }, wgradInvocations: 256 };
+const HARDWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, wgradTr: 0, matmul1x1: false }, wgrad: { tr: 4, tc: 8 }, wgradInvocations: 16384 };
 let override: Partial<ConvConfig> = {};
 
 /** The tile configuration for the current adapter (software or hardware defaults, plus overrides). */
 export function convConfig(): ConvConfig {
-  return { ...(engine().summary.isSoftware ? SOFTWARE : HARDWARE), ...override };
+  const e = engine();
+  const cfg: ConvConfig = { kernel: e.tuning.conv, ...(e.summary.isSoftware ? SOFTWARE : HARDWARE), ...override };
+  if (cfg.kernel === 'subgroup8' && !hasSubgroup8()) throw new Error("conv: kernel 'subgroup8' needs an adapter with 8-lane subgroups");
+  return cfg;
+}
+
+function hasSubgroup8(): boolean {
+  const e = engine();
+  return e.features.includes('subgroups') && e.adapter.info.subgroupMinSize === 8 && e.adapter.info.subgroupMaxSize === 8;
+}
+
+/** A mask-free (valid) implicit-GEMM launch through the configured kernel. */
+function validLaunch(g: ImplicitGemm, cfg: ConvConfig, pass: 'fwd' | 'dgrad', bias: boolean) {
+  if (cfg.kernel !== 'subgroup8') return implicitGemmLaunch(g, cfg[pass], bias, true);
+  // sg.matmul1x1: a 1x1, stride-1, unpadded conv (whole output rows, no bias) is the plain GEMM
+  // [N*H*W, Cin] x [Cin, Cout] of the subgroup matmul kernel.
+  const plainGemm =
+    g.kh === 1 && g.kw === 1 && g.y.mul === 1 && g.x.mul === 1 && g.y.add === 0 && g.x.add === 0 && g.srcH === g.dstH && g.srcW === g.dstW;
+  if (cfg.sg.matmul1x1 && plainGemm && !bias && g.oOff === 0 && g.oPix === g.ncols) {
+    const m = g.batch * g.dstH * g.dstW;
+    return matmulSubgroupLaunch(
+      { batch: 1, m, n: g.ncols, k: g.kc },
+      { offset: g.aOff, sBatch: 0, sRow: g.aPix, sCol: 1 },
+      { offset: g.bOff, sBatch: 0, sRow: g.bRow, sCol: 1 },
+      engine().tuning.matmulTm,
+    );
+  }
+  return implicitGemmSubgroupLaunch(g, cfg.sg[pass].tm, bias, cfg.sg[pass].tn);
 }
 
 /** Overrides parts of the per-adapter tile choice (benchmarks, tuning); `null` restores the defaults. */
@@ -189,7 +240,7 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
     const xv = py === 0 && px === 0 ? x0 : noGrad(() => padded(x0, py, px));
     if (xv !== x0 && x0.copied) x0.t.dispose();
     for (let q = 0; q < groups; q++) {
-      const launch = implicitGemmLaunch(
+      const launch = validLaunch(
         {
           batch: n,
           srcH: h + 2 * py,
@@ -210,9 +261,9 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
           oOff: q * g.coutG,
           biasOff: q * g.coutG,
         },
-        cfg.fwd,
+        cfg,
+        'fwd',
         bp !== null,
-        true,
       );
       run(launch, [xv.t, wp.t, ...(bp ? [bp.t] : []), out]);
     }
@@ -281,31 +332,27 @@ function inputGrad(gy: Tensor, w: Tensor, g: Geo, depthwise: boolean, cfg: ConvC
       const cols = g.groups === 1 ? wp.t.view(wp.t.shape, wp.t.strides, wp.t.offset) : slice(wp.t, 3, q * g.coutG, (q + 1) * g.coutG);
       const perm = permute(cols, [0, 1, 3, 2]);
       const wt = contiguous(perm);
-      const launch = implicitGemmLaunch(
-        {
-          batch: g.n,
-          srcH: g.ho + (valid ? 2 * pads[0] : 0),
-          srcW: g.wo + (valid ? 2 * pads[1] : 0),
-          dstH: g.h,
-          dstW: g.w,
-          kh: g.kh,
-          kw: g.kw,
-          kc: g.coutG,
-          ncols: g.cinG,
-          y: map(0),
-          x: map(1),
-          aPix: gv.pix,
-          aOff: gv.off + q * g.coutG,
-          bRow: g.cinG,
-          bOff: 0,
-          oPix: g.cin,
-          oOff: q * g.cinG,
-          biasOff: 0,
-        },
-        cfg.dgrad,
-        false,
-        valid,
-      );
+      const geo: ImplicitGemm = {
+        batch: g.n,
+        srcH: g.ho + (valid ? 2 * pads[0] : 0),
+        srcW: g.wo + (valid ? 2 * pads[1] : 0),
+        dstH: g.h,
+        dstW: g.w,
+        kh: g.kh,
+        kw: g.kw,
+        kc: g.coutG,
+        ncols: g.cinG,
+        y: map(0),
+        x: map(1),
+        aPix: gv.pix,
+        aOff: gv.off + q * g.coutG,
+        bRow: g.cinG,
+        bOff: 0,
+        oPix: g.cin,
+        oOff: q * g.cinG,
+        biasOff: 0,
+      };
+      const launch = valid ? validLaunch(geo, cfg, 'dgrad', false) : implicitGemmLaunch(geo, cfg.dgrad, false, false);
       run(launch, [gv.t, wt, dx]);
       for (const t of [cols, perm, wt]) t.dispose();
     }
@@ -338,7 +385,14 @@ function weightGrad(x: Tensor, gy: Tensor, g: Geo, depthwise: boolean, cfg: Conv
   const xv = nhwc(x);
   const gv = nhwc(gy);
   const tile = cfg.wgrad;
-  const tiles = Math.ceil(g.cinG / tile.tr) * g.kh * g.kw * Math.ceil(g.coutG / tile.tc);
+  // The subgroup kernel pads the input-channel tiles of each tap to 8 lanes: only where that adds
+  // at most a quarter of idle lanes.
+  const sgTiles = weightGradSubgroupTiles(g.cinG, Math.max(1, cfg.sg.wgradTr));
+  const useSg = cfg.kernel === 'subgroup8' && cfg.sg.wgradTr > 0 && sgTiles.padded <= 1.25 * sgTiles.perTap;
+  const tiles = useSg
+    ? sgTiles.padded * g.kh * g.kw * Math.ceil(g.coutG / 8)
+    : Math.ceil(g.cinG / tile.tr) * g.kh * g.kw * Math.ceil(g.coutG / tile.tc);
+  const launch = (geo: WeightGradGeometry, c: number) => (useSg ? weightGradSubgroupLaunch(geo, cfg.sg.wgradTr, c) : weightGradLaunch(geo, tile, c));
   const chunks = normaliseChunks(nRows, weightGradChunks(tiles, nRows, cfg.wgradInvocations));
   const geoOf = (q: number) => ({
     batch: g.n,
@@ -363,7 +417,7 @@ function weightGrad(x: Tensor, gy: Tensor, g: Geo, depthwise: boolean, cfg: Conv
   };
   if (g.groups === 1 && chunks > 1) {
     const partial = Tensor.empty([chunks, g.kh, g.kw, g.cinG, g.cout]);
-    run(weightGradLaunch({ ...geoOf(0), oRow: g.cout, oOff: 0 }, tile, chunks), [xv.t, gv.t, partial]);
+    run(launch({ ...geoOf(0), oRow: g.cout, oOff: 0 }, chunks), [xv.t, gv.t, partial]);
     const dw = sum(partial, 0);
     partial.dispose();
     release();
@@ -373,11 +427,11 @@ function weightGrad(x: Tensor, gy: Tensor, g: Geo, depthwise: boolean, cfg: Conv
   for (let q = 0; q < g.groups; q++) {
     const geo = geoOf(q);
     if (chunks === 1) {
-      run(weightGradLaunch({ ...geo, oRow: g.cout, oOff: q * g.coutG }, tile, 1), [xv.t, gv.t, dw]);
+      run(launch({ ...geo, oRow: g.cout, oOff: q * g.coutG }, 1), [xv.t, gv.t, dw]);
       continue;
     }
     const partial = Tensor.empty([chunks, g.kh, g.kw, g.cinG, g.coutG]);
-    run(weightGradLaunch({ ...geo, oRow: g.coutG, oOff: 0 }, tile, chunks), [xv.t, gv.t, partial]);
+    run(launch({ ...geo, oRow: g.coutG, oOff: 0 }, chunks), [xv.t, gv.t, partial]);
     const s = sum(partial, 0);
     const region = slice(dw, 3, q * g.coutG, (q + 1) * g.coutG);
     copyInto(region, s);

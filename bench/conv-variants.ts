@@ -1,0 +1,84 @@
+// Kernel-variant comparison (not part of `npm run bench`): for each issue-3 layer and pass, runs the
+// given conv configurations alternately in one process (A, B, A, B, ...) and reports the median time
+// of each and its ratio to the first, so a loaded machine slows all variants alike. It also reports
+// the median process CPU time (user + system, all threads: lavapipe computes in this process's own
+// worker threads), which other processes competing for the cores inflate much less than wall time.
+// node dist-bench/bench/conv-variants.js '<config json>' '<config json>' ...
+// LAYERS=a,b,c,e  PARTS=fwd,dgrad,wgrad  REPS=5
+import { destroyEngine, initEngine, sync } from '../src/engine/runtime.js';
+import { conv2d, conv2dInputGrad, conv2dWeightGrad, convOutputSize, setConvConfig, type ConvConfig } from '../src/engine/ops/conv.js';
+import { Generator } from '../src/engine/random.js';
+import { tidy } from '../src/engine/tensor.js';
+
+interface Layer {
+  x: [number, number, number, number];
+  k: number;
+  cout: number;
+  d: number;
+}
+const ALL: Record<string, Layer> = {
+  a: { x: [4, 64, 64, 64], k: 3, cout: 64, d: 1 },
+  b: { x: [4, 16, 16, 256], k: 3, cout: 256, d: 2 },
+  c: { x: [4, 16, 16, 256], k: 1, cout: 1024, d: 1 },
+  d1: { x: [4, 32, 32, 256], k: 1, cout: 256, d: 1 },
+  e: { x: [4, 64, 64, 304], k: 3, cout: 256, d: 1 },
+};
+const configs = process.argv.slice(2).map((s) => JSON.parse(s) as Partial<ConvConfig>);
+if (configs.length === 0) configs.push({ kernel: 'portable' }, { kernel: 'subgroup8' });
+const names = (process.env.LAYERS ?? 'a,b,c,e').split(',');
+const parts = (process.env.PARTS ?? 'fwd,dgrad,wgrad').split(',');
+const REPS = Number(process.env.REPS ?? 5);
+await initEngine();
+const gen = new Generator(1);
+const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
+for (const name of names) {
+  const l = ALL[name];
+  const pad = (l.d * (l.k - 1)) / 2;
+  const [n, h, w, c] = l.x;
+  const ho = convOutputSize(h, l.k, 1, pad, l.d);
+  const wo = convOutputSize(w, l.k, 1, pad, l.d);
+  const x = gen.normal(l.x).keep();
+  const wt = gen.normal([l.k, l.k, c, l.cout], 0, 0.05).keep();
+  const gy = gen.normal([n, ho, wo, l.cout]).keep();
+  const flops = 2 * n * ho * wo * l.cout * l.k * l.k * c;
+  const opts = { padding: pad, dilation: l.d };
+  for (const part of parts) {
+    const fn =
+      part === 'fwd'
+        ? () => void tidy(() => conv2d(x, wt, opts))
+        : part === 'dgrad'
+          ? () => void tidy(() => conv2dInputGrad(gy, wt, x.shape, opts))
+          : () => void tidy(() => conv2dWeightGrad(x, gy, wt.shape, opts));
+    const times: number[][] = configs.map(() => []);
+    const cpu: number[][] = configs.map(() => []);
+    for (const cfg of configs) {
+      setConvConfig(cfg);
+      fn(); // warm-up: pipeline compilation
+      await sync();
+    }
+    for (let r = 0; r < REPS; r++) {
+      // Rotate the order every round so no variant always runs first.
+      for (let s = 0; s < configs.length; s++) {
+        const i = (r + s) % configs.length;
+        setConvConfig(configs[i]);
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        fn();
+        await sync();
+        times[i].push(performance.now() - t0);
+        const dc = process.cpuUsage(c0);
+        cpu[i].push((dc.user + dc.system) / 1000);
+      }
+    }
+    const med = times.map(median);
+    const cmed = cpu.map(median);
+    const cells = configs.map(
+      (cfg, i) =>
+        `${JSON.stringify(cfg)} wall ${med[i].toFixed(1)}ms ${(flops / (med[i] * 1e6)).toFixed(2)} GFLOP/s x${(med[0] / med[i]).toFixed(2)}, cpu ${cmed[i].toFixed(0)}ms x${(cmed[0] / cmed[i]).toFixed(2)}`,
+    );
+    console.log(`(${name}) ${part}: ${cells.join(' | ')}`);
+  }
+  for (const t of [x, wt, gy]) t.dispose();
+}
+setConvConfig(null);
+await destroyEngine();

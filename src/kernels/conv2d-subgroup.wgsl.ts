@@ -1,0 +1,169 @@
+// Implicit-GEMM convolution for adapters whose subgroups are exactly 8 lanes wide (lavapipe on
+// AVX2): the conv2d.wgsl.ts kernel with the B-sharing of matmul-subgroup.wgsl.ts (read its header).
+// Consecutive lanes take consecutive M-tiles (output pixels) of the same N-tile (output channels),
+// so in the portable kernel all 8 lanes of a subgroup load the same weight values, and on such an
+// adapter a load whose address is not a compile-time constant costs one gather step per lane even
+// then. Here, with a tile of TM pixels x TN (8 or 16) channels per lane, lane l loads TN/8 vec4 of
+// the tap's 4 x TN weight block (row k + l/2, columns n0 + (l%2)*TN/2 .. +TN/2-1) and
+// subgroupBroadcast hands every lane the rows it needs: per 4 steps of the reduction a lane issues
+// TM loads of A (vec4 along source channels) and TN/8 of B for 4 * TM * TN multiply-adds.
+//
+// Only the mask-free "valid" form (the launcher's zero-padded source, div == 1) exists here: the
+// forward pass and the stride-1 input gradient. The masked form (stride > 1 input gradient) skips
+// taps per lane, which cannot be combined with broadcasts that every lane must reach; it keeps the
+// portable kernel. No early return either: M-tiles are padded to a multiple of the subgroup so the
+// 8 lanes of a subgroup always share one N-tile; padding lanes compute clamped rows, store nothing.
+import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import type { ImplicitGemm } from './conv2d.wgsl.js';
+
+const SG = 8;
+const WG = 64;
+
+const specs = new Map<string, KernelSpec>();
+
+function spec(tm: number, tn: number, vecA: boolean, vecB: boolean, bias: boolean): KernelSpec {
+  if (tn !== 8 && tn !== 16) throw new Error(`conv subgroup tile tn=${tn} must be 8 or 16`);
+  const name = `conv_igemm_sg8_tm${tm}_tn${tn}_${vecA ? 'va' : 'sa'}_${vecB ? 'vb' : 'sb'}${bias ? '_bias' : ''}`;
+  let s = specs.get(name);
+  if (s) return s;
+  const rows = [...Array(tm).keys()];
+  // Each lane loads `hv` vec4 of B per block of 4 rows: lane l takes row k + l/2 and columns
+  // n0 + (l%2)*tn/2 + 4h .. +3, h < hv; column vec4 v of row dk then sits in lane 2dk + v/hv, part v%hv.
+  const hv = tn / 8;
+  const hs = [...Array(hv).keys()];
+  const vcols = [...Array(tn / 4).keys()];
+  const comps = ['x', 'y', 'z', 'w'];
+  // A: 4 consecutive source channels of one row, zero past kc (scalar form).
+  const loadA = (r: number) =>
+    vecA
+      ? `let a${r} = am[pa${r}];`
+      : `let a${r} = vec4<f32>(${[0, 1, 2, 3]
+          .map((d) => `select(0.0, am[base${r} + min(k + ${d}u, u.kc - 1u)], k + ${d}u < u.kc)`)
+          .join(', ')});`;
+  // B: this lane's quarter-row of the 4 x 8 block of rows k..k+3, zero past kc.
+  const loadB = vecB
+    ? vecA
+      ? hs.map((h) => `let bv${h} = bm[pb + bCol${h}];`).join(' ')
+      : `${hs.map((h) => `var bv${h} = vec4<f32>(0.0);`).join(' ')}
+      if (k + bLane < u.kc) { ${hs.map((h) => `bv${h} = bm[pb + bCol${h}];`).join(' ')} }`
+    : `${hs.map((h) => `var bv${h} = vec4<f32>(0.0);`).join(' ')}
+      if (k + bLane < u.kc) {
+        ${hs.map((h) => `bv${h} = vec4<f32>(${[0, 1, 2, 3].map((c) => `bm[pb + bc${h}_${c}]`).join(', ')});`).join('\n        ')}
+      }`;
+  const fmas = [0, 1, 2, 3]
+    .map((dk) =>
+      [
+        ...vcols.map((v) => `let b${dk}_${v} = subgroupBroadcast(bv${v % hv}, ${2 * dk + Math.floor(v / hv)}u);`),
+        ...rows.map((r) => vcols.map((v) => `acc${r}_${v} += a${r}.${comps[dk]} * b${dk}_${v};`).join(' ')),
+      ].join('\n      '),
+    )
+    .join('\n      ');
+  const store = rows
+    .map(
+      (r) => `if (live && m0 + ${r}u < u.m) {
+    let o = (m0 + ${r}u) * u.oPix + u.oOff + n0;
+    for (var c = 0u; c < 4u; c++) {
+${vcols.map((v) => `      if (n0 + ${4 * v}u + c < u.ncols) { out[o + ${4 * v}u + c] = acc${r}_${v}[c]${bias ? ` + bias[u.biasOff + n0 + ${4 * v}u + c]` : ''}; }`).join('\n')}
+    }
+  }`,
+    )
+    .join('\n  ');
+  const wgsl = `
+enable subgroups;
+struct U {
+  m: u32, ncols: u32, kc: u32, tilesMPad: u32,
+  srcH: u32, srcW: u32, dstH: u32, dstW: u32,
+  kh: u32, kw: u32, tilesN: u32, biasOff: u32,
+  mulY: i32, addY: i32, tapY: i32, mulX: i32,
+  addX: i32, tapX: i32, aPix: u32, aOff: u32,
+  bRow: u32, bOff: u32, oPix: u32, oOff: u32,
+}
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> am: array<${vecA ? 'vec4<f32>' : 'f32'}>;
+@group(0) @binding(2) var<storage, read> bm: array<${vecB ? 'vec4<f32>' : 'f32'}>;
+${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;\n' : ''}@group(0) @binding(${bias ? 4 : 3}) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}, @builtin(subgroup_invocation_id) lane: u32) {
+  let t = ${linearIndex(WG)};
+  let total = u.tilesMPad * u.tilesN;
+  let live = t < total;
+  let tc = min(t, total - 1u);
+  let mt = tc % u.tilesMPad;
+  let nt = tc / u.tilesMPad;
+  let m0 = mt * ${tm}u;
+  let n0 = nt * ${tn}u;
+  ${rows
+    .map(
+      (r) => `let mr${r} = min(m0 + ${r}u, u.m - 1u);
+  let xo${r} = mr${r} % u.dstW;
+  let q${r} = mr${r} / u.dstW;
+  let by${r} = i32(q${r} % u.dstH) * u.mulY + u.addY;
+  let bx${r} = i32(xo${r}) * u.mulX + u.addX;
+  let img${r} = (q${r} / u.dstH) * u.srcH;`,
+    )
+    .join('\n  ')}
+  // This lane's row within each block of 4 reduction rows, and its 4 columns.
+  let bLane = lane >> 1u;
+  ${
+    vecB
+      ? `${hs.map((h) => `let bCol${h} = min(n0 / 4u + (lane & 1u) * ${hv}u + ${h}u, u.ncols / 4u - 1u) + u.bOff / 4u;`).join('\n  ')}
+  let ro1 = u.bRow / 4u;`
+      : `let bCol = n0 + (lane & 1u) * ${tn / 2}u;
+  ${hs.map((h) => [0, 1, 2, 3].map((c) => `let bc${h}_${c} = min(bCol + ${4 * h + c}u, u.ncols - 1u) + u.bOff;`).join('\n  ')).join('\n  ')}
+  let ro1 = u.bRow;`
+  }
+  let ro4 = 4u * ro1;
+  ${rows.map((r) => vcols.map((v) => `var acc${r}_${v} = vec4<f32>(0.0);`).join(' ')).join('\n  ')}
+  for (var i = 0u; i < u.kh; i++) {
+    for (var j = 0u; j < u.kw; j++) {
+      ${rows
+        .map(
+          (r) =>
+            `let base${r} = ((img${r} + u32(by${r} + i32(i) * u.tapY)) * u.srcW + u32(bx${r} + i32(j) * u.tapX)) * u.aPix + u.aOff;`,
+        )
+        .join('\n      ')}
+      ${vecA ? rows.map((r) => `var pa${r} = base${r} / 4u;`).join(' ') : ''}
+      var pb = ((i * u.kw + j) * u.kc * u.bRow) / ${vecB ? 4 : 1}u + bLane * ro1;
+      for (var k = 0u; k < u.kc; k += 4u) {
+      ${loadB}
+      ${rows.map(loadA).join('\n      ')}
+      ${fmas}
+      ${vecA ? rows.map((r) => `pa${r} += 1u;`).join(' ') : ''}
+      pb += ro4;
+      }
+    }
+  }
+  ${store}
+}
+`;
+  s = { name, wgsl, bindings: bias ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'] };
+  specs.set(name, s);
+  return s;
+}
+
+/**
+ * Launch of one implicit-GEMM convolution dispatch through the 8-lane subgroup kernel; the same
+ * contract as implicitGemmLaunch(g, tile, bias, valid = true): every source position of every
+ * destination pixel and tap must lie inside A, and div == 1. Each lane computes `tm` output pixels
+ * x `tn` (8 or 16) output channels.
+ */
+export function implicitGemmSubgroupLaunch(g: ImplicitGemm, tm: number, bias: boolean, tn = 8): Launch {
+  if (g.y.div !== 1 || g.x.div !== 1) throw new Error('implicitGemmSubgroupLaunch: needs div = 1 (mask-free source)');
+  const m = g.batch * g.dstH * g.dstW;
+  const a4 = (...v: number[]) => v.every((x) => x % 4 === 0);
+  const vecA = a4(g.kc, g.aPix, g.aOff);
+  const vecB = a4(g.ncols, g.bRow, g.bOff);
+  const tilesM = Math.ceil(m / tm);
+  const tilesMPad = Math.ceil(tilesM / SG) * SG;
+  const tilesN = Math.ceil(g.ncols / tn);
+  const u = new Uniforms()
+    .u32(m, g.ncols, g.kc, tilesMPad)
+    .u32(g.srcH, g.srcW, g.dstH, g.dstW)
+    .u32(g.kh, g.kw, tilesN, g.biasOff)
+    .i32(g.y.mul, g.y.add, g.y.tap, g.x.mul)
+    .i32(g.x.add, g.x.tap)
+    .u32(g.aPix, g.aOff)
+    .u32(g.bRow, g.bOff, g.oPix, g.oOff);
+  return { spec: spec(tm, tn, vecA, vecB, bias), uniforms: u.pack(), workgroups: grid1d(Math.ceil((tilesMPad * tilesN) / WG)) };
+}
