@@ -1,4 +1,4 @@
-// Batched matmul (kernels/matmul.wgsl.ts) against kernels/cpu/matmul.ts, on sizes that are not
+// Batched matmul (kernels/matmul.wgsl.ts and kernels/matmul-subgroup.wgsl.ts) against kernels/cpu/matmul.ts, on sizes that are not
 // multiples of the 4x8 register tile, through both the scalar and the vec4 variants.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engine, type Tuning } from '../../src/engine/runtime.js';

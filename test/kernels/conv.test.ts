@@ -1,4 +1,5 @@
-// Convolution family (kernels/conv2d*.wgsl.ts, depthwise.wgsl.ts via engine/ops/conv.ts) against
+// Convolution family (conv2d.wgsl.ts, conv2d-subgroup.wgsl.ts, conv2d-backward.wgsl.ts,
+// conv2d-backward-subgroup.wgsl.ts, depthwise.wgsl.ts, all via engine/ops/conv.ts) against
 // kernels/cpu/conv.ts: every stride/dilation/groups combination DeepLabv3+ uses, on small awkward
 // shapes (odd channels, 1x1 spatial, batch 1 and 3, dilation larger than the input).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
