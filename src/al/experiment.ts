@@ -3,6 +3,7 @@
 // Each run keeps its run directory under experiments/<grid>/<run>; finished runs are not redone and
 // an interrupted one resumes. The per-run metrics the report is built from are copied to
 // docs/results-data/<grid>/<run>.json so the report can be regenerated without the run folders.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, type RunConfig } from './config.js';
@@ -72,6 +73,8 @@ export interface ExperimentRecord {
   seed: number;
   config: RunConfig;
   adapter: string;
+  /** The code's git commit when the run was made (absent in records of older versions). */
+  commit?: string;
   wallSeconds: number;
   rounds: RoundMetrics[];
 }
@@ -98,12 +101,20 @@ export async function runGrid(
     const t0 = performance.now();
     const resume = existsSync(join(cfg.out, 'config.json'));
     const result = await runActiveLearning(cfg, { resume, onEvent: (e) => options.onEvent?.(run, e) });
-    const rec: ExperimentRecord = { grid, method: run.method, seed: run.seed, config: cfg, adapter: options.adapter, wallSeconds: (performance.now() - t0) / 1000, rounds: result.rounds };
+    const rec: ExperimentRecord = { grid, method: run.method, seed: run.seed, config: cfg, adapter: options.adapter, commit: gitCommit(), wallSeconds: (performance.now() - t0) / 1000, rounds: result.rounds };
     mkdirSync(dataDir(options.docsDir, grid), { recursive: true });
     writeFileAtomic(record, JSON.stringify(rec, null, 2));
     ran++;
   }
   return ran;
+}
+
+function gitCommit(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function readRecords(docsDir: string, grid: string): ExperimentRecord[] {

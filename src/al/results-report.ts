@@ -148,8 +148,8 @@ export function writeResultsReport(docsDir: string): string {
         { title: `${grid}: mIoU vs clicks (mean over seeds)`, xLabel: 'clicks', yLabel: 'mIoU %' },
       ),
     );
-    parts.push(`![mIoU vs clicks](${png})`, '', '### What the numbers say', '', ...checks(grid, rows), '', '### Runs', '', '| run | seed | wall time | adapter |', '|---|---|---|---|');
-    for (const r of records) parts.push(`| ${r.method} | ${r.seed} | ${(r.wallSeconds / 60).toFixed(1)} min | ${r.adapter} |`);
+    parts.push(`![mIoU vs clicks](${png})`, '', '### What the numbers say', '', ...checks(grid, rows), '', '### Runs', '', '| run | seed | wall time | adapter | commit |', '|---|---|---|---|---|');
+    for (const r of records) parts.push(`| ${r.method} | ${r.seed} | ${(r.wallSeconds / 60).toFixed(1)} min | ${r.adapter} | ${r.commit ?? 'not recorded'} |`);
     parts.push('');
   }
   const file = join(docsDir, 'results.md');

@@ -39,21 +39,25 @@ export function lineChartPng(series: readonly Series[], o: { title: string; xLab
   const yMax = Math.ceil(yMaxRaw / yStep) * yStep;
   const px = (x: number) => m.l + (x / xMax) * (W - m.l - m.r);
   const py = (y: number) => H - m.b - (y / yMax) * (H - m.t - m.b);
-  text(o.title, m.l, 16);
+  text(o.title, m.l, 8);
   for (let y = 0; y <= yMax + 1e-9; y += yStep) {
     line(m.l, py(y), W - m.r, py(y), [225, 225, 225]);
     const label = String(+y.toFixed(1));
     text(label, m.l - 10 - label.length * GLYPH_WIDTH * 2, py(y) - GLYPH_HEIGHT);
   }
   const xs = [...new Set(all.map((p) => p.x))].sort((a, b) => a - b);
+  let lastTick = -Infinity;
   for (const x of xs) {
+    // Series rarely spend exactly the same clicks: skip labels that would overlap the previous one.
+    if (px(x) - lastTick < 48) continue;
+    lastTick = px(x);
     const label = String(x);
     text(label, px(x) - (label.length * GLYPH_WIDTH * 2) / 2, H - m.b + 10);
   }
   line(m.l, H - m.b, W - m.r, H - m.b, [0, 0, 0]);
   line(m.l, m.t, m.l, H - m.b, [0, 0, 0]);
   text(o.xLabel, (W - m.r + m.l) / 2 - (o.xLabel.length * GLYPH_WIDTH * 2) / 2, H - 26);
-  text(o.yLabel, 8, m.t - 24);
+  text(o.yLabel, 8, m.t - 18);
   series.forEach((s, k) => {
     const c = COLOURS[k % COLOURS.length];
     const pts = [...s.points].sort((a, b) => a.x - b.x);
