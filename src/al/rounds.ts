@@ -60,6 +60,7 @@ export type LoopEvent =
 export interface LoopOptions {
   resume?: boolean;
   halt?: { round: number; stage: StageName; iteration: number };
+  stopRequested?: () => boolean;
   onEvent?: (e: LoopEvent) => void;
 }
 
@@ -131,6 +132,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
     pool,
     createModel: createInitial,
     halt: options.halt,
+    stopRequested: options.stopRequested,
     onProgress: (p) => {
       doneIterations++;
       msPerIteration = msPerIteration === 0 ? p.msPerIteration : 0.9 * msPerIteration + 0.1 * p.msPerIteration;

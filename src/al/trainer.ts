@@ -60,12 +60,22 @@ export class HaltError extends Error {
   }
 }
 
+/** Thrown after a requested stop (SIGINT/SIGTERM) once the current iteration is checkpointed. */
+export class StoppedError extends Error {
+  constructor(where: string) {
+    super(`stopped at ${where}; the checkpoint holds every finished iteration`);
+    this.name = 'StoppedError';
+  }
+}
+
 export interface TrainEnv {
   cfg: RunConfig;
   pool: Pool;
   /** A model at the run's initial weights (every stage of every round starts from them). */
   createModel: () => Promise<DeepLabV3Plus>;
   halt?: { round: number; stage: StageName; iteration: number };
+  /** Polled after every iteration: when it returns true the stage checkpoints and throws StoppedError. */
+  stopRequested?: () => boolean;
   onProgress?: (p: StageProgress) => void;
 }
 
@@ -154,6 +164,10 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
       });
       t0 = now;
       waited = 0;
+      if (env.stopRequested?.() && it + 1 < run.iterations) {
+        await save(it + 1);
+        throw new StoppedError(`round ${run.round}, ${run.stage}, iteration ${it + 1}`);
+      }
       if ((it + 1) % cfg.checkpointEvery === 0 && it + 1 < run.iterations) await save(it + 1);
     }
   } catch (e) {

@@ -6,7 +6,7 @@ import { DEFAULT_CONFIG, type Labelling, type RunConfig } from '../al/config.js'
 import { DATASET_KINDS, type DatasetKind } from '../al/data/dataset.js';
 import { runActiveLearning, type LoopEvent } from '../al/rounds.js';
 import { SUPERPIXEL_ALGORITHMS, type SuperpixelAlgorithm } from '../al/superpixels/compute.js';
-import { HaltError, type StageName } from '../al/trainer.js';
+import { HaltError, StoppedError, type StageName } from '../al/trainer.js';
 import { destroyEngine, initEngine } from '../engine/runtime.js';
 import { PRESETS, type PresetName } from '../model/presets.js';
 import { formatDuration, progressPrinter } from './progress.js';
@@ -131,11 +131,25 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     console.log(`adapter: ${engine.summary.description} (${engine.summary.backend}${engine.summary.isSoftware ? ', software' : ''})`);
     console.log(`run: ${cfg.out}  dataset: ${cfg.dataset} (${cfg.root})  preset: ${cfg.preset}  ${cfg.labelling}-class labels, ${cfg.acquisition}, ${cfg.rounds} rounds x ${cfg.budget} clicks`);
     const printer = progressPrinter(cfg.rounds);
+    // Ctrl-C / kill: finish the iteration in progress, checkpoint it, then stop.
+    let stop = false;
+    const onSignal = () => {
+      if (stop) process.exit(130);
+      stop = true;
+      console.error('\nstopping after this iteration (send again to quit at once)...');
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     try {
-      const result = await runActiveLearning(cfg, { resume: argv.resume, halt: parseHalt(argv['halt-at']), onEvent: (e: LoopEvent) => printer(e) });
+      const result = await runActiveLearning(cfg, { resume: argv.resume, halt: parseHalt(argv['halt-at']), stopRequested: () => stop, onEvent: (e: LoopEvent) => printer(e) });
       printSummary(result.rounds);
       console.log(`\nwrote ${result.dir}/metrics.csv, metrics.json, miou-vs-clicks.svg and vis/ in ${formatDuration((performance.now() - started) / 1000)}`);
     } catch (e) {
+      if (e instanceof StoppedError) {
+        console.error(`\n${e.message}. Continue with: node dist/cli.js train --resume --out ${cfg.out} (and the same options)`);
+        await destroyEngine().catch(() => undefined);
+        process.exit(130);
+      }
       if (e instanceof HaltError) {
         console.error(`\n${e.message}`);
         await destroyEngine().catch(() => undefined);

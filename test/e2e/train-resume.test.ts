@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/al/config.js';
 import { runActiveLearning } from '../../src/al/rounds.js';
-import { HaltError } from '../../src/al/trainer.js';
+import { HaltError, StoppedError } from '../../src/al/trainer.js';
 import { useEngine } from '../helpers.js';
 
 useEngine();
@@ -53,6 +53,16 @@ describe('alseg train, end to end', () => {
     expect(new Set(b.labelled.map((r) => `${r.image}:${r.region}`)).size).toBe(b.labelled.length);
     expect(b.rounds.map((r) => r.stage1.miou)).toEqual(a.rounds.map((r) => r.stage1.miou));
     expect(b.rounds.map((r) => r.stage2?.miou)).toEqual(a.rounds.map((r) => r.stage2?.miou));
+
+    // A graceful stop (Ctrl-C) in round 1's stage 2 checkpoints the finished iteration; resuming loses nothing.
+    const cfgC = config('c');
+    let iterations = 0;
+    await expect(
+      runActiveLearning(cfgC, { stopRequested: () => ++iterations === 6, onEvent: () => undefined }),
+    ).rejects.toThrow(StoppedError);
+    const c = await runActiveLearning(cfgC, { resume: true });
+    expect(c.labelled.map(key)).toEqual(a.labelled.map(key));
+    expect(c.rounds.map((r) => r.stage2?.miou)).toEqual(a.rounds.map((r) => r.stage2?.miou));
 
     // A resume with other settings is refused.
     await expect(runActiveLearning({ ...cfgB, budget: 99 }, { resume: true })).rejects.toThrow(/other settings/);
