@@ -126,7 +126,8 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
   const ckpt = (round: number, stage: StageName) => join(dir, 'checkpoints', `round-${round}-${stage}.safetensors`);
   const totalIterations = cfg.rounds * (cfg.iterations + (cfg.stage2 ? cfg.stage2Iterations : 0));
   let doneIterations = 0;
-  let msPerIteration = 0;
+  let ranHere = 0;
+  const loopStart = performance.now();
   const env: TrainEnv = {
     cfg,
     pool,
@@ -135,7 +136,10 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
     stopRequested: options.stopRequested,
     onProgress: (p) => {
       doneIterations++;
-      msPerIteration = msPerIteration === 0 ? p.msPerIteration : 0.9 * msPerIteration + 0.1 * p.msPerIteration;
+      ranHere++;
+      // Wall time per iteration since this process started, so selection, evaluation and
+      // pseudo-labelling are part of the estimate.
+      const msPerIteration = (performance.now() - loopStart) / ranHere;
       emit({ kind: 'iteration', progress: p, etaSeconds: ((totalIterations - doneIterations) * msPerIteration) / 1000 });
     },
   };
