@@ -161,3 +161,66 @@ export function pixelLabelBatch(labels: ArrayLike<number>, classes: number): Reg
     mpPixels: 0,
   };
 }
+
+/**
+ * The tables of pixels [start, end) of a batch, for splitting a batch into micro-batches whose
+ * losses add up to the whole batch's: weights stay those computed over the whole batch, region
+ * ids stay global, pixel lists are re-indexed, and only pairs of regions present are kept. Regions
+ * must not straddle the cut (true when cutting between images).
+ */
+export function sliceRegionBatch(b: RegionBatch, start: number, end: number): RegionBatch {
+  const R = b.labelMask.length;
+  const regionOf = b.regionOf.slice(start, end);
+  const regionStart = new Int32Array(R + 1);
+  for (const r of regionOf) if (r >= 0) regionStart[r + 1]++;
+  for (let r = 0; r < R; r++) regionStart[r + 1] += regionStart[r];
+  const regionPixels = new Int32Array(regionStart[R]);
+  const fill = regionStart.slice(0, R);
+  for (let i = 0; i < regionOf.length; i++) if (regionOf[i] >= 0) regionPixels[fill[regionOf[i]]++] = i;
+  const pairOffset = new Int32Array(R).fill(-1);
+  const pairRegion: number[] = [];
+  const pairClass: number[] = [];
+  const pairWeight: number[] = [];
+  for (let r = 0; r < R; r++) {
+    if (b.pairOffset[r] < 0 || regionStart[r + 1] === regionStart[r]) continue;
+    if (regionStart[r + 1] - regionStart[r] !== b.regionStart[r + 1] - b.regionStart[r]) {
+      throw new Error(`sliceRegionBatch: region ${r} straddles the cut at pixels [${start}, ${end})`);
+    }
+    pairOffset[r] = pairRegion.length;
+    for (let k = 0; k < popcount(b.labelMask[r]); k++) {
+      const j = b.pairOffset[r] + k;
+      pairRegion.push(r);
+      pairClass.push(b.pairClass[j]);
+      pairWeight.push(b.pairWeight[j]);
+    }
+  }
+  return {
+    ...b,
+    npix: end - start,
+    regionOf,
+    pairOffset,
+    pairRegion: Int32Array.from(pairRegion),
+    pairClass: Int32Array.from(pairClass),
+    pairWeight: Float32Array.from(pairWeight),
+    regionStart,
+    regionPixels,
+  };
+}
+
+/**
+ * The largest micro-batch (halving from `batch`, down to `smallest`) for which `tryForward(m)`
+ * does not throw a limit error; rethrows when even the smallest does not fit. Training with batch
+ * norm needs at least 2 images (the ASPP pooling branch has one value per image and channel).
+ */
+export function chooseMicroBatch(batch: number, tryForward: (m: number) => void, isLimit: (e: unknown) => boolean, smallest = 1): number {
+  let m = batch;
+  for (;;) {
+    try {
+      tryForward(m);
+      return m;
+    } catch (e) {
+      if (!isLimit(e) || m <= smallest) throw e;
+      m = Math.max(smallest, Math.ceil(m / 2));
+    }
+  }
+}

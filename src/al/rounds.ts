@@ -61,6 +61,8 @@ export interface LoopOptions {
   resume?: boolean;
   halt?: { round: number; stage: StageName; iteration: number };
   stopRequested?: () => boolean;
+  /** Upper bound on the training micro-batch (tests of gradient accumulation). */
+  maxMicroBatch?: number;
   onEvent?: (e: LoopEvent) => void;
 }
 
@@ -134,6 +136,8 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
     createModel: createInitial,
     halt: options.halt,
     stopRequested: options.stopRequested,
+    maxMicroBatch: options.maxMicroBatch,
+    onNotice: (message) => emit({ kind: 'phase', round: 0, phase: 'note', detail: message }),
     onProgress: (p) => {
       doneIterations++;
       ranHere++;

@@ -13,7 +13,7 @@ import { Tensor, tidy } from '../engine/tensor.js';
 import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
 import { BatchNorm2d } from '../model/layers.js';
 import { noGrad } from '../engine/autograd.js';
-import { concat } from '../engine/ops/shape.js';
+import { concat, zeros } from '../engine/ops/shape.js';
 import { imageTensor } from './inference.js';
 import type { LoadedSample } from './data/dataset.js';
 import { loadCheckpoint, readCheckpointInfo, saveCheckpoint } from '../model/checkpoint.js';
@@ -21,7 +21,9 @@ import { DEFAULT_AUGMENT } from './data/augment.js';
 import { BatchLoader, epochPlan } from './data/loader.js';
 import { regionLoss } from './losses.js';
 import type { Pool } from './pool.js';
-import { buildRegionBatch, pixelLabelBatch } from './region-batch.js';
+import { buildRegionBatch, chooseMicroBatch, pixelLabelBatch, sliceRegionBatch } from './region-batch.js';
+import { BindingLimitError } from '../engine/errors.js';
+import { add } from '../engine/ops/elementwise.js';
 import { hashSeed } from './rng.js';
 import type { RunConfig } from './config.js';
 
@@ -74,6 +76,10 @@ export interface TrainEnv {
   /** A model at the run's initial weights (every stage of every round starts from them). */
   createModel: () => Promise<DeepLabV3Plus>;
   halt?: { round: number; stage: StageName; iteration: number };
+  /** Upper bound on the micro-batch (tests; by default the whole batch when it fits). */
+  maxMicroBatch?: number;
+  /** Messages worth showing the user (e.g. that batches are split). */
+  onNotice?: (message: string) => void;
   /** Polled after every iteration: when it returns true the stage checkpoints and throws StoppedError. */
   stopRequested?: () => boolean;
   onProgress?: (p: StageProgress) => void;
@@ -95,8 +101,27 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
     }
   }
   if (start >= run.iterations) return model;
-  const batch = Math.min(cfg.batch, run.images.length);
-  if (batch === 0) throw new Error(`${run.stage} of round ${run.round}: no labelled images to train on`);
+  const wanted = Math.min(cfg.batch, run.images.length);
+  if (wanted === 0) throw new Error(`${run.stage} of round ${run.round}: no labelled images to train on`);
+  // The largest micro-batch whose activations fit the adapter's binding limits (probed with an
+  // eval-mode forward, which leaves BN statistics alone).
+  const micro = chooseMicroBatch(
+    Math.min(wanted, env.maxMicroBatch ?? wanted),
+    (m) =>
+      noGrad(() =>
+        tidy(() => {
+          model.eval();
+          const out = model.forward(zeros([m, cfg.crop, cfg.crop, 3]), { features: false });
+          resizeBilinear(out.logits, [cfg.crop, cfg.crop], false);
+        }),
+      ),
+    (e) => e instanceof BindingLimitError,
+    Math.min(2, wanted),
+  );
+  model.train();
+  // Whole micro-batches only: a lone image cannot train batch norm.
+  const batch = micro < wanted ? micro * Math.floor(wanted / micro) : wanted;
+  if (micro < wanted && env.maxMicroBatch === undefined) env.onNotice?.(`batches of ${wanted} exceed this adapter's binding limits: training on batches of ${batch} accumulated over micro-batches of ${micro} (BN statistics per micro-batch)`);
   const plan = epochPlan(run.images.length, batch, hashSeed(cfg.seed, run.round, run.stage === 'stage1' ? 1 : 2));
   const loader = new BatchLoader(
     {
@@ -139,14 +164,23 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
           : pixelLabelBatch(b.labels, classes);
       optimizer.lrFactor = polyLr(1, it, run.iterations, 0.9, 1e-6 / run.lr);
       const lossTensor = tidy(() => {
-        const images = Tensor.fromArray(b.images, [b.n, b.height, b.width, 3]);
-        const out = model.forward(images, { features: false });
-        const logits = resizeBilinear(out.logits, [b.height, b.width], false);
-        const l = regionLoss(logits, tables, { tau: cfg.tau });
-        backward(l.total);
+        // Micro-batches (when the whole batch would exceed a binding limit) accumulate gradients;
+        // their losses add up to the batch's because the tables keep the whole batch's weights.
+        const hw = b.height * b.width;
+        let total: Tensor | null = null;
+        for (let at = 0; at < b.n; at += micro) {
+          const n = Math.min(micro, b.n - at);
+          const part = n === b.n ? tables : sliceRegionBatch(tables, at * hw, (at + n) * hw);
+          const images = Tensor.fromArray(b.images.subarray(at * hw * 3, (at + n) * hw * 3), [n, b.height, b.width, 3]);
+          const out = model.forward(images, { features: false });
+          const logits = resizeBilinear(out.logits, [b.height, b.width], false);
+          const l = regionLoss(logits, part, { tau: cfg.tau });
+          backward(l.total);
+          total = total ? noGrad(() => add(total!, l.total)) : l.total;
+        }
         optimizer.step();
         optimizer.zeroGrad();
-        return l.total;
+        return total!;
       });
       if ((it + 1) % LOSS_EVERY === 0 || it === start || it + 1 === run.iterations) loss = await item(lossTensor);
       else await sync();

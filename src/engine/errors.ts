@@ -13,3 +13,11 @@ export class DisposedError extends Error {
     this.name = 'DisposedError';
   }
 }
+
+/** A tensor too large for one binding or buffer on this adapter (the work must be split). */
+export class BindingLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BindingLimitError';
+  }
+}

@@ -6,7 +6,7 @@ export { backward } from './backward.js';
 export { read, readF32, item, memory } from './io.js';
 export { Generator } from './random.js';
 export { SGD, AdamW, polyLr, type ParamGroup, Optimizer } from './optim.js';
-export { GpuError, DisposedError } from './errors.js';
+export { GpuError, DisposedError, BindingLimitError } from './errors.js';
 export { setPollYield } from './polling.js';
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';

@@ -9,6 +9,7 @@
 // pool's footprint independent of where the flushes fall in a step. With it off, released
 // buffers wait on a pending list until the next submit (the conservative rule of ENGINE-NOTES 3),
 // which a backend that writes buffers without flushing would need. Destroying (trim) always waits.
+import { BindingLimitError } from './errors.js';
 
 export interface MemoryStats {
   /** Bytes of buffers handed out and not yet released. */
@@ -49,7 +50,7 @@ export class BufferPool {
     let buf = list?.pop();
     if (!buf) {
       if (size > this.device.limits.maxBufferSize) {
-        throw new Error(`a tensor of ${(size / 2 ** 20).toFixed(1)} MiB exceeds this adapter's maxBufferSize of ${(this.device.limits.maxBufferSize / 2 ** 20).toFixed(1)} MiB`);
+        throw new BindingLimitError(`a tensor of ${(size / 2 ** 20).toFixed(1)} MiB exceeds this adapter's maxBufferSize of ${(this.device.limits.maxBufferSize / 2 ** 20).toFixed(1)} MiB`);
       }
       buf = this.device.createBuffer({ size, usage, label });
       this.meta.set(buf, { key, size });

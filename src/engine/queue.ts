@@ -3,7 +3,7 @@
 // uniform ring, written once just before the submit that uses it (rule 2). Pipelines are cached by
 // kernel name; shapes travel in uniforms so one pipeline serves every shape (rule 7).
 import type { KernelSpec, Launch } from '../kernels/kernel.js';
-import { GpuError } from './errors.js';
+import { BindingLimitError, GpuError } from './errors.js';
 import { BUFFER_USAGE, READBACK_USAGE, type BufferPool } from './pool.js';
 import { gpuWait } from './polling.js';
 
@@ -119,7 +119,7 @@ export class CommandQueue {
     const limit = this.device.limits.maxStorageBufferBindingSize;
     for (const b of buffers) {
       if (b.size > limit) {
-        throw new GpuError(
+        throw new BindingLimitError(
           `kernel "${spec.name}" would bind a buffer of ${(b.size / 2 ** 20).toFixed(1)} MiB, over this adapter's maxStorageBufferBindingSize of ${(limit / 2 ** 20).toFixed(1)} MiB: use a smaller batch or crop`,
         );
       }

@@ -1,5 +1,6 @@
 // The layers the networks are built from. Activations are NHWC [N, H, W, C]; conv weights HWIO
 // [kh, kw, Cin/groups, Cout] (PyTorch OIHW maps here by permute(2, 3, 1, 0), see weights.ts).
+import { BindingLimitError } from '../engine/errors.js';
 import { batchNorm } from '../engine/ops/batchnorm.js';
 import { conv2d, convOutputSize } from '../engine/ops/conv.js';
 import { relu } from '../engine/ops/elementwise.js';
@@ -42,7 +43,7 @@ export function checkBinding(layer: string, shape: readonly number[]): void {
   const limit = Math.min(bind, buf);
   if (bytes > limit) {
     const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-    throw new Error(
+    throw new BindingLimitError(
       `${layer}: its output [${shape.join(', ')}] needs ${mib(bytes)}, over this adapter's ` +
         `${bind <= buf ? 'maxStorageBufferBindingSize' : 'maxBufferSize'} of ${mib(limit)}; use a smaller batch or crop`,
     );

@@ -5,7 +5,8 @@ import { backward } from '../../src/engine/backward.js';
 import { read } from '../../src/engine/io.js';
 import { Tensor, tidy } from '../../src/engine/tensor.js';
 import { regionLoss, regionLossUnfused } from '../../src/al/losses.js';
-import { buildRegionBatch, popcount, type LossReading } from '../../src/al/region-batch.js';
+import { buildRegionBatch, chooseMicroBatch, popcount, sliceRegionBatch, type LossReading } from '../../src/al/region-batch.js';
+import { BindingLimitError } from '../../src/engine/errors.js';
 import { regionLossGradRef, regionLossRef } from '../../src/kernels/cpu/region-loss.js';
 import { randomNd } from '../../src/kernels/cpu/nd.js';
 import { expectClose, useEngine } from '../helpers.js';
@@ -112,6 +113,39 @@ for (const reading of ['code', 'text'] as const) {
     });
   });
 }
+
+describe('micro-batches', () => {
+  it('the losses and gradients of per-image slices add up to the whole batch (both readings)', () => {
+    for (const reading of ['code', 'text'] as const) {
+      const { batch, z } = scene(4, reading);
+      const whole = regionLossRef(z.data, batch, 0.1, 1e-8);
+      const wholeGrad = regionLossGradRef(z.data, batch, 0.1, 1e-8);
+      const half = batch.npix / 2;
+      let total = 0;
+      const grad = new Float64Array(wholeGrad.length);
+      for (const [a, b] of [[0, half], [half, batch.npix]]) {
+        const part = sliceRegionBatch(batch, a, b);
+        const zs = z.data.subarray(a * C, b * C);
+        total += regionLossRef(zs, part, 0.1, 1e-8).total;
+        grad.set(regionLossGradRef(zs, part, 0.1, 1e-8), a * C);
+      }
+      expect(total).toBeCloseTo(whole.total, 10);
+      expectClose(grad, wholeGrad, 1e-12);
+    }
+  });
+  it('a cut through a region is refused', () => {
+    const { batch } = scene(4, 'code');
+    expect(() => sliceRegionBatch(batch, 0, 50)).toThrow(/straddles/);
+  });
+  it('the micro-batch halves until the forward fits, and fails when one image does not', () => {
+    const tried: number[] = [];
+    const limit = new BindingLimitError('too big');
+    expect(chooseMicroBatch(8, (m) => { tried.push(m); if (m > 3) throw limit; }, (e) => e instanceof BindingLimitError)).toBe(2);
+    expect(tried).toEqual([8, 4, 2]);
+    expect(() => chooseMicroBatch(4, () => { throw limit; }, (e) => e instanceof BindingLimitError)).toThrow(/too big/);
+    expect(() => chooseMicroBatch(4, () => { throw new Error('other'); }, (e) => e instanceof BindingLimitError)).toThrow(/other/);
+  });
+});
 
 describe('region batch weights', () => {
   it("code reading: lambda / (1 + pixel count); text reading: per-region means", () => {

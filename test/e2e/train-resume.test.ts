@@ -64,6 +64,13 @@ describe('alseg train, end to end', () => {
     expect(c.labelled.map(key)).toEqual(a.labelled.map(key));
     expect(c.rounds.map((r) => r.stage2?.miou)).toEqual(a.rounds.map((r) => r.stage2?.miou));
 
+    // Gradient accumulation over micro-batches of two images trains too (the path taken when a batch
+    // would exceed the adapter's binding limits).
+    const d = await runActiveLearning({ ...config('d'), rounds: 1, batch: 4 }, { maxMicroBatch: 2 });
+    expect(d.rounds).toHaveLength(1);
+    expect(d.labelled.map(key)).toEqual(a.labelled.filter((r) => r.round === 1).map(key));
+    expect(Number.isFinite(d.rounds[0].stage1.miou)).toBe(true);
+
     // A resume with other settings is refused.
     await expect(runActiveLearning({ ...cfgB, budget: 99 }, { resume: true })).rejects.toThrow(/other settings/);
   });
