@@ -1,6 +1,7 @@
 // docs/results.md from the experiment records: per grid, mean +- std mIoU per round (stage 2, the
 // method's final model, and stage 1), clicks, a PNG plot of mIoU against clicks, and the wall time
 // and adapter of every run; plus checks of the paper's orderings computed from the numbers.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './data/atomic-write.js';
 import { GRIDS, readRecords, type ExperimentRecord } from './experiment.js';
@@ -152,6 +153,9 @@ export function writeResultsReport(docsDir: string): string {
     for (const r of records) parts.push(`| ${r.method} | ${r.seed} | ${(r.wallSeconds / 60).toFixed(1)} min | ${r.adapter} | ${r.commit ?? 'not recorded'} |`);
     parts.push('');
   }
+  // Hand-written reading of the numbers, kept beside the records so regeneration keeps it.
+  const notes = join(docsDir, 'results-notes.md');
+  if (existsSync(notes)) parts.push(readFileSync(notes, 'utf8'));
   const file = join(docsDir, 'results.md');
   writeFileAtomic(file, parts.join('\n'));
   return file;
