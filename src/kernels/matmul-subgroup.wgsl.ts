@@ -7,7 +7,7 @@
 // shuffle instead of 8 gathers. Per 4 steps of k a lane then issues TM vec4 loads of A and one of B
 // for 4 * TM * 8 multiply-adds.
 import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
-import type { MatmulOperand, MatmulShape } from './matmul.wgsl.js';
+import { matmulHeader, storeTile, type MatmulOperand, type MatmulShape } from './matmul.wgsl.js';
 
 const TN = 8;
 const SG = 8;
@@ -44,30 +44,10 @@ function spec(tm: number, vecA: boolean, vecB: boolean): KernelSpec {
     ${rows.map((r) => `acc${r}0 += a${r}.${comps[dk]} * b${dk}0;\n    acc${r}1 += a${r}.${comps[dk]} * b${dk}1;`).join('\n    ')}`,
     )
     .join('\n    ');
-  const store = rows
-    .map(
-      (r) => `if (live && m0 + ${r}u < u.m) {
-    let o = outBase + (m0 + ${r}u) * u.n;
-    for (var c = 0u; c < 4u; c++) {
-      if (n0 + c < u.n) { out[o + n0 + c] = acc${r}0[c]; }
-      if (n0 + 4u + c < u.n) { out[o + n0 + 4u + c] = acc${r}1[c]; }
-    }
-  }`,
-    )
-    .join('\n  ');
+  const store = storeTile(rows, 'live && ');
   const wgsl = `
 enable subgroups;
-struct U {
-  m: u32, n: u32, k: u32, batch: u32,
-  aOff: u32, aBatch: u32, aM: u32, aK: u32,
-  bOff: u32, bBatch: u32, bK: u32, bN: u32,
-  tilesM: u32, tilesN: u32, tilesMPad: u32, _p: u32,
-}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> am: array<${vecA ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(2) var<storage, read> bm: array<${vecB ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-
+${matmulHeader(vecA, vecB, 'tilesM: u32, tilesN: u32, tilesMPad: u32, _p: u32')}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}, @builtin(subgroup_invocation_id) lane: u32) {
   // No early return: every lane must reach the broadcasts. M-tiles are padded to a multiple of the

@@ -26,6 +26,36 @@ export interface MatmulShape {
 
 const specs = new Map<string, KernelSpec>();
 
+/** Uniform block and bindings shared by the matmul variants (the last row of the block differs). */
+export function matmulHeader(vecA: boolean, vecB: boolean, tileFields: string): string {
+  return `struct U {
+  m: u32, n: u32, k: u32, batch: u32,
+  aOff: u32, aBatch: u32, aM: u32, aK: u32,
+  bOff: u32, bBatch: u32, bK: u32, bN: u32,
+  ${tileFields},
+}
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> am: array<${vecA ? 'vec4<f32>' : 'f32'}>;
+@group(0) @binding(2) var<storage, read> bm: array<${vecB ? 'vec4<f32>' : 'f32'}>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+`;
+}
+
+/** Stores rows m0..m0+TM-1 of the 8-wide accumulator tile (accR0, accR1), skipping the edges; `guard` adds a condition. */
+export function storeTile(rows: readonly number[], guard: string): string {
+  return rows
+    .map(
+      (r) => `if (${guard}m0 + ${r}u < u.m) {
+    let o = outBase + (m0 + ${r}u) * u.n;
+    for (var c = 0u; c < 4u; c++) {
+      if (n0 + c < u.n) { out[o + n0 + c] = acc${r}0[c]; }
+      if (n0 + 4u + c < u.n) { out[o + n0 + 4u + c] = acc${r}1[c]; }
+    }
+  }`,
+    )
+    .join('\n  ');
+}
+
 function spec(vecA: boolean, vecB: boolean): KernelSpec {
   const name = `matmul_tm${TM}_tn${TN}_${vecA ? 'va' : 'sa'}_${vecB ? 'vb' : 'sb'}`;
   let s = specs.get(name);
@@ -53,29 +83,9 @@ function spec(vecA: boolean, vecB: boolean): KernelSpec {
       return lines.join('\n    ');
     })
     .join('\n    ');
-  const store = rows
-    .map(
-      (r) => `if (m0 + ${r}u < u.m) {
-    let o = outBase + (m0 + ${r}u) * u.n;
-    for (var c = 0u; c < 4u; c++) {
-      if (n0 + c < u.n) { out[o + n0 + c] = acc${r}0[c]; }
-      if (n0 + 4u + c < u.n) { out[o + n0 + 4u + c] = acc${r}1[c]; }
-    }
-  }`,
-    )
-    .join('\n  ');
+  const store = storeTile(rows, '');
   const wgsl = `
-struct U {
-  m: u32, n: u32, k: u32, batch: u32,
-  aOff: u32, aBatch: u32, aM: u32, aK: u32,
-  bOff: u32, bBatch: u32, bK: u32, bN: u32,
-  tilesM: u32, tilesN: u32, _p0: u32, _p1: u32,
-}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> am: array<${vecA ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(2) var<storage, read> bm: array<${vecB ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-
+${matmulHeader(vecA, vecB, 'tilesM: u32, tilesN: u32, _p0: u32, _p1: u32')}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
