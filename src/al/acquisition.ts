@@ -5,7 +5,7 @@
 // the budgeted selection are cheap host work over per-region numbers.
 import { readF32 } from '../engine/io.js';
 import { run } from '../engine/ops/run.js';
-import { contiguous } from '../engine/ops/shape.js';
+import { dense } from '../engine/ops/shape.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { acqPixelsLaunch, acqRegionsLaunch, MAX_ACQ_CLASSES, REGION_STAT_COLUMNS } from '../kernels/acquisition.wgsl.js';
 
@@ -34,7 +34,7 @@ export async function regionStats(logits: Tensor, tau: number, regionStart: Int3
   const npix = logits.size / classes;
   const R = regionStart.length - 1;
   const [stats, byClass] = await tidy(async () => {
-    const z = logits.isContiguous && logits.offset === 0 ? logits : contiguous(logits);
+    const z = dense(logits);
     const bvsb = Tensor.empty([npix]);
     const arg = Tensor.empty([npix], 'i32');
     const lse = Tensor.empty([npix]);

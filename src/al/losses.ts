@@ -7,7 +7,7 @@ import { add, affine, log, mul, neg, exp } from '../engine/ops/elementwise.js';
 import { gather } from '../engine/ops/gather.js';
 import { max, sum } from '../engine/ops/reduce.js';
 import { run } from '../engine/ops/run.js';
-import { concat, contiguous, reshape, zeros } from '../engine/ops/shape.js';
+import { concat, dense, reshape, zeros } from '../engine/ops/shape.js';
 import { logSoftmax } from '../engine/ops/softmax.js';
 import { Tensor } from '../engine/tensor.js';
 import { regionLossGradLaunch, regionLossPairsLaunch, regionLossPixelsLaunch } from '../kernels/region-loss.wgsl.js';
@@ -56,7 +56,7 @@ export function regionLoss(logits: Tensor, b: RegionBatch, options: RegionLossOp
   const eps = options.eps ?? 1e-8;
   const C = b.classes;
   const P = b.pairRegion.length;
-  const z = logits.isContiguous && logits.offset === 0 ? logits : contiguous(logits);
+  const z = dense(logits);
   const t = tables(b);
   const lse = Tensor.empty([b.npix]);
   const cePix = Tensor.empty([b.npix]);

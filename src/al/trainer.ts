@@ -235,8 +235,6 @@ export function recalibrateBatchNorm(model: DeepLabV3Plus, pool: Pool, images: r
     bySize.get(key)!.push(s);
   }
   const wasTraining = model.training;
-  // BatchNorm2d's momentum is read-only to its users; recalibration alone changes it, and restores it.
-  const setMomentum = (b: BatchNorm2d, m: number) => ((b as unknown as { momentum: number }).momentum = m);
   const momentum = bns.map((b) => b.momentum);
   let k = 0;
   for (const group of bySize.values()) {
@@ -245,7 +243,7 @@ export function recalibrateBatchNorm(model: DeepLabV3Plus, pool: Pool, images: r
       if (chunk.length < 2) break;
       // Momentum 1/k: after k batches the running value is the mean of their statistics.
       k++;
-      for (const b of bns) setMomentum(b, 1 / k);
+      for (const b of bns) b.momentum = 1 / k;
       noGrad(() =>
         tidy(() => {
           model.train();
@@ -255,6 +253,6 @@ export function recalibrateBatchNorm(model: DeepLabV3Plus, pool: Pool, images: r
       );
     }
   }
-  bns.forEach((b, i) => setMomentum(b, momentum[i]));
+  bns.forEach((b, i) => (b.momentum = momentum[i]));
   model.train(wasTraining);
 }

@@ -93,7 +93,8 @@ export class BatchNorm2d extends Layer {
   readonly runningVar: Tensor;
   constructor(
     readonly channels: number,
-    readonly momentum = 0.1,
+    /** Weight of each batch's statistics in the running averages (settable, as in PyTorch: BN recalibration uses 1/k). */
+    public momentum = 0.1,
     readonly eps = 1e-5,
   ) {
     super();

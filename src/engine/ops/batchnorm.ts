@@ -12,10 +12,10 @@ import {
   bnFinalizeLaunch,
   bnStatsLaunch,
 } from '../../kernels/batchnorm.wgsl.js';
-import { noGrad, record } from '../autograd.js';
+import { record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape, run } from './run.js';
-import { contiguous } from './shape.js';
+import { dense } from './shape.js';
 
 export interface BatchNormOptions {
   /** Batch statistics and running-stat update (true) or running statistics (false). */
@@ -23,10 +23,6 @@ export interface BatchNormOptions {
   /** Weight of the new batch statistic in the running estimate (PyTorch's 0.1). */
   momentum?: number;
   eps?: number;
-}
-
-function plain(t: Tensor): Tensor {
-  return t.isContiguous && t.offset === 0 ? t.view(t.shape, t.strides, 0) : noGrad(() => contiguous(t));
 }
 
 /**
@@ -50,9 +46,9 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
   if (options.training && m < 2) throw new Error(`batchNorm: training needs more than one value per channel, got ${fmtShape(x.shape)}`);
   const eps = options.eps ?? 1e-5;
   const momentum = options.momentum ?? 0.1;
-  const xp = plain(x);
-  const gp = plain(gamma);
-  const bp = plain(beta);
+  const xp = dense(x);
+  const gp = dense(gamma);
+  const bp = dense(beta);
   const stats = Tensor.empty([2, c]);
   if (options.training) {
     const chunks = bnChunks(m, c);
@@ -91,9 +87,9 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
 function batchNormBackward(x: Tensor, g: Tensor, stats: Tensor, gamma: Tensor, training: boolean): [Tensor, Tensor] {
   const c = x.shape[x.rank - 1];
   const m = x.size / c;
-  const xp = plain(x);
-  const gp = plain(g);
-  const gam = plain(gamma);
+  const xp = dense(x);
+  const gp = dense(g);
+  const gam = dense(gamma);
   const chunks = bnChunks(m, c);
   const partial = Tensor.empty([chunks, 2, c]);
   run(bnBackwardReduceLaunch(m, c, chunks), [xp, gp, stats, partial]);

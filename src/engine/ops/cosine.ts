@@ -8,14 +8,10 @@ import {
   cosineWeightGradFinishLaunch,
   cosineWeightGradPartialLaunch,
 } from '../../kernels/cosine-head.wgsl.js';
-import { noGrad, record } from '../autograd.js';
+import { record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape, run } from './run.js';
-import { contiguous } from './shape.js';
-
-function plain(t: Tensor): Tensor {
-  return t.isContiguous && t.offset === 0 ? t.view(t.shape, t.strides, 0) : noGrad(() => contiguous(t));
-}
+import { dense } from './shape.js';
 
 /** features [..., C] (NHWC), weights [K, C] -> logits [..., K]. */
 export function cosineClassifier(features: Tensor, weights: Tensor, tau = 0.1): Tensor {
@@ -24,8 +20,8 @@ export function cosineClassifier(features: Tensor, weights: Tensor, tau = 0.1): 
   if (!(tau > 0)) throw new Error(`cosineClassifier: tau must be positive, got ${tau}`);
   const k = weights.shape[0];
   const m = features.size / c;
-  const fp = plain(features);
-  const wp = plain(weights);
+  const fp = dense(features);
+  const wp = dense(weights);
   const logits = Tensor.empty([...features.shape.slice(0, -1), k]);
   const rf = Tensor.empty([m]);
   const rw = Tensor.empty([k]);
@@ -37,9 +33,9 @@ export function cosineClassifier(features: Tensor, weights: Tensor, tau = 0.1): 
     'cosine_classifier',
     [features, weights],
     (g) => {
-      const gp = plain(g);
-      const f = plain(features);
-      const w = plain(weights);
+      const gp = dense(g);
+      const f = dense(features);
+      const w = dense(weights);
       let df: Tensor | null = null;
       let dw: Tensor | null = null;
       if (features.requiresGrad) {

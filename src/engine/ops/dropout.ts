@@ -2,15 +2,11 @@
 // (seed, counter + element index), so backward regenerates it instead of storing it, and the same
 // seed gives the same mask on every run and adapter.
 import { dropoutLaunch } from '../../kernels/dropout.wgsl.js';
-import { noGrad, record } from '../autograd.js';
+import { record } from '../autograd.js';
 import type { Generator } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { run } from './run.js';
-import { contiguous } from './shape.js';
-
-function plain(t: Tensor): Tensor {
-  return t.isContiguous && t.offset === 0 ? t.view(t.shape, t.strides, 0) : noGrad(() => contiguous(t));
-}
+import { dense } from './shape.js';
 
 export interface DropoutStream {
   seed: number;
@@ -35,7 +31,7 @@ export function dropout(x: Tensor, p: number, rng: Generator | DropoutStream, tr
     ({ seed, counter } = rng);
   }
   const apply = (t: Tensor): Tensor => {
-    const tp = plain(t);
+    const tp = dense(t);
     const out = Tensor.empty(t.shape);
     run(dropoutLaunch(t.size, p, seed, counter), [tp, out]);
     tp.dispose();

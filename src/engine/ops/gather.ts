@@ -3,11 +3,7 @@ import { gatherGradLaunch, gatherLaunch, oneHotLaunch, scatterUniqueLaunch } fro
 import { record } from '../autograd.js';
 import { Tensor, sizeOf } from '../tensor.js';
 import { axisOf, fmtShape, run } from './run.js';
-import { contiguous, zeros } from './shape.js';
-
-function dense(t: Tensor): Tensor {
-  return t.isContiguous && t.offset === 0 ? t : contiguous(t);
-}
+import { dense, zeros } from './shape.js';
 
 /**
  * `x` indexed along `axis` by the i32 vector `index` (values in [0, x.shape[axis])); the axis
@@ -28,8 +24,8 @@ export function gather(x: Tensor, axis: number, index: Tensor, options: { unique
   const idx = dense(index);
   const out = Tensor.empty(shape);
   if (out.size > 0) run(gatherLaunch(outer, k, inner, j), [src, idx, out]);
-  if (src !== x) src.dispose();
-  if (idx !== index) idx.dispose();
+  src.dispose();
+  idx.dispose();
   return record(
     out,
     'gather',
@@ -45,8 +41,8 @@ export function gather(x: Tensor, axis: number, index: Tensor, options: { unique
         dx = Tensor.empty(x.shape);
         run(gatherGradLaunch(outer, k, inner, j), [gc, idx, dx]);
       }
-      if (gc !== g) gc.dispose();
-      if (idx !== index) idx.dispose();
+      gc.dispose();
+      idx.dispose();
       return [dx];
     },
     [index],
@@ -59,6 +55,6 @@ export function oneHot(labels: Tensor, classes: number): Tensor {
   const src = dense(labels);
   const out = Tensor.empty([...labels.shape, classes]);
   if (out.size > 0) run(oneHotLaunch(labels.size, classes), [src, out]);
-  if (src !== labels) src.dispose();
+  src.dispose();
   return out;
 }

@@ -1,10 +1,10 @@
 // Pooling over NHWC activations: max pool (backward to the stored argmax, gather-style) and
 // global average pool (kernels/pool.wgsl.ts).
 import { globalAvgPoolBackwardLaunch, globalAvgPoolLaunch, maxPoolBackwardLaunch, maxPoolLaunch, type PoolGeometry } from '../../kernels/pool.wgsl.js';
-import { noGrad, record } from '../autograd.js';
+import { record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape, run } from './run.js';
-import { contiguous } from './shape.js';
+import { dense } from './shape.js';
 
 export interface MaxPoolOptions {
   kernel?: number | readonly [number, number];
@@ -14,10 +14,6 @@ export interface MaxPoolOptions {
 
 const pair = (v: number | readonly [number, number] | undefined, d: number): [number, number] =>
   v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
-
-function plain(t: Tensor): Tensor {
-  return t.isContiguous && t.offset === 0 ? t.view(t.shape, t.strides, 0) : noGrad(() => contiguous(t));
-}
 
 function check4(op: string, x: Tensor): void {
   if (x.rank !== 4 || x.dtype !== 'f32') throw new Error(`${op}: expects an f32 NHWC tensor [N, H, W, C], got ${x.dtype} ${fmtShape(x.shape)}`);
@@ -35,13 +31,13 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions = {}): Tensor {
   const wo = Math.floor((w + 2 * padding[1] - k[1]) / stride[1]) + 1;
   if (ho < 1 || wo < 1) throw new Error(`maxPool2d: output of ${fmtShape(x.shape)} would be ${ho}x${wo}`);
   const g: PoolGeometry = { n, h, w, c, ho, wo, k, stride, padding };
-  const xp = plain(x);
+  const xp = dense(x);
   const out = Tensor.empty([n, ho, wo, c]);
   const arg = Tensor.empty([n, ho, wo, c], 'i32');
   run(maxPoolLaunch(g), [xp, out, arg]);
   xp.dispose();
   const y = record(out, 'max_pool2d', [x], (gy) => {
-    const gp = plain(gy);
+    const gp = dense(gy);
     const dx = Tensor.empty(x.shape);
     run(maxPoolBackwardLaunch(g), [gp, arg, dx]);
     gp.dispose();
@@ -56,12 +52,12 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions = {}): Tensor {
 export function globalAvgPool(x: Tensor): Tensor {
   check4('globalAvgPool', x);
   const [n, h, w, c] = x.shape;
-  const xp = plain(x);
+  const xp = dense(x);
   const out = Tensor.empty([n, 1, 1, c]);
   run(globalAvgPoolLaunch(n, h * w, c), [xp, out]);
   xp.dispose();
   return record(out, 'global_avg_pool', [x], (gy) => {
-    const gp = plain(gy);
+    const gp = dense(gy);
     const dx = Tensor.empty(x.shape);
     run(globalAvgPoolBackwardLaunch(n, h * w, c), [gp, dx]);
     gp.dispose();

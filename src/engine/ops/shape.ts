@@ -1,7 +1,7 @@
 // Views and copies: reshape, permute, slice and expand change metadata only; contiguous, copyInto,
 // concat, fill and cast run the strided map kernel. Backward rules sit beside each op.
 import { UNARY, mapLaunch } from '../../kernels/elementwise.wgsl.js';
-import { record } from '../autograd.js';
+import { noGrad, record } from '../autograd.js';
 import { Tensor, checkShape, contiguousStrides, sizeOf, type DType, type Shape } from '../tensor.js';
 import { axisOf, fmtShape, operand, run, sameShape } from './run.js';
 
@@ -20,6 +20,16 @@ export function contiguous(x: Tensor): Tensor {
   const out = Tensor.empty(x.shape, x.dtype);
   copyInto(out, x);
   return record(out, 'contiguous', [x], (g) => [g]);
+}
+
+/**
+ * `x` as a kernel operand: row-major from offset 0 and owned by the caller, who disposes it after
+ * the dispatch (a new view when `x` already is dense, else a copy). Not recorded on the tape: the
+ * op that calls it records its own backward against `x`.
+ */
+export function dense(x: Tensor): Tensor {
+  if (x.isContiguous && x.offset === 0) return x.view(x.shape, x.strides, 0);
+  return noGrad(() => contiguous(x));
 }
 
 export function fill(shape: Shape, value: number, dtype: DType = 'f32'): Tensor {

@@ -3,26 +3,26 @@ import { softmaxBackwardLaunch, softmaxForwardLaunch, type SoftmaxKind } from '.
 import { record } from '../autograd.js';
 import { Tensor, sizeOf } from '../tensor.js';
 import { axisOf, run } from './run.js';
-import { contiguous } from './shape.js';
+import { dense } from './shape.js';
 
 function along(kind: SoftmaxKind, x: Tensor, axis: number): Tensor {
   const ax = axisOf(axis, x.rank, kind);
   const outer = sizeOf(x.shape.slice(0, ax));
   const k = x.shape[ax];
   const inner = sizeOf(x.shape.slice(ax + 1));
-  const src = x.isContiguous && x.offset === 0 ? x : contiguous(x);
+  const src = dense(x);
   const y = Tensor.empty(x.shape);
   run(softmaxForwardLaunch(kind, outer, k, inner), [src, y]);
-  if (src !== x) src.dispose();
+  src.dispose();
   return record(
     y,
     kind,
     [x],
     (g) => {
-      const gc = g.isContiguous && g.offset === 0 ? g : contiguous(g);
+      const gc = dense(g);
       const dx = Tensor.empty(x.shape);
       run(softmaxBackwardLaunch(kind, outer, k, inner), [y, gc, dx]);
-      if (gc !== g) gc.dispose();
+      gc.dispose();
       return [dx];
     },
     [y],
