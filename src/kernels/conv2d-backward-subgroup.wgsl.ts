@@ -13,8 +13,8 @@
 // bounds depend only on the tap, chunk and row, which the subgroup shares by construction. WGSL's
 // uniformity analysis cannot see that (they derive from the invocation id), hence the
 // `diagnostic(off, subgroup_uniformity)` directive.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
-import type { WeightGradGeometry } from './conv2d-backward.wgsl.js';
+import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, unflatten, type KernelSpec, type Launch } from './kernel.js';
+import { WGRAD_COLUMNS, type WeightGradGeometry } from './conv2d-backward.wgsl.js';
 
 const TC = 8;
 const SG = 8;
@@ -85,10 +85,7 @@ fn main(${ENTRY_PARAMS}, @builtin(subgroup_invocation_id) lane: u32) {
   let total = u.tilesR * u.tilesC * u.chunks;
   let live = t < total;
   let tc = min(t, total - 1u);
-  let rt = tc % u.tilesR;
-  let rest = tc / u.tilesR;
-  let ct = rest % u.tilesC;
-  let chunk = rest / u.tilesC;
+  ${unflatten('tc', [['rt', 'u.tilesR'], ['ct', 'u.tilesC']], 'chunk')}
   let tap = rt / u.tilesPerTapPad;
   let ciT = rt % u.tilesPerTapPad;
   let store = live && ciT < u.tilesPerTap;
@@ -105,11 +102,7 @@ fn main(${ENTRY_PARAMS}, @builtin(subgroup_invocation_id) lane: u32) {
       : `let gLane = gPixLane * u.gPix;
   ${d4.map((c) => `let gc${c} = min(co0 + (lane & 1u) * 4u + ${c}u, u.ncols - 1u);`).join('\n  ')}`
   }
-  // Output columns whose source column lies inside the image.
-  let numLo = u.px - j * u.dx;
-  let xLo = select(0u, u32((numLo + u.sx - 1) / u.sx), numLo > 0);
-  let numHi = i32(u.w) - 1 + u.px - j * u.dx;
-  let xHi = select(0u, min(u.wo, u32(numHi / u.sx) + 1u), numHi >= 0);
+  ${WGRAD_COLUMNS}
   ${rows.map((r) => `var acc${r}0 = vec4<f32>(0.0); var acc${r}1 = vec4<f32>(0.0);`).join('\n  ')}
   let row0 = chunk * u.rowsPerChunk;
   let row1 = min(row0 + u.rowsPerChunk, u.nRows);

@@ -7,7 +7,7 @@
 // When there are too few tiles to fill the device, the rows are split into chunks that write
 // partial sums ([chunks, kh*kw*kc, ncols]) and the launcher adds them in a second pass: no atomics.
 // (The input gradient is conv2d.wgsl.ts run as a gather-style transposed convolution.)
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, unflatten, type KernelSpec, type Launch } from './kernel.js';
 
 export interface WeightGradTile {
   /** Input channels per invocation (a multiple of 4). */
@@ -44,6 +44,16 @@ export interface WeightGradGeometry {
 }
 
 const specs = new Map<string, KernelSpec>();
+
+/**
+ * WGSL lines shared by the weight-gradient kernels (this one, its subgroup variant, depthwise): the
+ * output columns [xLo, xHi) of tap column j whose source column lies inside the image (padding and
+ * dilation folded in), so the inner loop needs no bounds test.
+ */
+export const WGRAD_COLUMNS = `let numLo = u.px - j * u.dx;
+  let xLo = select(0u, u32((numLo + u.sx - 1) / u.sx), numLo > 0);
+  let numHi = i32(u.w) - 1 + u.px - j * u.dx;
+  let xHi = select(0u, min(u.wo, u32(numHi / u.sx) + 1u), numHi >= 0);`;
 
 function spec(tile: WeightGradTile, vecA: boolean, vecG: boolean): KernelSpec {
   const { tr: TR, tc: TC } = tile;
@@ -90,10 +100,7 @@ struct U {
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
   if (t >= u.tilesR * u.tilesC * u.chunks) { return; }
-  let rt = t % u.tilesR;
-  let rest = t / u.tilesR;
-  let ct = rest % u.tilesC;
-  let chunk = rest / u.tilesC;
+  ${unflatten('t', [['rt', 'u.tilesR'], ['ct', 'u.tilesC']], 'chunk')}
   let tap = rt / u.tilesPerTap;
   let ci0 = (rt % u.tilesPerTap) * ${TR}u;
   let co0 = ct * ${TC}u;
@@ -101,11 +108,7 @@ fn main(${ENTRY_PARAMS}) {
   let j = i32(tap % u.kw);
   ${vecA ? rv.map((v) => `let xo${v} = min(ci0 + ${v * 4}u, u.kc - 4u) - ci0;`).join('\n  ') : [...Array(TR).keys()].map((r) => `let r${r} = min(ci0 + ${r}u, u.kc - 1u) - ci0;`).join('\n  ')}
   ${vecG ? cv.map((v) => `let go${v} = min(co0 + ${v * 4}u, u.ncols - 4u) - co0;`).join('\n  ') : [...Array(TC).keys()].map((c) => `let k${c} = min(co0 + ${c}u, u.ncols - 1u) - co0;`).join('\n  ')}
-  // Output columns whose source column lies inside the image.
-  let numLo = u.px - j * u.dx;
-  let xLo = select(0u, u32((numLo + u.sx - 1) / u.sx), numLo > 0);
-  let numHi = i32(u.w) - 1 + u.px - j * u.dx;
-  let xHi = select(0u, min(u.wo, u32(numHi / u.sx) + 1u), numHi >= 0);
+  ${WGRAD_COLUMNS}
   ${[...Array(TR).keys()].map((r) => cv.map((w) => `var acc${r}_${w} = vec4<f32>(0.0);`).join(' ')).join('\n  ')}
   let row0 = chunk * u.rowsPerChunk;
   let row1 = min(row0 + u.rowsPerChunk, u.nRows);

@@ -7,8 +7,9 @@
 // input gradient of a depthwise conv uses the same weight (no transpose: Cin/groups is 1).
 // The weight gradient dw[tap, c] = sum_m x[src(m, tap), c] * gy[m, c] walks output rows without
 // bounds checks (as conv2d-backward.wgsl.ts) and splits rows into chunks summed in a second pass.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, unflatten, type KernelSpec, type Launch } from './kernel.js';
 import type { AxisMap } from './conv2d.wgsl.js';
+import { WGRAD_COLUMNS } from './conv2d-backward.wgsl.js';
 
 const WG = 64;
 const TP = 4;
@@ -52,10 +53,7 @@ fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
   if (t >= u.total) { return; }
   // channel block fastest: neighbouring lanes read neighbouring addresses.
-  let c = t % u.cv;
-  let r = t / u.cv;
-  let xt = r % u.tilesX;
-  let row = r / u.tilesX;
+  ${unflatten('t', [['c', 'u.cv'], ['xt', 'u.tilesX']], 'row')}
   let oy = row % u.dstH;
   let img = (row / u.dstH) * u.srcH;
   let x0 = xt * ${TP}u;
@@ -127,16 +125,10 @@ struct U {
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
   if (t >= u.total) { return; }
-  let c = t % u.cv;
-  let r = t / u.cv;
-  let tap = r % u.taps;
-  let chunk = r / u.taps;
+  ${unflatten('t', [['c', 'u.cv'], ['tap', 'u.taps']], 'chunk')}
   let i = i32(tap / u.kw);
   let j = i32(tap % u.kw);
-  let numLo = u.px - j * u.dx;
-  let xLo = select(0u, u32((numLo + u.sx - 1) / u.sx), numLo > 0);
-  let numHi = i32(u.w) - 1 + u.px - j * u.dx;
-  let xHi = select(0u, min(u.wo, u32(numHi / u.sx) + 1u), numHi >= 0);
+  ${WGRAD_COLUMNS}
   var acc0 = ${T}(0.0);
   var acc1 = ${T}(0.0);
   let row0 = chunk * u.rowsPerChunk;

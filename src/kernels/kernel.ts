@@ -78,6 +78,24 @@ export function linearIndex(wg: number): string {
   return `(wid.y * nwg.x + wid.x) * ${wg}u + lid.x`;
 }
 
+/**
+ * WGSL `let` lines that split the flat index `flat` into coordinates, fastest first: each entry of
+ * `dims` is [name, extent] or [name, extent, 'i32'] (converted for signed window arithmetic), and
+ * `rest` takes what is left. `unflatten('t', [['ch', 'u.c'], ['x', 'u.w'], ['y', 'u.h']], 'n')`
+ * reads an NHWC element index.
+ */
+export function unflatten(flat: string, dims: readonly (readonly [string, string] | readonly [string, string, 'i32'])[], rest: string): string {
+  const lines: string[] = [];
+  let cur = flat;
+  dims.forEach(([name, extent, cast], i) => {
+    lines.push(`let ${name} = ${cast ? `i32(${cur} % ${extent})` : `${cur} % ${extent}`};`);
+    const next = i === dims.length - 1 ? rest : `${flat}_${i + 1}`;
+    lines.push(`let ${next} = ${cur} / ${extent};`);
+    cur = next;
+  });
+  return lines.join('\n  ');
+}
+
 /** Standard entry-point parameters for kernels that use `linearIndex`. */
 export const ENTRY_PARAMS =
   '@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>';

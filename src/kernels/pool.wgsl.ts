@@ -4,7 +4,7 @@
 // maximum in window scan order, as PyTorch); its backward is a gather: each input pixel walks the
 // few output windows that contain it and sums the gradients of those whose argmax it is.
 // Global average pool reduces H*W per (n, c); its backward spreads g / (H*W).
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, unflatten, type KernelSpec, type Launch } from './kernel.js';
 
 const WG = 64;
 const specs = new Map<string, KernelSpec>();
@@ -55,12 +55,7 @@ ${POOL_U}
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
   if (t >= u.total) { return; }
-  let ch = t % u.c;
-  let p = t / u.c;
-  let ox = i32(p % u.wo);
-  let q = p / u.wo;
-  let oy = i32(q % u.ho);
-  let n = q / u.ho;
+  ${unflatten('t', [['ch', 'u.c'], ['ox', 'u.wo', 'i32'], ['oy', 'u.ho', 'i32']], 'n')}
   var best = -3.4028234663852886e38;
   var at = -1;
   for (var i = 0; i < u.kh; i++) {
@@ -92,12 +87,7 @@ ${POOL_U}
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
   if (t >= u.total) { return; }
-  let ch = t % u.c;
-  let p = t / u.c;
-  let ix = i32(p % u.w);
-  let q = p / u.w;
-  let iy = i32(q % u.h);
-  let n = q / u.h;
+  ${unflatten('t', [['ch', 'u.c'], ['ix', 'u.w', 'i32'], ['iy', 'u.h', 'i32']], 'n')}
   let me = iy * i32(u.w) + ix;
   // Windows oy with oy*s - p <= iy <= oy*s - p + k - 1.
   let y0 = max(0, (iy + u.py - u.kh + u.sy) / u.sy);

@@ -6,7 +6,7 @@
 // Backward is a gather: an input pixel walks a conservative range of output rows and columns that
 // may sample it (from the inverse map, widened by one), recomputes each output's (i0, i1, l) with
 // the forward's own float formula, and sums the weights that land on it: no atomics, no scatter.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, unflatten, type KernelSpec, type Launch } from './kernel.js';
 
 const WG = 64;
 const specs = new Map<string, KernelSpec>();
@@ -88,12 +88,7 @@ export function resizeLaunch(g: ResizeGeometry): Launch {
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
   if (t >= u.total) { return; }
-  let ch = t % u.c;
-  let p = t / u.c;
-  let ox = p % u.wo;
-  let q = p / u.wo;
-  let oy = q % u.ho;
-  let n = q / u.ho;
+  ${unflatten('t', [['ch', 'u.c'], ['ox', 'u.wo'], ['oy', 'u.ho']], 'n')}
   let sy = source(oy, u.h, u.scaleY);
   let sx = source(ox, u.w, u.scaleX);
   let r0 = (n * u.h + u32(sy.x)) * u.w;
@@ -125,12 +120,7 @@ export function resizeBackwardLaunch(g: ResizeGeometry): Launch {
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
   if (t >= u.total) { return; }
-  let ch = t % u.c;
-  let p = t / u.c;
-  let ix = p % u.w;
-  let q = p / u.w;
-  let iy = q % u.h;
-  let n = q / u.h;
+  ${unflatten('t', [['ch', 'u.c'], ['ix', 'u.w'], ['iy', 'u.h']], 'n')}
   let ry = outRange(iy, u.ho, u.invY);
   let rx = outRange(ix, u.wo, u.invX);
   var acc = 0.0;
