@@ -61,6 +61,25 @@ export const GRIDS: Record<string, { title: string; runs: () => ExperimentRun[] 
         (['multi', 'dominant'] as const).flatMap((labelling) => SEEDS.map((seed) => ({ grid: 'budget', method: `${labelling === 'multi' ? 'Mul' : 'Dom'} ${budget}/round`, seed, overrides: { labelling, budget } }))),
       ),
   },
+  scale: {
+    title: "Fig. 4's main comparison at the default train's length (120 clicks/round, 100 + 100 iterations)",
+    // Seed-major, so a grid stopped early still holds every method for the seeds it finished.
+    runs: () =>
+      SEEDS.flatMap((seed) =>
+        (
+          [
+            ['Mul+pixbal', 'multi', 'pixbal'],
+            ['Dom+pixbal', 'dominant', 'pixbal'],
+            ['Mul+random', 'multi', 'random'],
+          ] as const
+        ).map(([method, labelling, acquisition]) => ({
+          grid: 'scale',
+          method,
+          seed,
+          overrides: { labelling, acquisition, budget: 120, iterations: 100, stage2Iterations: 100 },
+        })),
+      ),
+  },
 };
 
 export function runName(r: ExperimentRun): string {
@@ -86,7 +105,17 @@ export function dataDir(docs: string, grid: string): string {
 /** Runs the grid's runs of this shard that have no record yet; returns how many ran. */
 export async function runGrid(
   grid: string,
-  options: { shard?: [number, number]; root: string; experimentsDir: string; docsDir: string; adapter: string; onEvent?: (run: ExperimentRun, e: LoopEvent) => void; onRun?: (run: ExperimentRun, index: number, total: number) => void },
+  options: {
+    shard?: [number, number];
+    root: string;
+    experimentsDir: string;
+    docsDir: string;
+    adapter: string;
+    /** Applied to every run after the grid's own settings (a smoke run of the grid machinery at toy size). */
+    overrides?: Partial<RunConfig>;
+    onEvent?: (run: ExperimentRun, e: LoopEvent) => void;
+    onRun?: (run: ExperimentRun, index: number, total: number) => void;
+  },
 ): Promise<number> {
   const g = GRIDS[grid];
   if (!g) throw new Error(`unknown experiment "${grid}" (known: ${Object.keys(GRIDS).join(', ')})`);
@@ -97,7 +126,7 @@ export async function runGrid(
     const record = join(dataDir(options.docsDir, grid), `${runName(run)}.json`);
     if (existsSync(record)) continue;
     options.onRun?.(run, k, runs.length);
-    const cfg: RunConfig = { ...DEFAULT_CONFIG, ...EXPERIMENT_BASE, root: options.root, seed: run.seed, ...run.overrides, out: join(options.experimentsDir, grid, runName(run)) };
+    const cfg: RunConfig = { ...DEFAULT_CONFIG, ...EXPERIMENT_BASE, root: options.root, seed: run.seed, ...run.overrides, ...options.overrides, out: join(options.experimentsDir, grid, runName(run)) };
     const t0 = performance.now();
     const resume = existsSync(join(cfg.out, 'config.json'));
     const result = await runActiveLearning(cfg, { resume, onEvent: (e) => options.onEvent?.(run, e) });

@@ -104,6 +104,14 @@ function checks(grid: string, rows: MethodSummary[]): string[] {
     if (!present.length) lines.push('- no runs yet');
   } else {
     for (const m of rows) lines.push(`- ${m.method}: final-round mIoU ${(100 * last(m)).toFixed(1)} after ${m.clicks[m.clicks.length - 1]?.toFixed(0)} clicks.`);
+    // Every "Mul ..." method against its "Dom ..." twin, round by round.
+    for (const mul of rows.filter((r) => r.method.startsWith('Mul'))) {
+      const dom = by.get(`Dom${mul.method.slice(3)}`);
+      if (!dom) continue;
+      const rounds = Math.min(mul.rounds, dom.rounds);
+      const wins = [...Array(rounds).keys()].filter((k) => mul.final[k].mean > dom.final[k].mean).length;
+      lines.push(`- ${mul.method} vs ${dom.method}: multi-class ahead in ${wins} of ${rounds} rounds; ${(100 * avg(mul)).toFixed(1)} vs ${(100 * avg(dom)).toFixed(1)} mIoU averaged over rounds.`);
+    }
   }
   return lines;
 }
@@ -130,7 +138,7 @@ export function writeResultsReport(docsDir: string): string {
     const rows = summarise(records);
     const c = records[0].config;
     parts.push(
-      `${records.length} of ${expected} runs recorded. Settings: ${c.dataset} ${c.synthetic.train} train / ${c.synthetic.val} val images at ${c.synthetic.height}x${c.synthetic.width}, preset \`${c.preset}\`, ${c.rounds} rounds, ${c.iterations} stage-1 + ${c.stage2Iterations} stage-2 iterations per round, batch ${c.batch}, crop ${c.crop}, SEEDS superpixels (${c.superpixels.algorithm}).`,
+      `${records.length} of ${expected} runs recorded. Settings: ${c.dataset} ${c.synthetic.train} train / ${c.synthetic.val} val images at ${c.synthetic.height}x${c.synthetic.width}, preset \`${c.preset}\`, ${c.rounds} rounds of ${[...new Set(records.map((r) => r.config.budget))].join(' or ')} clicks, ${c.iterations} stage-1 + ${c.stage2Iterations} stage-2 iterations per round, batch ${c.batch}, crop ${c.crop}, SEEDS superpixels (${c.superpixels.algorithm}).`,
       '',
       '### Final model (stage 2) mIoU per round',
       '',

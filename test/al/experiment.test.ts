@@ -1,0 +1,71 @@
+// The experiment runner: what each grid contains, shards, and that a grid's runs are recorded once,
+// skipped when finished and resumed when interrupted (at toy size: the real grids take hours).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EXPERIMENT_BASE, GRIDS, readRecords, runGrid, runName, type ExperimentRecord } from '../../src/al/experiment.js';
+import { useEngine } from '../helpers.js';
+
+useEngine();
+
+describe('experiment grids', () => {
+  it('hold the runs the issue asks for, each with a distinct name', () => {
+    const sizes = Object.fromEntries(Object.entries(GRIDS).map(([k, g]) => [k, g.runs().length]));
+    expect(sizes).toEqual({ fig4: 24, table2: 15, budget: 12, scale: 9 });
+    for (const g of Object.values(GRIDS)) {
+      const names = g.runs().map(runName);
+      expect(new Set(names).size).toBe(names.length);
+      for (const n of names) expect(n).toMatch(/^[A-Za-z0-9-]+-seed\d$/);
+    }
+    // Fig. 4: every (labelling, acquisition) pair with three seeds.
+    const fig4 = GRIDS.fig4.runs();
+    for (const labelling of ['multi', 'dominant'] as const) {
+      for (const acquisition of ['random', 'bvsb', 'classbal', 'pixbal'] as const) {
+        const seeds = fig4.filter((r) => r.overrides.labelling === labelling && r.overrides.acquisition === acquisition).map((r) => r.seed);
+        expect(seeds.sort()).toEqual([0, 1, 2]);
+      }
+    }
+    // Table 2: five distinct ablation rows.
+    expect(new Set(GRIDS.table2.runs().map((r) => JSON.stringify(r.overrides.ablation))).size).toBe(5);
+    // Budget: two sizes, both labellings.
+    expect(new Set(GRIDS.budget.runs().map((r) => `${r.overrides.budget}/${r.overrides.labelling}`)).size).toBe(4);
+    // Scale: longer than the base settings, seed-major order.
+    for (const r of GRIDS.scale.runs()) expect(r.overrides.iterations!).toBeGreaterThan(EXPERIMENT_BASE.iterations!);
+    expect(GRIDS.scale.runs().map((r) => r.seed)).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2]);
+  });
+
+  it('records a run once, skips it when finished, resumes it from its run directory', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'alseg-grid-'));
+    const options = {
+      shard: [0, 9] as [number, number], // the first run of "scale" only
+      root: join(base, 'data'),
+      experimentsDir: join(base, 'experiments'),
+      docsDir: join(base, 'docs'),
+      adapter: 'test adapter',
+      overrides: { synthetic: { train: 4, val: 2, height: 48, width: 96 }, rounds: 1, budget: 10, iterations: 2, stage2Iterations: 1, batch: 2, crop: 32, visualise: 0, checkpointEvery: 1 },
+    };
+    const started: string[] = [];
+    expect(await runGrid('scale', { ...options, onRun: (r) => started.push(runName(r)) })).toBe(1);
+    expect(started).toEqual(['Mul-pixbal-seed0']);
+    const file = join(base, 'docs', 'results-data', 'scale', 'Mul-pixbal-seed0.json');
+    const rec = JSON.parse(readFileSync(file, 'utf8')) as ExperimentRecord;
+    expect(rec).toMatchObject({ grid: 'scale', method: 'Mul+pixbal', seed: 0, adapter: 'test adapter' });
+    expect(rec.config).toMatchObject({ labelling: 'multi', acquisition: 'pixbal', rounds: 1, iterations: 2 });
+    expect(rec.rounds).toHaveLength(1);
+    expect(rec.rounds[0].totalClicks).toBeGreaterThanOrEqual(10);
+    expect(rec.wallSeconds).toBeGreaterThan(0);
+
+    // Finished: not redone.
+    expect(await runGrid('scale', options)).toBe(0);
+    // Record lost but run directory kept (a run killed after finishing): resumed, same numbers.
+    rmSync(file);
+    expect(await runGrid('scale', options)).toBe(1);
+    const again = readRecords(join(base, 'docs'), 'scale');
+    expect(again).toHaveLength(1);
+    expect(again[0].rounds.map((r) => r.stage1.miou)).toEqual(rec.rounds.map((r) => r.stage1.miou));
+    expect(existsSync(join(base, 'experiments', 'scale', 'Mul-pixbal-seed0', 'config.json'))).toBe(true);
+
+    await expect(runGrid('nope', options)).rejects.toThrow(/unknown experiment "nope"/);
+  }, 120_000);
+});

@@ -1,0 +1,67 @@
+// docs/results.md from hand-made records: the mean ± std tables, the automatic checks of the
+// paper's orderings, the PNG plot, the per-run list and the hand-written notes.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../src/al/config.js';
+import type { ExperimentRecord } from '../../src/al/experiment.js';
+import { writeResultsReport } from '../../src/al/results-report.js';
+
+function record(grid: string, method: string, seed: number, final: number[], stage1: number[], budget = 80): ExperimentRecord {
+  const m = (miou: number) => ({ miou, miouAllClasses: miou, pixelAccuracy: 0.5, perClass: [] });
+  return {
+    grid,
+    method,
+    seed,
+    config: { ...DEFAULT_CONFIG, budget },
+    adapter: 'lavapipe (test)',
+    commit: 'abc1234',
+    wallSeconds: 150,
+    rounds: final.map((f, k) => ({ round: k + 1, clicks: budget, totalClicks: budget * (k + 1), regions: 10, multiClassShare: 0.5, stage1: m(stage1[k]), stage2: m(f), pseudo: null, seconds: 30 })),
+  };
+}
+
+function write(docs: string, r: ExperimentRecord): void {
+  const dir = join(docs, 'results-data', r.grid);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${r.method.replace(/[^A-Za-z0-9]+/g, '-')}-seed${r.seed}.json`), JSON.stringify(r));
+}
+
+describe('results report', () => {
+  it('tabulates mean ± std per round, checks the orderings, draws the plot and keeps the notes', () => {
+    const docs = mkdtempSync(join(tmpdir(), 'alseg-report-'));
+    // Mul+random: final 10/14 then 20/20 -> 12.0 ± 2.8, 20.0 ± 0.0; Dom+random below in round 1, above in round 2.
+    write(docs, record('fig4', 'Mul+random', 0, [0.1, 0.2], [0.09, 0.18]));
+    write(docs, record('fig4', 'Mul+random', 1, [0.14, 0.2], [0.11, 0.18]));
+    write(docs, record('fig4', 'Dom+random', 0, [0.08, 0.25], [0.08, 0.2]));
+    write(docs, record('fig4', 'Dom+random', 1, [0.1, 0.25], [0.08, 0.2]));
+    write(docs, record('budget', 'Mul 40/round', 0, [0.3, 0.4], [0.3, 0.4], 40));
+    write(docs, record('budget', 'Dom 40/round', 0, [0.2, 0.5], [0.2, 0.5], 40));
+    writeFileSync(join(docs, 'results-notes.md'), '## Reading\n\nA hand-written note.\n');
+
+    const md = readFileSync(writeResultsReport(docs), 'utf8');
+    expect(md).toContain('## fig4:');
+    expect(md).toContain('4 of 24 runs recorded');
+    expect(md).toContain('rounds of 80 clicks');
+    expect(md).toMatch(/\| Mul\+random \| 2 \| 12\.0 ± 2\.8 \| 20\.0 ± 0\.0 \| 16\.0 ± 1\.4 \|/);
+    expect(md).toMatch(/\| Mul\+random \| 2 \| 10\.0 ± 1\.4 \| 18\.0 ± 0\.0 \|/); // stage 1
+    expect(md).toContain('Multi-class beats dominant labelling in 1 of 2 (acquisition, round) pairs');
+    expect(md).toContain('- random: Mul 16.0 vs Dom 17.0');
+    expect(md).toContain('Mul 40/round vs Dom 40/round: multi-class ahead in 1 of 2 rounds; 35.0 vs 35.0');
+    expect(md).toContain('No runs recorded yet (0 of 15)'); // table2
+    expect(md).toContain('| Mul+random | 0 | 2.5 min | lavapipe (test) | abc1234 |');
+    expect(md.trimEnd().endsWith('A hand-written note.')).toBe(true);
+
+    const png = PNG.sync.read(readFileSync(join(docs, 'results-fig4.png')));
+    expect([png.width, png.height]).toEqual([800, 500]);
+    // Both series are drawn in their legend colours (first two of the palette).
+    const has = (rgb: number[]) => {
+      for (let i = 0; i < png.width * png.height; i++) if (png.data[4 * i] === rgb[0] && png.data[4 * i + 1] === rgb[1] && png.data[4 * i + 2] === rgb[2]) return true;
+      return false;
+    };
+    expect(has([31, 119, 180])).toBe(true);
+    expect(has([214, 39, 40])).toBe(true);
+  });
+});
