@@ -8,20 +8,9 @@
 //   apply:    y = (x - mean) * invstd * gamma + beta.
 // Backward: per-chunk sums of g and g*(x - mean), per-channel coefficients (and dgamma, dbeta),
 // then dx = a*g + b*(x - mean) + c, which covers training (batch statistics) and eval mode.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, Uniforms, cachedSpec, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
 
 const WG = 64;
-const specs = new Map<string, KernelSpec>();
-
-function cached(name: string, bindings: KernelSpec['bindings'], body: () => string): KernelSpec {
-  let s = specs.get(name);
-  if (!s) {
-    s = { name, wgsl: body(), bindings };
-    specs.set(name, s);
-  }
-  return s;
-}
-
 /** Rows per chunk for a column reduction of [m, c] so that about `target` invocations run. */
 export function bnChunks(m: number, c: number, target = 256, minRows = 16): number {
   const want = Math.max(1, Math.ceil(target / c));
@@ -33,7 +22,7 @@ const REDUCE_U = 'struct U { m: u32, c: u32, chunks: u32, rows: u32, total: u32,
 
 /** Partial statistics: out [chunks, 3, C] = (count, mean, M2) of each chunk. Buffers: x, out. */
 export function bnStatsLaunch(m: number, c: number, chunks: number): Launch {
-  const spec = cached('bn_stats', ['read', 'read_write'], () => `
+  const spec = cachedSpec('bn_stats', ['read', 'read_write'], () => `
 ${REDUCE_U}
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -74,7 +63,7 @@ function launch(spec: KernelSpec, m: number, c: number, chunks: number): Launch 
  * Buffers: partial, stats, runningMean, runningVar.
  */
 export function bnFinalizeLaunch(c: number, chunks: number, eps: number, momentum: number): Launch {
-  const spec = cached('bn_finalize', ['read', 'read_write', 'read_write', 'read_write'], () => `
+  const spec = cachedSpec('bn_finalize', ['read', 'read_write', 'read_write', 'read_write'], () => `
 struct U { c: u32, chunks: u32, eps: f32, momentum: f32 }
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> part: array<f32>;
@@ -108,7 +97,7 @@ fn main(${ENTRY_PARAMS}) {
 
 /** stats [2, C] = (runningMean, 1/sqrt(runningVar + eps)) for eval mode. Buffers: rmean, rvar, stats. */
 export function bnEvalStatsLaunch(c: number, eps: number): Launch {
-  const spec = cached('bn_eval_stats', ['read', 'read', 'read_write'], () => `
+  const spec = cachedSpec('bn_eval_stats', ['read', 'read', 'read_write'], () => `
 struct U { c: u32, eps: f32, _p0: u32, _p1: u32 }
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> rmean: array<f32>;
@@ -152,7 +141,7 @@ function applyLaunch(spec: KernelSpec, m: number, c: number, vec: boolean): Laun
 /** y = (x - mean) * invstd * gamma + beta. Buffers: x, stats [2, C], gamma, beta, y. */
 export function bnApplyLaunch(m: number, c: number): Launch {
   const vec = c % 4 === 0;
-  const spec = cached(`bn_apply_${vec ? 'v4' : 's'}`, ['read', 'read', 'read', 'read', 'read_write'], () =>
+  const spec = cachedSpec(`bn_apply_${vec ? 'v4' : 's'}`, ['read', 'read', 'read', 'read', 'read_write'], () =>
     applyBody(
       vec,
       `let mean = ${vec ? 'vec4<f32>(stats[c4], stats[c4 + 1u], stats[c4 + 2u], stats[c4 + 3u])' : 'stats[c4]'};
@@ -166,7 +155,7 @@ export function bnApplyLaunch(m: number, c: number): Launch {
 
 /** Partial backward sums: out [chunks, 2, C] = (sum g, sum g*(x - mean)). Buffers: x, g, stats, out. */
 export function bnBackwardReduceLaunch(m: number, c: number, chunks: number): Launch {
-  const spec = cached('bn_bwd_reduce', ['read', 'read', 'read', 'read_write'], () => `
+  const spec = cachedSpec('bn_bwd_reduce', ['read', 'read', 'read', 'read_write'], () => `
 ${REDUCE_U}
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -200,7 +189,7 @@ fn main(${ENTRY_PARAMS}) {
  * and grads [2, C] = (dgamma, dbeta). Buffers: partial, stats, gamma, coef, grads.
  */
 export function bnBackwardFinalizeLaunch(m: number, c: number, chunks: number, training: boolean): Launch {
-  const spec = cached(`bn_bwd_finalize_${training ? 'train' : 'eval'}`, ['read', 'read', 'read', 'read_write', 'read_write'], () => `
+  const spec = cachedSpec(`bn_bwd_finalize_${training ? 'train' : 'eval'}`, ['read', 'read', 'read', 'read_write', 'read_write'], () => `
 struct U { c: u32, chunks: u32, m: f32, _p0: u32 }
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> part: array<f32>;
@@ -238,7 +227,7 @@ fn main(${ENTRY_PARAMS}) {
 /** dx = a*g + b*(x - mean) + c. Buffers: x, g, stats, coef, dx. */
 export function bnBackwardApplyLaunch(m: number, c: number): Launch {
   const vec = c % 4 === 0;
-  const spec = cached(`bn_bwd_apply_${vec ? 'v4' : 's'}`, ['read', 'read', 'read', 'read', 'read_write'], () =>
+  const spec = cachedSpec(`bn_bwd_apply_${vec ? 'v4' : 's'}`, ['read', 'read', 'read', 'read', 'read_write'], () =>
     applyBody(
       vec,
       `let mean = ${vec ? 'vec4<f32>(stats[c4], stats[c4 + 1u], stats[c4 + 2u], stats[c4 + 3u])' : 'stats[c4]'};

@@ -8,21 +8,11 @@
 //   dw[k, c] = rw[k]/tau * (sum_m G[m,k] rf[m] f[m,c] - b[k] rw[k] w[k,c])
 // df is one gather kernel; dw reduces over M in row chunks (partials [chunks, K, C + 1], the last
 // column holding b) and a finishing kernel applies the formula: no atomics.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, Uniforms, cachedSpec, grid1d, linearIndex, type Launch } from './kernel.js';
 
 const WG = 64;
 const KB = 4;
 const EPS = '1e-12';
-const specs = new Map<string, KernelSpec>();
-function cached(name: string, bindings: KernelSpec['bindings'], body: () => string): KernelSpec {
-  let s = specs.get(name);
-  if (!s) {
-    s = { name, wgsl: body(), bindings };
-    specs.set(name, s);
-  }
-  return s;
-}
-
 const U = `struct U {
   m: u32, k: u32, c: u32, cv: u32,
   total: u32, chunks: u32, rows: u32, kb: u32,
@@ -44,7 +34,7 @@ export function cosineForwardLaunch(m: number, k: number, c: number, tau: number
   const T = vec ? 'vec4<f32>' : 'f32';
   const dot = vec ? 'dot' : '';
   const cls = [...Array(KB).keys()];
-  const spec = cached(`cosine_fwd_${vec ? 'v4' : 's'}`, ['read', 'read', 'read_write', 'read_write', 'read_write'], () => `
+  const spec = cachedSpec(`cosine_fwd_${vec ? 'v4' : 's'}`, ['read', 'read', 'read_write', 'read_write', 'read_write'], () => `
 ${U}
 @group(0) @binding(1) var<storage, read> f: array<${T}>;
 @group(0) @binding(2) var<storage, read> w: array<${T}>;
@@ -86,7 +76,7 @@ fn main(${ENTRY_PARAMS}) {
 export function cosineFeatureGradLaunch(m: number, k: number, c: number, tau: number): Launch {
   const vec = c % 4 === 0;
   const T = vec ? 'vec4<f32>' : 'f32';
-  const spec = cached(`cosine_df_${vec ? 'v4' : 's'}`, ['read', 'read', 'read', 'read', 'read', 'read', 'read_write'], () => `
+  const spec = cachedSpec(`cosine_df_${vec ? 'v4' : 's'}`, ['read', 'read', 'read', 'read', 'read', 'read', 'read_write'], () => `
 ${U}
 @group(0) @binding(1) var<storage, read> g: array<f32>;
 @group(0) @binding(2) var<storage, read> logits: array<f32>;
@@ -117,7 +107,7 @@ fn main(${ENTRY_PARAMS}) {
 
 /** Partial class-weight gradient sums. Buffers: G, logits, f, rf, partial [chunks, K, C + 1]. */
 export function cosineWeightGradPartialLaunch(m: number, k: number, c: number, tau: number, chunks: number): Launch {
-  const spec = cached('cosine_dw_partial', ['read', 'read', 'read', 'read', 'read_write'], () => `
+  const spec = cachedSpec('cosine_dw_partial', ['read', 'read', 'read', 'read', 'read_write'], () => `
 ${U}
 @group(0) @binding(1) var<storage, read> g: array<f32>;
 @group(0) @binding(2) var<storage, read> logits: array<f32>;
@@ -149,7 +139,7 @@ fn main(${ENTRY_PARAMS}) {
 
 /** Finishes dw from the partials. Buffers: partial, w, rw, dw [K, C]. */
 export function cosineWeightGradFinishLaunch(m: number, k: number, c: number, tau: number, chunks: number): Launch {
-  const spec = cached('cosine_dw_finish', ['read', 'read', 'read', 'read_write'], () => `
+  const spec = cachedSpec('cosine_dw_finish', ['read', 'read', 'read', 'read_write'], () => `
 ${U}
 @group(0) @binding(1) var<storage, read> part: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;

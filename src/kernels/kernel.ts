@@ -73,6 +73,21 @@ export class Uniforms {
   }
 }
 
+const SPECS = new Map<string, KernelSpec>();
+
+/**
+ * The kernel spec called `name`, its WGSL generated on first use. A name stands for one variant
+ * (it also keys the pipeline cache), so variants put their parameters into the name.
+ */
+export function cachedSpec(name: string, bindings: KernelSpec['bindings'], wgsl: () => string): KernelSpec {
+  let s = SPECS.get(name);
+  if (!s) {
+    s = { name, wgsl: wgsl(), bindings };
+    SPECS.set(name, s);
+  }
+  return s;
+}
+
 /** WGSL snippet: the linear invocation index of a 1-D launch spread by `grid1d` (workgroup size wg). */
 export function linearIndex(wg: number): string {
   return `(wid.y * nwg.x + wid.x) * ${wg}u + lid.x`;

@@ -4,19 +4,9 @@
 // maximum in window scan order, as PyTorch); its backward is a gather: each input pixel walks the
 // few output windows that contain it and sums the gradients of those whose argmax it is.
 // Global average pool reduces H*W per (n, c); its backward spreads g / (H*W).
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, unflatten, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, Uniforms, cachedSpec, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
 
 const WG = 64;
-const specs = new Map<string, KernelSpec>();
-function cached(name: string, bindings: KernelSpec['bindings'], body: () => string): KernelSpec {
-  let s = specs.get(name);
-  if (!s) {
-    s = { name, wgsl: body(), bindings };
-    specs.set(name, s);
-  }
-  return s;
-}
-
 export interface PoolGeometry {
   n: number;
   h: number;
@@ -45,7 +35,7 @@ function poolUniforms(g: PoolGeometry, total: number): ArrayBuffer {
 
 /** Buffers: x, out [n, ho, wo, c], argmax (i32, same shape). */
 export function maxPoolLaunch(g: PoolGeometry): Launch {
-  const spec = cached('maxpool_fwd', ['read', 'read_write', 'read_write'], () => `
+  const spec = cachedSpec('maxpool_fwd', ['read', 'read_write', 'read_write'], () => `
 ${POOL_U}
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -77,7 +67,7 @@ fn main(${ENTRY_PARAMS}) {
 
 /** Buffers: gy [n, ho, wo, c], argmax, dx [n, h, w, c]. */
 export function maxPoolBackwardLaunch(g: PoolGeometry): Launch {
-  const spec = cached('maxpool_bwd', ['read', 'read', 'read_write'], () => `
+  const spec = cachedSpec('maxpool_bwd', ['read', 'read', 'read_write'], () => `
 ${POOL_U}
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> gy: array<f32>;
@@ -109,7 +99,7 @@ fn main(${ENTRY_PARAMS}) {
 
 /** Mean over H*W: buffers x [n, h, w, c], out [n, c]. */
 export function globalAvgPoolLaunch(n: number, hw: number, c: number): Launch {
-  const spec = cached('gap_fwd', ['read', 'read_write'], () => `
+  const spec = cachedSpec('gap_fwd', ['read', 'read_write'], () => `
 struct U { total: u32, hw: u32, c: u32, _p0: u32 }
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -134,7 +124,7 @@ fn main(${ENTRY_PARAMS}) {
 
 /** dx[n, p, c] = g[n, c] / hw: buffers g [n, c], dx [n, h, w, c]. */
 export function globalAvgPoolBackwardLaunch(n: number, hw: number, c: number): Launch {
-  const spec = cached('gap_bwd', ['read', 'read_write'], () => `
+  const spec = cachedSpec('gap_bwd', ['read', 'read_write'], () => `
 struct U { total: u32, hw: u32, c: u32, _p0: u32 }
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> g: array<f32>;
