@@ -114,18 +114,19 @@ export async function runGrid(
     /** Applied to every run after the grid's own settings (a smoke run of the grid machinery at toy size). */
     overrides?: Partial<RunConfig>;
     onEvent?: (run: ExperimentRun, e: LoopEvent) => void;
-    onRun?: (run: ExperimentRun, index: number, total: number) => void;
+    /** Called as each run starts: its place among the runs this call has to do (finished ones excluded). */
+    onRun?: (run: ExperimentRun, index: number, todo: number) => void;
   },
 ): Promise<number> {
   const g = GRIDS[grid];
   if (!g) throw new Error(`unknown experiment "${grid}" (known: ${Object.keys(GRIDS).join(', ')})`);
   const [i, n] = options.shard ?? [0, 1];
-  const runs = g.runs().filter((_, k) => k % n === i);
+  const recordOf = (run: ExperimentRun) => join(dataDir(options.docsDir, grid), `${runName(run)}.json`);
+  const todo = g.runs().filter((run, k) => k % n === i && !existsSync(recordOf(run)));
   let ran = 0;
-  for (const [k, run] of runs.entries()) {
-    const record = join(dataDir(options.docsDir, grid), `${runName(run)}.json`);
-    if (existsSync(record)) continue;
-    options.onRun?.(run, k, runs.length);
+  for (const [k, run] of todo.entries()) {
+    const record = recordOf(run);
+    options.onRun?.(run, k, todo.length);
     const cfg: RunConfig = { ...DEFAULT_CONFIG, ...EXPERIMENT_BASE, root: options.root, seed: run.seed, ...run.overrides, ...options.overrides, out: join(options.experimentsDir, grid, runName(run)) };
     const t0 = performance.now();
     const resume = existsSync(join(cfg.out, 'config.json'));

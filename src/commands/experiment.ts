@@ -37,7 +37,11 @@ export const experimentCommand: CommandModule<object, Args> = {
           experimentsDir: argv.dir,
           docsDir: argv.docs,
           adapter,
-          onRun: (run, k, total) => console.log(`[${argv.grid} ${k + 1}/${total}] ${runName(run)}  (${formatDuration((performance.now() - t0) / 1000)} so far)`),
+          onRun: (run, k, todo) => {
+            const elapsed = (performance.now() - t0) / 1000;
+            const eta = k > 0 ? `, ETA ${formatDuration((elapsed / k) * (todo - k))}` : '';
+            console.log(`[${argv.grid} ${k + 1}/${todo} to do] ${runName(run)}  (${formatDuration(elapsed)} so far${eta})`);
+          },
           onEvent: (_run, ev) => {
             if (ev.kind === 'round') console.log(`    round ${ev.metrics.round}: ${ev.metrics.totalClicks} clicks, mIoU stage 1 ${(100 * ev.metrics.stage1.miou).toFixed(1)}, stage 2 ${ev.metrics.stage2 ? (100 * ev.metrics.stage2.miou).toFixed(1) : '-'}`);
           },

@@ -46,8 +46,8 @@ describe('experiment grids', () => {
       overrides: { synthetic: { train: 4, val: 2, height: 48, width: 96 }, rounds: 1, budget: 10, iterations: 2, stage2Iterations: 1, batch: 2, crop: 32, visualise: 0, checkpointEvery: 1 },
     };
     const started: string[] = [];
-    expect(await runGrid('scale', { ...options, onRun: (r) => started.push(runName(r)) })).toBe(1);
-    expect(started).toEqual(['Mul-pixbal-seed0']);
+    expect(await runGrid('scale', { ...options, onRun: (r, k, todo) => started.push(`${runName(r)} ${k + 1}/${todo}`) })).toBe(1);
+    expect(started).toEqual(['Mul-pixbal-seed0 1/1']);
     const file = join(base, 'docs', 'results-data', 'scale', 'Mul-pixbal-seed0.json');
     const rec = JSON.parse(readFileSync(file, 'utf8')) as ExperimentRecord;
     expect(rec).toMatchObject({ grid: 'scale', method: 'Mul+pixbal', seed: 0, adapter: 'test adapter' });
