@@ -1,7 +1,8 @@
 // What a run leaves for people and machines: per-round metrics (JSON and CSV), colour PNGs of
-// predictions and pseudo-labels, and an SVG plot of mIoU against clicks.
+// predictions and pseudo-labels, and a plot of mIoU against clicks (SVG and PNG).
 import { writeFileAtomic } from './data/atomic-write.js';
 import { writeRgbPng } from './data/png.js';
+import { lineChartPng } from './plot/line-chart.js';
 
 export interface RoundMetrics {
   round: number;
@@ -27,6 +28,13 @@ export function writeMetrics(dir: string, rounds: readonly RoundMetrics[], class
   );
   writeFileAtomic(`${dir}/metrics.csv`, [head.join(','), ...rows].join('\n') + '\n');
   writeFileAtomic(`${dir}/miou-vs-clicks.svg`, plotSvg(rounds));
+  const points = (f: (r: RoundMetrics) => number | undefined) =>
+    rounds.map((r) => ({ x: r.totalClicks, y: 100 * (f(r) ?? NaN) })).filter((p) => Number.isFinite(p.y));
+  const series = [
+    { name: 'stage 1', points: points((r) => r.stage1.miou) },
+    { name: 'stage 2', points: points((r) => r.stage2?.miou) },
+  ];
+  writeFileAtomic(`${dir}/miou-vs-clicks.png`, lineChartPng(series, { title: 'mIoU vs clicks', xLabel: 'clicks', yLabel: 'mIoU %' }));
 }
 
 /** mIoU (%) of stage 1 and stage 2 against cumulative clicks. */

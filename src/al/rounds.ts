@@ -8,7 +8,7 @@
 //   labels/round-<r>.json                     the regions labelled in round r, answers and clicks
 //   checkpoints/round-<r>-stage<k>.safetensors
 //   pseudo/round-<r>/<sample id>.png          pseudo-labels (class ids, 255 = ignore)
-//   metrics.json, metrics.csv, miou-vs-clicks.svg
+//   metrics.json, metrics.csv, miou-vs-clicks.svg and .png
 //   vis/                                      colour PNGs of images, ground truth, predictions, pseudo-labels
 // Every file is written atomically; a killed run resumed with the same directory continues from
 // the last completed phase or checkpoint and never loses or duplicates a labelled region.

@@ -143,7 +143,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     try {
       const result = await runActiveLearning(cfg, { resume: argv.resume, halt: parseHalt(argv['halt-at']), stopRequested: () => stop, onEvent: (e: LoopEvent) => printer(e) });
       printSummary(result.rounds);
-      console.log(`\nwrote ${result.dir}/metrics.csv, metrics.json, miou-vs-clicks.svg and vis/ in ${formatDuration((performance.now() - started) / 1000)}`);
+      console.log(`\nwrote ${result.dir}/metrics.csv, metrics.json, miou-vs-clicks.png (and .svg) and vis/ in ${formatDuration((performance.now() - started) / 1000)}`);
     } catch (e) {
       if (e instanceof StoppedError) {
         console.error(`\n${e.message}. Continue with: node dist/cli.js train --resume --out ${cfg.out} (and the same options)`);

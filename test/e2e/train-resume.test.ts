@@ -35,7 +35,7 @@ describe('alseg train, end to end', () => {
   it('a short run writes the run directory; a killed and resumed run ends with the same labelled set', async () => {
     const a = await runActiveLearning(config('a'));
     expect(a.rounds).toHaveLength(2);
-    for (const f of ['config.json', 'progress.json', 'labels/round-1.json', 'labels/round-2.json', 'metrics.csv', 'metrics.json', 'miou-vs-clicks.svg', 'checkpoints/round-2-stage1.safetensors']) {
+    for (const f of ['config.json', 'progress.json', 'labels/round-1.json', 'labels/round-2.json', 'metrics.csv', 'metrics.json', 'miou-vs-clicks.svg', 'miou-vs-clicks.png', 'checkpoints/round-2-stage1.safetensors']) {
       expect(existsSync(join(a.dir, f)), f).toBe(true);
     }
     expect(readFileSync(join(a.dir, 'metrics.csv'), 'utf8').trim().split('\n')).toHaveLength(3);
