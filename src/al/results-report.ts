@@ -104,14 +104,19 @@ function checks(grid: string, rows: MethodSummary[]): string[] {
     if (!present.length) lines.push('- no runs yet');
   } else {
     for (const m of rows) lines.push(`- ${m.method}: final-round mIoU ${(100 * last(m)).toFixed(1)} after ${m.clicks[m.clicks.length - 1]?.toFixed(0)} clicks.`);
-    // Every "Mul ..." method against its "Dom ..." twin, round by round.
+    // Round by round: every "Mul ..." method against its "Dom ..." twin, and PixBal against random.
+    const versus = (a: MethodSummary, b: MethodSummary, who: string) => {
+      const rounds = Math.min(a.rounds, b.rounds);
+      const wins = [...Array(rounds).keys()].filter((k) => a.final[k].mean > b.final[k].mean).length;
+      lines.push(`- ${a.method} vs ${b.method}: ${who} ahead in ${wins} of ${rounds} rounds; ${(100 * avg(a)).toFixed(1)} vs ${(100 * avg(b)).toFixed(1)} mIoU averaged over rounds.`);
+    };
     for (const mul of rows.filter((r) => r.method.startsWith('Mul'))) {
       const dom = by.get(`Dom${mul.method.slice(3)}`);
-      if (!dom) continue;
-      const rounds = Math.min(mul.rounds, dom.rounds);
-      const wins = [...Array(rounds).keys()].filter((k) => mul.final[k].mean > dom.final[k].mean).length;
-      lines.push(`- ${mul.method} vs ${dom.method}: multi-class ahead in ${wins} of ${rounds} rounds; ${(100 * avg(mul)).toFixed(1)} vs ${(100 * avg(dom)).toFixed(1)} mIoU averaged over rounds.`);
+      if (dom) versus(mul, dom, 'multi-class');
     }
+    const pix = by.get('Mul+pixbal');
+    const rnd = by.get('Mul+random');
+    if (pix && rnd) versus(pix, rnd, 'PixBal');
   }
   return lines;
 }

@@ -39,6 +39,9 @@ describe('results report', () => {
     write(docs, record('fig4', 'Dom+random', 1, [0.1, 0.25], [0.08, 0.2]));
     write(docs, record('budget', 'Mul 40/round', 0, [0.3, 0.4], [0.3, 0.4], 40));
     write(docs, record('budget', 'Dom 40/round', 0, [0.2, 0.5], [0.2, 0.5], 40));
+    write(docs, record('scale', 'Mul+pixbal', 0, [0.2, 0.3, 0.4], [0.2, 0.3, 0.4], 120));
+    write(docs, record('scale', 'Dom+pixbal', 0, [0.1, 0.35, 0.3], [0.1, 0.3, 0.3], 120));
+    write(docs, record('scale', 'Mul+random', 0, [0.25, 0.25, 0.25], [0.2, 0.2, 0.2], 120));
     writeFileSync(join(docs, 'results-notes.md'), '## Reading\n\nA hand-written note.\n');
 
     const md = readFileSync(writeResultsReport(docs), 'utf8');
@@ -50,6 +53,9 @@ describe('results report', () => {
     expect(md).toContain('Multi-class beats dominant labelling in 1 of 2 (acquisition, round) pairs');
     expect(md).toContain('- random: Mul 16.0 vs Dom 17.0');
     expect(md).toContain('Mul 40/round vs Dom 40/round: multi-class ahead in 1 of 2 rounds; 35.0 vs 35.0');
+    expect(md).toContain('Mul+pixbal vs Dom+pixbal: multi-class ahead in 2 of 3 rounds; 30.0 vs 25.0');
+    expect(md).toContain('Mul+pixbal vs Mul+random: PixBal ahead in 2 of 3 rounds; 30.0 vs 25.0');
+    expect(md).toContain('3 of 9 runs recorded');
     expect(md).toContain('No runs recorded yet (0 of 15)'); // table2
     expect(md).toContain('| Mul+random | 0 | 2.5 min | lavapipe (test) | abc1234 |');
     expect(md.trimEnd().endsWith('A hand-written note.')).toBe(true);
