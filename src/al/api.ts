@@ -57,11 +57,14 @@ export function acquisitionScores(kind: Acquisition, stats: readonly ImageRegion
   return scoreRegions(kind, stats, candidates, { nu, undefinedClass });
 }
 
-/** Stage-2 pseudo-labels of one image from logits [H, W, C] and features [H, W, D]. */
+/**
+ * Stage-2 pseudo-labels of one image from logits [H, W, C] and features [h, w, D], at the image's
+ * resolution or any other (e.g. the model's 1/4: they are sampled bilinearly per pixel).
+ */
 export async function pseudoLabelsOnArrays(logits: ArrayTensor, features: ArrayTensor, regions: RegionMap, labels: ReadonlyMap<number, number>, flags: PseudoLabelFlags = DEFAULT_PSEUDO_FLAGS): Promise<Int32Array> {
   await initEngine();
   return tidy(async () =>
-    pseudoLabels({ logits: upload(logits), features: upload(features), ids: regions.ids, pixels: regionPixels(regions), adjacency: regionAdjacency(regions, flags.reading === 'text' ? 4 : 8), labels }, flags),
+    pseudoLabels({ logits: upload(logits), features: upload(features), width: regions.width, ids: regions.ids, pixels: regionPixels(regions), adjacency: regionAdjacency(regions, flags.reading === 'text' ? 4 : 8), labels }, flags),
   );
 }
 

@@ -16,20 +16,21 @@ export function imageTensor(s: Pick<LoadedSample, 'image' | 'width' | 'height'>)
 export interface FullResolution {
   /** [1, H, W, K] raw cosine logits. */
   logits: Tensor;
-  /** [1, H, W, D] upsampled normalised features, when asked for. */
+  /**
+   * [1, h, w, D] normalised features at the model's output resolution (1/4), when asked for: the
+   * pseudo-label kernels sample them per pixel, so the 16x larger full-resolution map is never made.
+   */
   features: Tensor | null;
 }
 
-/** Eval-mode forward of one image, outputs resized to the image (bilinear, align_corners false). */
+/** Eval-mode forward of one image, logits resized to the image (bilinear, align_corners false). */
 export function predictFull(model: DeepLabV3Plus, s: Pick<LoadedSample, 'image' | 'width' | 'height'>, features = false): FullResolution {
   const x = imageTensor(s);
   const out = model.predict(x, { features });
   const logits = resizeBilinear(out.logits, [s.height, s.width], false);
-  const feats = out.features ? resizeBilinear(out.features, [s.height, s.width], false) : null;
   x.dispose();
   out.logits.dispose();
-  out.features?.dispose();
-  return { logits, features: feats };
+  return { logits, features: out.features };
 }
 
 /** Argmax over the first `classes` outputs of [.., K] logits read back to the host. */

@@ -2,13 +2,12 @@
 // (kernels/pseudo-labels.wgsl.ts), from the stage-1 model's logits and normalised features.
 import { read } from '../engine/io.js';
 import { mul, rsqrt, square } from '../engine/ops/elementwise.js';
-import { gather } from '../engine/ops/gather.js';
 import { sum } from '../engine/ops/reduce.js';
 import { run } from '../engine/ops/run.js';
 import { contiguous, reshape } from '../engine/ops/shape.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { acqPixelsLaunch } from '../kernels/acquisition.wgsl.js';
-import { expandLaunch, localiseLaunch, protosLaunch, thresholdLaunch, type PseudoLabelFlags } from '../kernels/pseudo-labels.wgsl.js';
+import { expandLaunch, localiseLaunch, protoFeaturesLaunch, protosLaunch, thresholdLaunch, type FeatureGrid, type PseudoLabelFlags } from '../kernels/pseudo-labels.wgsl.js';
 import type { RegionAdjacency, RegionPixels } from './superpixels/adjacency.js';
 
 export type { PseudoLabelFlags };
@@ -17,8 +16,14 @@ export const DEFAULT_PSEUDO_FLAGS: PseudoLabelFlags = { localise: true, expand: 
 export interface PseudoLabelInput {
   /** Logits at full resolution, rows [pixel, class] (raw cosine; prototypes use temperature 1). */
   logits: Tensor;
-  /** Features at full resolution, rows [pixel, dim] (need not be unit length: cosines normalise). */
+  /**
+   * Features (need not be unit length: cosines normalise): rows [pixel, dim] at full resolution, or
+   * a grid [1, h, w, dim] (or [h, w, dim]) at any resolution, e.g. the model's 1/4, sampled
+   * bilinearly per pixel (align_corners false) inside the kernels; a grid needs `width`.
+   */
   features: Tensor;
+  /** Image width in pixels (ids.length / width rows); needed when `features` is a grid. */
+  width?: number;
   /** Superpixel id of each pixel. */
   ids: Int32Array;
   pixels: RegionPixels;
@@ -46,20 +51,38 @@ export function pairTables(count: number, labels: ReadonlyMap<number, number>, c
   return { labOf, pairStart: Int32Array.from(start), pairRegion: Int32Array.from(region), pairClass: Int32Array.from(cls) };
 }
 
+/** The image and feature grid sizes of an input, checked. */
+function featureGrid(input: PseudoLabelInput, npix: number): FeatureGrid {
+  const f = input.features;
+  const dim = f.shape[f.rank - 1];
+  if (f.rank === 2) {
+    // Rows at full resolution: a one-row image whose grid is the image itself.
+    if (f.shape[0] !== npix) throw new Error(`pseudo-labels: features [${f.shape}] do not match ${npix} pixels`);
+    return { width: npix, height: 1, fh: 1, fw: npix };
+  }
+  if (!(f.rank === 3 || (f.rank === 4 && f.shape[0] === 1))) throw new Error(`pseudo-labels: features must be [pixels, dim], [h, w, dim] or [1, h, w, dim], got [${f.shape}]`);
+  const [fh, fw] = f.shape.slice(f.rank - 3, f.rank - 1);
+  const width = input.width ?? (fh * fw === npix ? fw : 0);
+  if (!width || npix % width !== 0) throw new Error(`pseudo-labels: features [${f.shape}] are a grid: give the image width (${npix} pixels)`);
+  if (dim < 1) throw new Error('pseudo-labels: features have no channels');
+  return { width, height: npix / width, fh, fw };
+}
+
 /** Pseudo-label map (class ids, 255 = ignore) of one image. */
 export async function pseudoLabels(input: PseudoLabelInput, flags: PseudoLabelFlags = DEFAULT_PSEUDO_FLAGS): Promise<Int32Array> {
   const classes = input.logits.shape[input.logits.rank - 1];
   const dim = input.features.shape[input.features.rank - 1];
   const npix = input.ids.length;
-  if (input.logits.size !== npix * classes || input.features.size !== npix * dim) {
-    throw new Error(`pseudo-labels: logits [${input.logits.shape}] / features [${input.features.shape}] do not match ${npix} pixels`);
+  const grid = featureGrid(input, npix);
+  if (input.logits.size !== npix * classes) {
+    throw new Error(`pseudo-labels: logits [${input.logits.shape}] do not match ${npix} pixels`);
   }
   const t = pairTables(input.pixels.count, input.labels, classes);
   const P = t.pairRegion.length;
   if (P === 0) return new Int32Array(npix).fill(255);
   return tidy(async () => {
     const z = contiguous(input.logits);
-    const feat = contiguous(reshape(input.features, [npix, dim]));
+    const feat = contiguous(reshape(input.features, [grid.fh * grid.fw, dim]));
     const i32 = (a: Int32Array) => Tensor.fromArray(a, [Math.max(a.length, 1)], 'i32');
     const ids = i32(input.ids);
     const labOf = i32(t.labOf);
@@ -77,15 +100,16 @@ export async function pseudoLabels(input: PseudoLabelInput, flags: PseudoLabelFl
     run(acqPixelsLaunch(npix, classes, 1), [z, bvsb, arg, lse]);
     const protoPixel = Tensor.empty([P], 'i32');
     run(protosLaunch(P, classes), [z, lse, pairRegion, pairClass, regionStart, regionPixels, protoPixel]);
-    const raw = gather(feat, 0, protoPixel);
+    const raw = Tensor.empty([P, dim]);
+    run(protoFeaturesLaunch(P, dim, grid), [feat, protoPixel, raw]);
     const proto = mul(raw, rsqrt(sum(square(raw), 1, true)));
     const assignPair = Tensor.empty([npix], 'i32');
     const assignSim = Tensor.empty([npix]);
-    run(localiseLaunch(npix, classes, dim, flags), [feat, proto, z, ids, labOf, pairStart, pairClass, assignPair, assignSim]);
+    run(localiseLaunch(npix, classes, dim, flags, grid), [feat, proto, z, ids, labOf, pairStart, pairClass, assignPair, assignSim]);
     const threshold = Tensor.empty([P]);
     run(thresholdLaunch(P), [pairRegion, regionStart, regionPixels, assignPair, assignSim, threshold]);
     const label = Tensor.empty([npix], 'i32');
-    run(expandLaunch(npix, classes, dim, flags), [feat, proto, ids, labOf, pairStart, pairClass, threshold, adjStart, adj, assignPair, label]);
+    run(expandLaunch(npix, classes, dim, flags, grid), [feat, proto, ids, labOf, pairStart, pairClass, threshold, adjStart, adj, assignPair, label]);
     return (await read(label)) as Int32Array;
   });
 }

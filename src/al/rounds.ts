@@ -303,7 +303,7 @@ async function writePseudoLabels(
     const loaded = ds.load(ds.samples[index]);
     const label = await tidy(async () => {
       const { logits, features } = predictFull(model, loaded, true);
-      return pseudoLabels({ logits, features: features!, ids: img.map.ids, pixels: img.pixels, adjacency: img.adjacency, labels: pool.labelsOf(index) }, flags);
+      return pseudoLabels({ logits, features: features!, width: loaded.width, ids: img.map.ids, pixels: img.pixels, adjacency: img.adjacency, labels: pool.labelsOf(index) }, flags);
     });
     const bytes = Uint8Array.from(label, (v) => (v < 0 || v > 255 ? 255 : v));
     writeGreyPng(join(dir, `${img.id}.png`), { width: loaded.width, height: loaded.height, data: bytes });

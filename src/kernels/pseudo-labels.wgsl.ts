@@ -14,13 +14,22 @@
 //              prototype (later regions overwrite earlier ones). Text reading (Eq. 13): the most
 //              similar prototype among those above their thresholds, over all candidates.
 //              Localised labels overwrite labelled pixels; everything else is 255.
+// Features are read at the model's own resolution (1/4) and sampled bilinearly per pixel
+// (align_corners false, as resizeBilinear) inside the kernels: the full-resolution feature map,
+// 16x larger and often past a storage binding's limit, is never stored. Full-resolution features
+// are the case of a grid as large as the image (every tap weight 0 or 1).
+//   proto_features: one thread a (pair, channel): the sampled feature at the prototypical pixel.
 import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
 
 const WG = 64;
 export const IGNORE = 255;
 
 const HEADER = `
-struct U { n: u32, classes: u32, dim: u32, flags: u32 }
+struct U {
+  n: u32, classes: u32, dim: u32, flags: u32,
+  width: u32, fh: u32, fw: u32, _p: u32,
+  sy: f32, sx: f32,
+}
 @group(0) @binding(0) var<uniform> u: U;
 const LOCALISE_OFF = 1u;
 const EXPAND_OFF = 2u;
@@ -54,19 +63,58 @@ fn main(${ENTRY_PARAMS}) {
 }`,
 };
 
-const SIM = `
-fn cosine(x: u32, j: i32) -> f32 {
+// The four feature rows around image pixel x and their bilinear weights.
+const SAMPLE = `
+struct Taps { row: vec4<u32>, lx: f32, ly: f32 }
+fn axis(d: u32, n: u32, s: f32) -> vec3<f32> {
+  let src = max((f32(d) + 0.5) * s - 0.5, 0.0);
+  let i0 = min(u32(floor(src)), n - 1u);
+  let i1 = select(i0, i0 + 1u, i0 < n - 1u);
+  return vec3<f32>(f32(i0), f32(i1), src - f32(i0));
+}
+fn taps(x: u32) -> Taps {
+  let ay = axis(x / u.width, u.fh, u.sy);
+  let ax = axis(x % u.width, u.fw, u.sx);
+  let r0 = u32(ay.x) * u.fw;
+  let r1 = u32(ay.y) * u.fw;
+  let row = vec4<u32>(r0 + u32(ax.x), r0 + u32(ax.y), r1 + u32(ax.x), r1 + u32(ax.y)) * u.dim;
+  return Taps(row, ax.z, ay.z);
+}
+fn feature(t: Taps, d: u32) -> f32 {
+  let top = feat[t.row.x + d] * (1.0 - t.lx) + feat[t.row.y + d] * t.lx;
+  let bottom = feat[t.row.z + d] * (1.0 - t.lx) + feat[t.row.w + d] * t.lx;
+  return top * (1.0 - t.ly) + bottom * t.ly;
+}`;
+
+// Eq. (11)'s cosine between the feature at pixel taps t and prototype j (unit length).
+const SIM = `${SAMPLE}
+fn cosine(t: Taps, j: i32) -> f32 {
   var dot = 0.0;
   var norm = 0.0;
-  let fo = x * u.dim;
   let po = u32(j) * u.dim;
   for (var d = 0u; d < u.dim; d++) {
-    let f = feat[fo + d];
+    let f = feature(t, d);
     dot += f * proto[po + d];
     norm += f * f;
   }
   return dot * inverseSqrt(max(norm, 1e-24));
 }`;
+
+const PROTO_FEATURES: KernelSpec = {
+  name: 'pl_proto_features',
+  bindings: ['read', 'read', 'read_write'],
+  wgsl: `${HEADER}
+@group(0) @binding(1) var<storage, read> feat: array<f32>;
+@group(0) @binding(2) var<storage, read> proto_pixel: array<i32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+${SAMPLE}
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let t = ${linearIndex(WG)};
+  if (t >= u.n * u.dim) { return; }
+  out[t] = feature(taps(u32(proto_pixel[t / u.dim])), t % u.dim);
+}`,
+};
 
 const LOCALISE: KernelSpec = {
   name: 'pl_localise',
@@ -90,11 +138,12 @@ fn main(${ENTRY_PARAMS}) {
   assign_pair[x] = -1;
   assign_sim[x] = 0.0;
   if (l < 0) { return; }
+  let tp = taps(x);
   var best = -3.4028234663852886e38;
   var best_j = pair_start[l];
   var best_sim = 0.0;
   for (var j = pair_start[l]; j < pair_start[l + 1]; j++) {
-    let sim = cosine(x, j);
+    let sim = cosine(tp, j);
     let score = select(sim, z[x * u.classes + u32(pair_class[j])], (u.flags & LOCALISE_OFF) != 0u);
     if (score > best) { best = score; best_j = j; best_sim = sim; }
   }
@@ -173,6 +222,7 @@ fn main(${ENTRY_PARAMS}) {
   var out = ${IGNORE};
   if ((u.flags & EXPAND_OFF) == 0u) {
     let s = ids[x];
+    let tp = taps(u32(x));
     let text = (u.flags & TEXT_READING) != 0u;
     var best_region = -1;
     var best_sim = -3.4028234663852886e38;
@@ -189,7 +239,7 @@ fn main(${ENTRY_PARAMS}) {
       var arg_pass = -1;
       var sim_pass = -3.4028234663852886e38;
       for (var j = pair_start[l]; j < pair_start[l + 1]; j++) {
-        let sim = cosine(u32(x), j);
+        let sim = cosine(tp, j);
         if (sim > sim_all) { sim_all = sim; arg_all = j; }
         if (sim > threshold[j] && sim > sim_pass) { sim_pass = sim; arg_pass = j; }
       }
@@ -212,9 +262,21 @@ export interface PseudoLabelFlags {
   reading: 'code' | 'text';
 }
 
-function uni(n: number, classes: number, dim: number, f: PseudoLabelFlags): ArrayBuffer {
+/** The image (width x height pixels) and the feature grid (fh x fw) sampled for it. */
+export interface FeatureGrid {
+  width: number;
+  height: number;
+  fh: number;
+  fw: number;
+}
+const NO_GRID: FeatureGrid = { width: 1, height: 1, fh: 1, fw: 1 };
+
+function uni(n: number, classes: number, dim: number, f: PseudoLabelFlags, g: FeatureGrid = NO_GRID): ArrayBuffer {
   const flags = (f.localise ? 0 : 1) | (f.expand ? 0 : 2) | (f.reading === 'text' ? 4 : 0);
-  return new Uniforms().u32(n, classes, dim, flags).pack();
+  return new Uniforms()
+    .u32(n, classes, dim, flags, g.width, g.fh, g.fw, 0)
+    .f32(g.fh / g.height, g.fw / g.width)
+    .pack();
 }
 
 export const protosLaunch = (pairs: number, classes: number): Launch => ({
@@ -222,9 +284,15 @@ export const protosLaunch = (pairs: number, classes: number): Launch => ({
   uniforms: uni(pairs, classes, 0, { localise: true, expand: true, reading: 'code' }),
   workgroups: grid1d(Math.ceil(pairs / WG)),
 });
-export const localiseLaunch = (npix: number, classes: number, dim: number, f: PseudoLabelFlags): Launch => ({
+/** Buffers: feat [fh, fw, dim], proto_pixel [pairs], out [pairs, dim]. */
+export const protoFeaturesLaunch = (pairs: number, dim: number, g: FeatureGrid): Launch => ({
+  spec: PROTO_FEATURES,
+  uniforms: uni(pairs, 0, dim, { localise: true, expand: true, reading: 'code' }, g),
+  workgroups: grid1d(Math.ceil((pairs * dim) / WG)),
+});
+export const localiseLaunch = (npix: number, classes: number, dim: number, f: PseudoLabelFlags, g: FeatureGrid): Launch => ({
   spec: LOCALISE,
-  uniforms: uni(npix, classes, dim, f),
+  uniforms: uni(npix, classes, dim, f, g),
   workgroups: grid1d(Math.ceil(npix / WG)),
 });
 export const thresholdLaunch = (pairs: number): Launch => ({
@@ -232,8 +300,8 @@ export const thresholdLaunch = (pairs: number): Launch => ({
   uniforms: uni(pairs, 0, 0, { localise: true, expand: true, reading: 'code' }),
   workgroups: grid1d(Math.ceil(pairs / WG)),
 });
-export const expandLaunch = (npix: number, classes: number, dim: number, f: PseudoLabelFlags): Launch => ({
+export const expandLaunch = (npix: number, classes: number, dim: number, f: PseudoLabelFlags, g: FeatureGrid): Launch => ({
   spec: EXPAND,
-  uniforms: uni(npix, classes, dim, f),
+  uniforms: uni(npix, classes, dim, f, g),
   workgroups: grid1d(Math.ceil(npix / WG)),
 });

@@ -2,10 +2,10 @@
 // grad), named buffers (kept tensors that are state but not trained: BN running statistics) and
 // named child modules. Dotted names follow torchvision (`layer1.0.conv1.weight`), so checkpoints
 // and pretrained weights line up by name. `train()` / `eval()` switch BN and dropout behaviour.
-import { noGrad } from '../engine/autograd.js';
+import { isGradEnabled, noGrad } from '../engine/autograd.js';
 import { engine } from '../engine/runtime.js';
 import { copyInto } from '../engine/ops/shape.js';
-import { Tensor } from '../engine/tensor.js';
+import { Tensor, tidy } from '../engine/tensor.js';
 
 export abstract class Module {
   /** True in training mode (BN uses batch statistics and updates its running ones; dropout drops). */
@@ -104,7 +104,19 @@ export class Sequential extends Layer {
   }
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const l of this.layers) y = l.forward(y);
+    if (isGradEnabled()) {
+      for (const l of this.layers) y = l.forward(y);
+      return y;
+    }
+    // Without a tape no intermediate is needed once the next layer has read it: inference frees
+    // each layer's temporaries and its input as it goes, so its peak memory is a few activations
+    // rather than all of them. (A layer that returns its input, or a view of it, keeps it alive.)
+    for (const l of this.layers) {
+      const input = y;
+      const next = tidy(() => l.forward(input));
+      if (input !== x && next !== input) input.dispose();
+      y = next;
+    }
     return y;
   }
 }

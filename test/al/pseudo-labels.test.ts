@@ -5,7 +5,11 @@ import { regionAdjacency, regionPixels } from '../../src/al/superpixels/adjacenc
 import { Tensor } from '../../src/engine/tensor.js';
 import { pseudoLabelsRef } from '../../src/kernels/cpu/pseudo-labels.js';
 import { randomNd } from '../../src/kernels/cpu/nd.js';
-import { useEngine } from '../helpers.js';
+import { resizeRef } from '../../src/kernels/cpu/resize.js';
+import { protoFeaturesLaunch } from '../../src/kernels/pseudo-labels.wgsl.js';
+import { run } from '../../src/engine/ops/run.js';
+import { read } from '../../src/engine/io.js';
+import { relError, useEngine } from '../helpers.js';
 
 useEngine();
 
@@ -17,6 +21,52 @@ function blocks(W: number, H: number) {
 }
 
 describe('pseudo-labels', () => {
+  it('sample grid features at pixels as the bilinear resize does (proto_features kernel vs reference)', async () => {
+    // A 5x7 grid of 9 channels read for a 17x26 image (non-integer scales), at 13 pixels.
+    const [fh, fw, D, H, W] = [5, 7, 9, 17, 26];
+    const f = randomNd([1, fh, fw, D], 11, -1, 1);
+    const up = resizeRef(f, [H, W], false);
+    const at = Int32Array.from({ length: 13 }, (_, k) => (k * 97 + 5) % (H * W));
+    const out = Tensor.empty([at.length, D]);
+    run(protoFeaturesLaunch(at.length, D, { width: W, height: H, fh, fw }), [Tensor.fromArray(f.data, [fh * fw, D]), Tensor.fromArray(at, [at.length], 'i32'), out]);
+    const want = Array.from(at).flatMap((x) => Array.from(up.data.subarray(x * D, (x + 1) * D)));
+    expect(relError(await read(out), want)).toBeLessThan(1e-6);
+  });
+
+  it('give the same labels from a low-resolution feature grid as from its upsampled full-resolution map', async () => {
+    const map = blocks(17, 13);
+    const npix = 17 * 13;
+    const [C, D, fh, fw] = [4, 6, 4, 5];
+    const z = randomNd([npix, C], 3, -2, 2);
+    const grid = randomNd([1, fh, fw, D], 4, -1, 1);
+    const full = resizeRef(grid, [13, 17], false);
+    const labels = new Map<number, number>([
+      [0, 0b0011],
+      [5, 0b0100],
+      [6, 0b1010],
+      [11, 0b1111],
+    ]);
+    const pixels = regionPixels(map);
+    const adjacency = regionAdjacency(map, 8);
+    const flags = { localise: true, expand: true, reading: 'code' as const };
+    const got = await pseudoLabels(
+      { logits: Tensor.fromArray(z.data, [npix, C]), features: Tensor.fromArray(grid.data, [1, fh, fw, D]), width: 17, ids: map.ids, pixels, adjacency, labels },
+      flags,
+    );
+    // Against the same kernels on the upsampled map (the pipeline before grids were read directly).
+    // Not against the float64 reference: upsampled features are smooth, so near-ties between
+    // prototypes are common and float32 may break one the other way (the random-feature tests
+    // above hold the kernels to the reference).
+    const want = await pseudoLabels({ logits: Tensor.fromArray(z.data, [npix, C]), features: Tensor.fromArray(full.data, [npix, D]), ids: map.ids, pixels, adjacency, labels }, flags);
+    expect(Array.from(got)).toEqual(Array.from(want));
+    // The grid spreads labels beyond the labelled regions (expansion ran on sampled features).
+    expect(Array.from(got).filter((v, x) => v !== 255 && !labels.has(map.ids[x])).length).toBeGreaterThan(0);
+    // A grid without the image width is refused with a clear message.
+    await expect(
+      pseudoLabels({ logits: Tensor.fromArray(z.data, [npix, C]), features: Tensor.fromArray(grid.data, [fh, fw, D]), ids: map.ids, pixels, adjacency, labels }, flags),
+    ).rejects.toThrow(/give the image width/);
+  });
+
   for (const flags of [
     { localise: true, expand: true, reading: 'code' as const },
     { localise: true, expand: true, reading: 'text' as const },
