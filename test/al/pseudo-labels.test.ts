@@ -20,6 +20,14 @@ function blocks(W: number, H: number) {
   return { width: W, height: H, ids, count: 12 };
 }
 
+/** Four labelled superpixels of `blocks`: two classes, one, two, and all four. */
+const LABELS = new Map<number, number>([
+  [0, 0b0011],
+  [5, 0b0100],
+  [6, 0b1010],
+  [11, 0b1111],
+]);
+
 describe('pseudo-labels', () => {
   it('sample grid features at pixels as the bilinear resize does (proto_features kernel vs reference)', async () => {
     // A 5x7 grid of 9 channels read for a 17x26 image (non-integer scales), at 13 pixels.
@@ -40,12 +48,7 @@ describe('pseudo-labels', () => {
     const z = randomNd([npix, C], 3, -2, 2);
     const grid = randomNd([1, fh, fw, D], 4, -1, 1);
     const full = resizeRef(grid, [13, 17], false);
-    const labels = new Map<number, number>([
-      [0, 0b0011],
-      [5, 0b0100],
-      [6, 0b1010],
-      [11, 0b1111],
-    ]);
+    const labels = LABELS;
     const pixels = regionPixels(map);
     const adjacency = regionAdjacency(map, 8);
     const flags = { localise: true, expand: true, reading: 'code' as const };
@@ -80,12 +83,7 @@ describe('pseudo-labels', () => {
       const D = 6;
       const z = randomNd([npix, C], 1, -2, 2);
       const feat = randomNd([npix, D], 2, -1, 1);
-      const labels = new Map<number, number>([
-        [0, 0b0011],
-        [5, 0b0100],
-        [6, 0b1010],
-        [11, 0b1111],
-      ]);
+      const labels = LABELS;
       const pixels = regionPixels(map);
       const adjacency = regionAdjacency(map, 8);
       const got = await pseudoLabels(
