@@ -60,6 +60,12 @@ describe('results report', () => {
     expect(md).toContain('| Mul+random | 0 | 2.5 min | lavapipe (test) | abc1234 |');
     expect(md.trimEnd().endsWith('A hand-written note.')).toBe(true);
 
+    // Every run and round in one CSV: 4 fig4 runs x 2 rounds + 2 budget x 2 + 3 scale x 3.
+    const csv = readFileSync(join(docs, 'results-data', 'all-runs.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('grid,method,seed,round,total_clicks,stage1_miou,final_miou,pseudo_coverage,pseudo_accuracy,wall_seconds,commit');
+    expect(csv).toHaveLength(1 + 8 + 4 + 9);
+    expect(csv).toContain('fig4,Mul+random,1,1,80,0.11,0.14,,,150,abc1234');
+
     const png = PNG.sync.read(readFileSync(join(docs, 'results-fig4.png')));
     expect([png.width, png.height]).toEqual([800, 500]);
     // Both series are drawn in their legend colours (first two of the palette).
