@@ -1,7 +1,10 @@
 // Benchmarks of the method's own kernels: the fused stage-1 loss against its unfused composition
-// (issue 6: 4 x 20 x 256 x 512 logits, 32x32 regions, forward + backward) and acquisition throughput.
+// (issue 6: 4 x 20 x 256 x 512 logits, 32x32 regions, forward + backward), and acquisition and
+// stage-2 pseudo-label throughput per image.
 import { regionStats } from '../src/al/acquisition.js';
-import { imageTensor } from '../src/al/inference.js';
+import { imageTensor, predictFull } from '../src/al/inference.js';
+import { pseudoLabels } from '../src/al/pseudo-labels.js';
+import { regionAdjacency, regionPixels } from '../src/al/superpixels/adjacency.js';
 import { regionLoss, regionLossUnfused } from '../src/al/losses.js';
 import { buildRegionBatch } from '../src/al/region-batch.js';
 import { backward } from '../src/engine/backward.js';
@@ -61,6 +64,12 @@ export async function alSuite(ctx: BenchContext): Promise<BenchRow[]> {
   const pixels = new Int32Array(H * W);
   let q = 0;
   for (let r = 0; r < 32; r++) for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) pixels[q++] = (Math.floor(r / 8) * 32 + y) * W + (r % 8) * 32 + x;
+  const ids = new Int32Array(H * W);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) ids[y * W + x] = Math.floor(y / 32) * 8 + Math.floor(x / 32);
+  const map = { width: W, height: H, ids, count: 32 };
+  const blockPixels = regionPixels(map);
+  const adjacency = regionAdjacency(map, 8);
+  const labels = new Map(Array.from({ length: 8 }, (_, k) => [k * 4, (1 << k % 15) | (1 << (k + 3) % 15)] as [number, number]));
   const acq = await timeCases(
     'al',
     [
@@ -75,10 +84,21 @@ export async function alSuite(ctx: BenchContext): Promise<BenchRow[]> {
           });
         },
       },
+      {
+        // Stage 2: forward with features, then prototypes, localisation, thresholds and expansion
+        // for 8 labelled 32x32 regions of 2 classes each.
+        name: 'stage-2 pseudo-labels per image (tiny, 128x256)',
+        run: async () => {
+          await tidy(async () => {
+            const { logits, features } = predictFull(model, { image, width: W, height: H }, true);
+            await pseudoLabels({ logits, features: features!, width: W, ids: map.ids, pixels: blockPixels, adjacency, labels });
+          });
+        },
+      },
     ],
     ctx,
   );
-  acq[0].extra = { 'images/s': 1000 / acq[0].ms };
+  for (const row of acq) row.extra = { 'images/s': 1000 / row.ms };
   model.dispose();
   return [...rows, ...acq];
 }
