@@ -153,5 +153,20 @@ export function readRecords(docsDir: string, grid: string): ExperimentRecord[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as ExperimentRecord);
+    .map((f) => parseRecord(join(dir, f)));
+}
+
+/** A record file, checked enough that the report cannot fail on it later without naming it. */
+function parseRecord(file: string): ExperimentRecord {
+  let r: Partial<ExperimentRecord>;
+  try {
+    r = JSON.parse(readFileSync(file, 'utf8')) as Partial<ExperimentRecord>;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message}); delete it to rerun that run`);
+  }
+  const missing = (['grid', 'method', 'seed', 'config', 'rounds'] as const).filter((k) => r[k] === undefined);
+  if (missing.length || !Array.isArray(r.rounds) || r.rounds.some((m) => typeof m?.stage1?.miou !== 'number')) {
+    throw new Error(`${file}: not an experiment record (${missing.length ? `missing ${missing.join(', ')}` : 'rounds without stage-1 metrics'}); delete it to rerun that run`);
+  }
+  return r as ExperimentRecord;
 }

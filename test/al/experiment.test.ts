@@ -1,6 +1,6 @@
 // The experiment runner: what each grid contains, shards, and that a grid's runs are recorded once,
 // skipped when finished and resumed when interrupted (at toy size: the real grids take hours).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,4 +68,14 @@ describe('experiment grids', () => {
 
     await expect(runGrid('nope', options)).rejects.toThrow(/unknown experiment "nope"/);
   }, 120_000);
+
+  it('names a broken record file instead of failing somewhere in the report', () => {
+    const docs = mkdtempSync(join(tmpdir(), 'alseg-records-'));
+    const dir = join(docs, 'results-data', 'fig4');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'Mul-random-seed0.json'), '{"grid": "fig4", "meth');
+    expect(() => readRecords(docs, 'fig4')).toThrow(/Mul-random-seed0\.json: not valid JSON/);
+    writeFileSync(join(dir, 'Mul-random-seed0.json'), '{}');
+    expect(() => readRecords(docs, 'fig4')).toThrow(/Mul-random-seed0\.json: not an experiment record \(missing grid, method, seed, config, rounds\)/);
+  });
 });
