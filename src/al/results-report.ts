@@ -53,7 +53,11 @@ function table(rows: MethodSummary[], pick: (m: MethodSummary) => { mean: number
     const mean = meanStd(m.runs.map((r) => r.rounds.reduce((a, x) => a + (pick === pickFinal ? finalMiou(x) : x.stage1.miou), 0) / r.rounds.length));
     out.push(`| ${m.method} | ${m.runs.length} | ${vals.map(fmt).join(' | ')} | ${fmt(mean)} |`);
   }
-  out.push(`| clicks (cumulative, mean) | | ${[...Array(rounds).keys()].map((k) => (rows[0]?.clicks[k] ?? NaN).toFixed(0)).join(' | ')} | |`);
+  // One clicks row when every method spent about the same, else one per method (budget grids).
+  const clicksRow = (label: string, m: MethodSummary) => `| ${label} | | ${[...Array(rounds).keys()].map((k) => (m.clicks[k] ?? NaN).toFixed(0)).join(' | ')} | |`;
+  const same = rows.every((m) => m.clicks.every((c, k) => Math.abs(c - rows[0].clicks[k]) <= 0.05 * rows[0].clicks[k]));
+  if (same && rows.length) out.push(clicksRow('clicks (cumulative, mean)', rows[0]));
+  else for (const m of rows) out.push(clicksRow(`clicks, ${m.method}`, m));
   return out;
 }
 const pickFinal = (m: MethodSummary) => m.final;

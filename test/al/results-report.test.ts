@@ -39,6 +39,7 @@ describe('results report', () => {
     write(docs, record('fig4', 'Dom+random', 1, [0.1, 0.25], [0.08, 0.2]));
     write(docs, record('budget', 'Mul 40/round', 0, [0.3, 0.4], [0.3, 0.4], 40));
     write(docs, record('budget', 'Dom 40/round', 0, [0.2, 0.5], [0.2, 0.5], 40));
+    write(docs, record('budget', 'Mul 160/round', 0, [0.3, 0.4], [0.3, 0.4], 160));
     write(docs, record('scale', 'Mul+pixbal', 0, [0.2, 0.3, 0.4], [0.2, 0.3, 0.4], 120));
     write(docs, record('scale', 'Dom+pixbal', 0, [0.1, 0.35, 0.3], [0.1, 0.3, 0.3], 120));
     write(docs, record('scale', 'Mul+random', 0, [0.25, 0.25, 0.25], [0.2, 0.2, 0.2], 120));
@@ -56,14 +57,18 @@ describe('results report', () => {
     expect(md).toContain('Mul+pixbal vs Dom+pixbal: multi-class ahead in 2 of 3 rounds; 30.0 vs 25.0');
     expect(md).toContain('Mul+pixbal vs Mul+random: PixBal ahead in 2 of 3 rounds; 30.0 vs 25.0');
     expect(md).toContain('3 of 9 runs recorded');
+    // Equal spending: one clicks row; budgets that differ: one row per method.
+    expect(md).toContain('| clicks (cumulative, mean) | | 80 | 160 | |');
+    expect(md).toContain('| clicks, Mul 40/round | | 40 | 80 | |');
+    expect(md).toContain('| clicks, Mul 160/round | | 160 | 320 | |');
     expect(md).toContain('No runs recorded yet (0 of 15)'); // table2
     expect(md).toContain('| Mul+random | 0 | 2.5 min | lavapipe (test) | abc1234 |');
     expect(md.trimEnd().endsWith('A hand-written note.')).toBe(true);
 
-    // Every run and round in one CSV: 4 fig4 runs x 2 rounds + 2 budget x 2 + 3 scale x 3.
+    // Every run and round in one CSV: 4 fig4 runs x 2 rounds + 3 budget x 2 + 3 scale x 3.
     const csv = readFileSync(join(docs, 'results-data', 'all-runs.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('grid,method,seed,round,total_clicks,stage1_miou,final_miou,pseudo_coverage,pseudo_accuracy,wall_seconds,commit');
-    expect(csv).toHaveLength(1 + 8 + 4 + 9);
+    expect(csv).toHaveLength(1 + 8 + 6 + 9);
     expect(csv).toContain('fig4,Mul+random,1,1,80,0.11,0.14,,,150,abc1234');
 
     const png = PNG.sync.read(readFileSync(join(docs, 'results-fig4.png')));
