@@ -116,7 +116,8 @@ export class Pool {
     return out;
   }
 
-  clicks(): number {
-    return this.records.reduce((s, r) => s + r.clicks, 0);
+  /** Clicks spent on the labelled set, or on the labels of rounds up to `round`. */
+  clicks(round = Infinity): number {
+    return this.records.reduce((s, r) => s + (r.round <= round ? r.clicks : 0), 0);
   }
 }

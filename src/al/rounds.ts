@@ -230,7 +230,8 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
     const m: RoundMetrics = {
       round,
       clicks: roundRecords.reduce((s, r) => s + r.clicks, 0),
-      totalClicks: pool.clicks(),
+      // Up to this round: a resumed run has restored later rounds' selections already.
+      totalClicks: pool.clicks(round),
       regions: roundRecords.length,
       multiClassShare: roundRecords.length ? roundRecords.filter((r) => popcount(r.mask) > 1).length / roundRecords.length : 0,
       stage1: pick(rp.stage1!),

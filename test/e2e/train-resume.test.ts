@@ -52,6 +52,9 @@ describe('alseg train, end to end', () => {
     expect(b.labelled.map(key)).toEqual(a.labelled.map(key));
     expect(new Set(b.labelled.map((r) => `${r.image}:${r.region}`)).size).toBe(b.labelled.length);
     expect(b.rounds.map((r) => r.stage1.miou)).toEqual(a.rounds.map((r) => r.stage1.miou));
+    // Clicks per round and cumulative, also for the rounds replayed from the run directory.
+    expect(b.rounds.map((r) => [r.clicks, r.totalClicks])).toEqual(a.rounds.map((r) => [r.clicks, r.totalClicks]));
+    expect(a.rounds[1].totalClicks).toBe(a.rounds[0].clicks + a.rounds[1].clicks);
     expect(b.rounds.map((r) => r.stage2?.miou)).toEqual(a.rounds.map((r) => r.stage2?.miou));
 
     // A graceful stop (Ctrl-C) in round 1's stage 2 checkpoints the finished iteration; resuming loses nothing.
