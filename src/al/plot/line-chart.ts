@@ -39,7 +39,7 @@ export function lineChartPng(series: readonly Series[], o: { title: string; xLab
   const yMax = Math.ceil(yMaxRaw / yStep) * yStep;
   const px = (x: number) => m.l + (x / xMax) * (W - m.l - m.r);
   const py = (y: number) => H - m.b - (y / yMax) * (H - m.t - m.b);
-  text(o.title, m.l, 8);
+  text(o.title, (W - m.r + m.l) / 2 - (o.title.length * GLYPH_WIDTH * 2) / 2, 8);
   for (let y = 0; y <= yMax + 1e-9; y += yStep) {
     line(m.l, py(y), W - m.r, py(y), [225, 225, 225]);
     const label = String(+y.toFixed(1));
@@ -57,7 +57,7 @@ export function lineChartPng(series: readonly Series[], o: { title: string; xLab
   line(m.l, H - m.b, W - m.r, H - m.b, [0, 0, 0]);
   line(m.l, m.t, m.l, H - m.b, [0, 0, 0]);
   text(o.xLabel, (W - m.r + m.l) / 2 - (o.xLabel.length * GLYPH_WIDTH * 2) / 2, H - 26);
-  text(o.yLabel, 8, m.t - 18);
+  text(o.yLabel, 8, m.t - 28); // above the top tick label
   series.forEach((s, k) => {
     const c = COLOURS[k % COLOURS.length];
     const pts = [...s.points].sort((a, b) => a.x - b.x);
