@@ -20,6 +20,7 @@
 // are the case of a grid as large as the image (every tap weight 0 or 1).
 //   proto_features: one thread a (pair, channel): the sampled feature at the prototypical pixel.
 import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { BILINEAR_SPAN } from './resize.wgsl.js';
 
 const WG = 64;
 export const IGNORE = 255;
@@ -64,13 +65,11 @@ fn main(${ENTRY_PARAMS}) {
 };
 
 // The four feature rows around image pixel x and their bilinear weights.
-const SAMPLE = `
+const SAMPLE = `${BILINEAR_SPAN}
 struct Taps { row: vec4<u32>, lx: f32, ly: f32 }
+// Half-pixel source coordinate (align_corners false), as resizeBilinear.
 fn axis(d: u32, n: u32, s: f32) -> vec3<f32> {
-  let src = max((f32(d) + 0.5) * s - 0.5, 0.0);
-  let i0 = min(u32(floor(src)), n - 1u);
-  let i1 = select(i0, i0 + 1u, i0 < n - 1u);
-  return vec3<f32>(f32(i0), f32(i1), src - f32(i0));
+  return span(max((f32(d) + 0.5) * s - 0.5, 0.0), n);
 }
 fn taps(x: u32) -> Taps {
   let ay = axis(x / u.width, u.fh, u.sy);

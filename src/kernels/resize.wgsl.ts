@@ -21,7 +21,18 @@ export interface ResizeGeometry {
   alignCorners: boolean;
 }
 
-const COMMON = `
+/**
+ * WGSL: (i0, i1, lambda) of a bilinear tap pair from the source coordinate `src` along an axis of
+ * input size n. Shared with the pseudo-label kernels, which sample features the same way.
+ */
+export const BILINEAR_SPAN = `
+fn span(src: f32, n: u32) -> vec3<f32> {
+  let i0 = min(u32(floor(src)), n - 1u);
+  let i1 = select(i0, i0 + 1u, i0 < n - 1u);
+  return vec3<f32>(f32(i0), f32(i1), src - f32(i0));
+}`;
+
+const COMMON = `${BILINEAR_SPAN}
 struct U {
   total: u32, h: u32, w: u32, c: u32,
   ho: u32, wo: u32, align: u32, _p0: u32,
@@ -36,9 +47,7 @@ fn source(d: u32, n: u32, s: f32) -> vec3<f32> {
   } else {
     src = max((f32(d) + 0.5) * s - 0.5, 0.0);
   }
-  let i0 = min(u32(floor(src)), n - 1u);
-  let i1 = select(i0, i0 + 1u, i0 < n - 1u);
-  return vec3<f32>(f32(i0), f32(i1), src - f32(i0));
+  return span(src, n);
 }
 // Weight of input index i in output index d (0 when d does not sample i).
 fn weight(d: u32, i: u32, n: u32, s: f32) -> f32 {
