@@ -13,8 +13,8 @@
 // bounds depend only on the tap, chunk and row, which the subgroup shares by construction. WGSL's
 // uniformity analysis cannot see that (they derive from the invocation id), hence the
 // `diagnostic(off, subgroup_uniformity)` directive.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, unflatten, type KernelSpec, type Launch } from './kernel.js';
-import { WGRAD_COLUMNS, type WeightGradGeometry } from './conv2d-backward.wgsl.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, unflatten, type KernelSpec, type Launch } from './kernel.js';
+import { WGRAD_COLUMNS, wgradHeader, wgradUniforms, type WeightGradGeometry } from './conv2d-backward.wgsl.js';
 
 const TC = 8;
 const SG = 8;
@@ -65,19 +65,7 @@ function spec(tr: number, vecA: boolean, vecG: boolean): KernelSpec {
   const wgsl = `
 enable subgroups;
 diagnostic(off, subgroup_uniformity);
-struct U {
-  kc: u32, ncols: u32, kw: u32, tilesR: u32,
-  tilesPerTap: u32, tilesC: u32, chunks: u32, rowsPerChunk: u32,
-  nRows: u32, ho: u32, wo: u32, h: u32,
-  w: u32, aPix: u32, aOff: u32, gPix: u32,
-  sy: i32, sx: i32, py: i32, px: i32,
-  dy: i32, dx: i32, gOff: u32, oRow: u32,
-  oOff: u32, chunkStride: u32, tilesPerTapPad: u32, _p1: u32,
-}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> xm: array<${vecA ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(2) var<storage, read> gm: array<${vecG ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+${wgradHeader(vecA, vecG)}
 
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}, @builtin(subgroup_invocation_id) lane: u32) {
@@ -154,14 +142,6 @@ export function weightGradSubgroupLaunch(g: WeightGradGeometry, tr: number, chun
   const nRows = g.batch * g.ho;
   const rowsPerChunk = Math.ceil(nRows / chunks);
   if (Math.ceil(nRows / rowsPerChunk) !== chunks) throw new Error(`weightGradSubgroupLaunch: ${chunks} chunks of ${nRows} rows leave empty chunks`);
-  const u = new Uniforms()
-    .u32(g.kc, g.ncols, g.kw, tilesR)
-    .u32(perTap, tilesC, chunks, rowsPerChunk)
-    .u32(nRows, g.ho, g.wo, g.h)
-    .u32(g.w, g.aPix, g.aOff, g.gPix)
-    .i32(g.stride[0], g.stride[1], g.padding[0], g.padding[1])
-    .i32(g.dilation[0], g.dilation[1])
-    .u32(g.gOff, g.oRow)
-    .u32(g.oOff, g.kh * g.kw * g.kc * g.oRow, padded, 0);
-  return { spec: spec(tr, vecA, vecG), uniforms: u.pack(), workgroups: grid1d(Math.ceil((tilesR * tilesC * chunks) / WG)) };
+  const uniforms = wgradUniforms(g, { tilesR, tilesPerTap: perTap, tilesC, chunks, rowsPerChunk, nRows, tilesPerTapPad: padded });
+  return { spec: spec(tr, vecA, vecG), uniforms, workgroups: grid1d(Math.ceil((tilesR * tilesC * chunks) / WG)) };
 }

@@ -50,6 +50,50 @@ const specs = new Map<string, KernelSpec>();
  * output columns [xLo, xHi) of tap column j whose source column lies inside the image (padding and
  * dilation folded in), so the inner loop needs no bounds test.
  */
+/**
+ * WGSL uniform struct and bindings shared by the weight-gradient kernels (this one and its subgroup
+ * variant); `tilesPerTapPad` is the subgroup variant's padded tile count (0 here).
+ */
+export function wgradHeader(vecA: boolean, vecG: boolean): string {
+  return `struct U {
+  kc: u32, ncols: u32, kw: u32, tilesR: u32,
+  tilesPerTap: u32, tilesC: u32, chunks: u32, rowsPerChunk: u32,
+  nRows: u32, ho: u32, wo: u32, h: u32,
+  w: u32, aPix: u32, aOff: u32, gPix: u32,
+  sy: i32, sx: i32, py: i32, px: i32,
+  dy: i32, dx: i32, gOff: u32, oRow: u32,
+  oOff: u32, chunkStride: u32, tilesPerTapPad: u32, _p1: u32,
+}
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> xm: array<${vecA ? 'vec4<f32>' : 'f32'}>;
+@group(0) @binding(2) var<storage, read> gm: array<${vecG ? 'vec4<f32>' : 'f32'}>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;`;
+}
+
+/** Tile and chunk counts of a weight-gradient launch, in the order of `wgradHeader`'s struct. */
+export interface WgradTiles {
+  tilesR: number;
+  tilesPerTap: number;
+  tilesC: number;
+  chunks: number;
+  rowsPerChunk: number;
+  nRows: number;
+  tilesPerTapPad: number;
+}
+
+export function wgradUniforms(g: WeightGradGeometry, t: WgradTiles): ArrayBuffer {
+  return new Uniforms()
+    .u32(g.kc, g.ncols, g.kw, t.tilesR)
+    .u32(t.tilesPerTap, t.tilesC, t.chunks, t.rowsPerChunk)
+    .u32(t.nRows, g.ho, g.wo, g.h)
+    .u32(g.w, g.aPix, g.aOff, g.gPix)
+    .i32(g.stride[0], g.stride[1], g.padding[0], g.padding[1])
+    .i32(g.dilation[0], g.dilation[1])
+    .u32(g.gOff, g.oRow)
+    .u32(g.oOff, g.kh * g.kw * g.kc * g.oRow, t.tilesPerTapPad, 0)
+    .pack();
+}
+
 export const WGRAD_COLUMNS = `let numLo = u.px - j * u.dx;
   let xLo = select(0u, u32((numLo + u.sx - 1) / u.sx), numLo > 0);
   let numHi = i32(u.w) - 1 + u.px - j * u.dx;
@@ -82,19 +126,7 @@ ${lines.join('\n')}
   }`);
   }
   const wgsl = `
-struct U {
-  kc: u32, ncols: u32, kw: u32, tilesR: u32,
-  tilesPerTap: u32, tilesC: u32, chunks: u32, rowsPerChunk: u32,
-  nRows: u32, ho: u32, wo: u32, h: u32,
-  w: u32, aPix: u32, aOff: u32, gPix: u32,
-  sy: i32, sx: i32, py: i32, px: i32,
-  dy: i32, dx: i32, gOff: u32, oRow: u32,
-  oOff: u32, chunkStride: u32, _p0: u32, _p1: u32,
-}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> xm: array<${vecA ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(2) var<storage, read> gm: array<${vecG ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+${wgradHeader(vecA, vecG)}
 
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
@@ -159,16 +191,8 @@ export function weightGradLaunch(g: WeightGradGeometry, tile: WeightGradTile, ch
   const rowsPerChunk = Math.ceil(nRows / chunks);
   const realChunks = Math.ceil(nRows / rowsPerChunk);
   if (realChunks !== chunks) throw new Error(`weightGradLaunch: ${chunks} chunks of ${nRows} rows leave empty chunks; use weightGradChunks`);
-  const u = new Uniforms()
-    .u32(g.kc, g.ncols, g.kw, tilesR)
-    .u32(tilesPerTap, tilesC, chunks, rowsPerChunk)
-    .u32(nRows, g.ho, g.wo, g.h)
-    .u32(g.w, g.aPix, g.aOff, g.gPix)
-    .i32(g.stride[0], g.stride[1], g.padding[0], g.padding[1])
-    .i32(g.dilation[0], g.dilation[1])
-    .u32(g.gOff, g.oRow)
-    .u32(g.oOff, g.kh * g.kw * g.kc * g.oRow, 0, 0);
-  return { spec: spec(tile, vecA, vecG), uniforms: u.pack(), workgroups: grid1d(Math.ceil((tilesR * tilesC * chunks) / WG)) };
+  const uniforms = wgradUniforms(g, { tilesR, tilesPerTap, tilesC, chunks, rowsPerChunk, nRows, tilesPerTapPad: 0 });
+  return { spec: spec(tile, vecA, vecG), uniforms, workgroups: grid1d(Math.ceil((tilesR * tilesC * chunks) / WG)) };
 }
 
 /** Chunk count actually usable for `nRows` (no empty chunk). */

@@ -13,8 +13,8 @@
 // taps per lane, which cannot be combined with broadcasts that every lane must reach; it keeps the
 // portable kernel. No early return either: M-tiles are padded to a multiple of the subgroup so the
 // 8 lanes of a subgroup always share one N-tile; padding lanes compute clamped rows, store nothing.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
-import type { ImplicitGemm } from './conv2d.wgsl.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { igemmHeader, igemmUniforms, type ImplicitGemm } from './conv2d.wgsl.js';
 
 const SG = 8;
 const WG = 64;
@@ -70,27 +70,16 @@ ${vcols.map((v) => `      if (n0 + ${4 * v}u + c < u.ncols) { out[o + ${4 * v}u 
     .join('\n  ');
   const wgsl = `
 enable subgroups;
-struct U {
-  m: u32, ncols: u32, kc: u32, tilesMPad: u32,
-  srcH: u32, srcW: u32, dstH: u32, dstW: u32,
-  kh: u32, kw: u32, tilesN: u32, biasOff: u32,
-  mulY: i32, addY: i32, tapY: i32, mulX: i32,
-  addX: i32, tapX: i32, aPix: u32, aOff: u32,
-  bRow: u32, bOff: u32, oPix: u32, oOff: u32,
-}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> am: array<${vecA ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(2) var<storage, read> bm: array<${vecB ? 'vec4<f32>' : 'f32'}>;
-${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;\n' : ''}@group(0) @binding(${bias ? 4 : 3}) var<storage, read_write> out: array<f32>;
+${igemmHeader(vecA, vecB, bias)}
 
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}, @builtin(subgroup_invocation_id) lane: u32) {
   let t = ${linearIndex(WG)};
-  let total = u.tilesMPad * u.tilesN;
+  let total = u.tilesM * u.tilesN; // tilesM: padded to a multiple of the subgroup
   let live = t < total;
   let tc = min(t, total - 1u);
-  let mt = tc % u.tilesMPad;
-  let nt = tc / u.tilesMPad;
+  let mt = tc % u.tilesM;
+  let nt = tc / u.tilesM;
   let m0 = mt * ${tm}u;
   let n0 = nt * ${tn}u;
   ${rows
@@ -157,13 +146,5 @@ export function implicitGemmSubgroupLaunch(g: ImplicitGemm, tm: number, bias: bo
   const tilesM = Math.ceil(m / tm);
   const tilesMPad = Math.ceil(tilesM / SG) * SG;
   const tilesN = Math.ceil(g.ncols / tn);
-  const u = new Uniforms()
-    .u32(m, g.ncols, g.kc, tilesMPad)
-    .u32(g.srcH, g.srcW, g.dstH, g.dstW)
-    .u32(g.kh, g.kw, tilesN, g.biasOff)
-    .i32(g.y.mul, g.y.add, g.y.tap, g.x.mul)
-    .i32(g.x.add, g.x.tap)
-    .u32(g.aPix, g.aOff)
-    .u32(g.bRow, g.bOff, g.oPix, g.oOff);
-  return { spec: spec(tm, tn, vecA, vecB, bias), uniforms: u.pack(), workgroups: grid1d(Math.ceil((tilesMPad * tilesN) / WG)) };
+  return { spec: spec(tm, tn, vecA, vecB, bias), uniforms: igemmUniforms(g, tilesMPad, tilesN), workgroups: grid1d(Math.ceil((tilesMPad * tilesN) / WG)) };
 }

@@ -137,19 +137,7 @@ ${vcols
     )
     .join('\n  ');
   const wgsl = `
-struct U {
-  m: u32, ncols: u32, kc: u32, tilesM: u32,
-  srcH: u32, srcW: u32, dstH: u32, dstW: u32,
-  kh: u32, kw: u32, divY: u32, divX: u32,
-  mulY: i32, addY: i32, tapY: i32, mulX: i32,
-  addX: i32, tapX: i32, aPix: u32, aOff: u32,
-  bRow: u32, bOff: u32, oPix: u32, oOff: u32,
-  tilesN: u32, biasOff: u32, _p0: u32, _p1: u32,
-}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> am: array<${vecA ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(2) var<storage, read> bm: array<${vecB ? 'vec4<f32>' : 'f32'}>;
-${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;\n' : ''}@group(0) @binding(${bias ? 4 : 3}) var<storage, read_write> out: array<f32>;
+${igemmHeader(vecA, vecB, bias)}
 
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
@@ -201,6 +189,39 @@ fn main(${ENTRY_PARAMS}) {
 }
 
 /**
+ * WGSL uniform struct and bindings shared by the implicit-GEMM kernels (this one and its subgroup
+ * variant, which passes its subgroup-padded tile count as `tilesM`). Buffers: A, B, [bias], out.
+ */
+export function igemmHeader(vecA: boolean, vecB: boolean, bias: boolean): string {
+  return `struct U {
+  m: u32, ncols: u32, kc: u32, tilesM: u32,
+  srcH: u32, srcW: u32, dstH: u32, dstW: u32,
+  kh: u32, kw: u32, divY: u32, divX: u32,
+  mulY: i32, addY: i32, tapY: i32, mulX: i32,
+  addX: i32, tapX: i32, aPix: u32, aOff: u32,
+  bRow: u32, bOff: u32, oPix: u32, oOff: u32,
+  tilesN: u32, biasOff: u32, _p0: u32, _p1: u32,
+}
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> am: array<${vecA ? 'vec4<f32>' : 'f32'}>;
+@group(0) @binding(2) var<storage, read> bm: array<${vecB ? 'vec4<f32>' : 'f32'}>;
+${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;\n' : ''}@group(0) @binding(${bias ? 4 : 3}) var<storage, read_write> out: array<f32>;`;
+}
+
+export function igemmUniforms(g: ImplicitGemm, tilesM: number, tilesN: number): ArrayBuffer {
+  return new Uniforms()
+    .u32(g.batch * g.dstH * g.dstW, g.ncols, g.kc, tilesM)
+    .u32(g.srcH, g.srcW, g.dstH, g.dstW)
+    .u32(g.kh, g.kw, g.y.div, g.x.div)
+    .i32(g.y.mul, g.y.add, g.y.tap, g.x.mul)
+    .i32(g.x.add, g.x.tap)
+    .u32(g.aPix, g.aOff)
+    .u32(g.bRow, g.bOff, g.oPix, g.oOff)
+    .u32(tilesN, g.biasOff, 0, 0)
+    .pack();
+}
+
+/**
  * Launch of one implicit-GEMM (with `valid`, the caller guarantees that every source position of
  * every destination pixel and tap lies inside A, e.g. A is a zero-padded copy, and div == 1) convolution dispatch. Buffers: A, B, [bias], out. `out` is written at
  * rows m < batch*dstH*dstW, columns [oOff, oOff + ncols) of each pixel; nothing else is touched.
@@ -213,14 +234,5 @@ export function implicitGemmLaunch(g: ImplicitGemm, tile: ConvTile, bias: boolea
   const vecB = a4(g.ncols, g.bRow, g.bOff);
   const tilesM = Math.ceil(m / tile.tm);
   const tilesN = Math.ceil(g.ncols / tile.tn);
-  const u = new Uniforms()
-    .u32(m, g.ncols, g.kc, tilesM)
-    .u32(g.srcH, g.srcW, g.dstH, g.dstW)
-    .u32(g.kh, g.kw, g.y.div, g.x.div)
-    .i32(g.y.mul, g.y.add, g.y.tap, g.x.mul)
-    .i32(g.x.add, g.x.tap)
-    .u32(g.aPix, g.aOff)
-    .u32(g.bRow, g.bOff, g.oPix, g.oOff)
-    .u32(tilesN, g.biasOff, 0, 0);
-  return { spec: spec(tile, vecA, vecB, bias, valid), uniforms: u.pack(), workgroups: grid1d(Math.ceil((tilesM * tilesN) / WG)) };
+  return { spec: spec(tile, vecA, vecB, bias, valid), uniforms: igemmUniforms(g, tilesM, tilesN), workgroups: grid1d(Math.ceil((tilesM * tilesN) / WG)) };
 }
