@@ -4,7 +4,7 @@ import { read } from '../engine/io.js';
 import { mul, rsqrt, square } from '../engine/ops/elementwise.js';
 import { sum } from '../engine/ops/reduce.js';
 import { run } from '../engine/ops/run.js';
-import { contiguous, reshape } from '../engine/ops/shape.js';
+import { dense, reshape } from '../engine/ops/shape.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { acqPixelsLaunch } from '../kernels/acquisition.wgsl.js';
 import { expandLaunch, localiseLaunch, protoFeaturesLaunch, protosLaunch, thresholdLaunch, type FeatureGrid, type PseudoLabelFlags } from '../kernels/pseudo-labels.wgsl.js';
@@ -81,8 +81,8 @@ export async function pseudoLabels(input: PseudoLabelInput, flags: PseudoLabelFl
   const P = t.pairRegion.length;
   if (P === 0) return new Int32Array(npix).fill(255);
   return tidy(async () => {
-    const z = contiguous(input.logits);
-    const feat = contiguous(reshape(input.features, [grid.fh * grid.fw, dim]));
+    const z = dense(input.logits);
+    const feat = dense(reshape(input.features, [grid.fh * grid.fw, dim]));
     const i32 = (a: Int32Array) => Tensor.fromArray(a, [Math.max(a.length, 1)], 'i32');
     const ids = i32(input.ids);
     const labOf = i32(t.labOf);

@@ -19,12 +19,16 @@ export interface RoundMetrics {
   seconds: number;
 }
 
+/** A number as a CSV cell: 6 decimals at most, empty when missing or NaN. */
+export function csvNumber(v: number | undefined | null): string {
+  return v === undefined || v === null || Number.isNaN(v) ? '' : String(+v.toFixed(6));
+}
+
 export function writeMetrics(dir: string, rounds: readonly RoundMetrics[], classNames: readonly string[]): void {
   writeFileAtomic(`${dir}/metrics.json`, JSON.stringify({ rounds }, null, 2));
   const head = ['round', 'clicks', 'total_clicks', 'regions', 'multi_class_share', 'stage1_miou', 'stage2_miou', 'stage1_miou_all', 'stage2_miou_all', 'pseudo_coverage', 'pseudo_accuracy', 'seconds', ...classNames.map((c) => `stage1_iou_${c.replace(/\s+/g, '_')}`)];
-  const fmt = (v: number | undefined | null) => (v === undefined || v === null || Number.isNaN(v) ? '' : String(+v.toFixed(6)));
   const rows = rounds.map((r) =>
-    [r.round, r.clicks, r.totalClicks, r.regions, fmt(r.multiClassShare), fmt(r.stage1.miou), fmt(r.stage2?.miou), fmt(r.stage1.miouAllClasses), fmt(r.stage2?.miouAllClasses), fmt(r.pseudo?.coverage), fmt(r.pseudo?.accuracy), fmt(r.seconds), ...r.stage1.perClass.map(fmt)].join(','),
+    [r.round, r.clicks, r.totalClicks, r.regions, csvNumber(r.multiClassShare), csvNumber(r.stage1.miou), csvNumber(r.stage2?.miou), csvNumber(r.stage1.miouAllClasses), csvNumber(r.stage2?.miouAllClasses), csvNumber(r.pseudo?.coverage), csvNumber(r.pseudo?.accuracy), csvNumber(r.seconds), ...r.stage1.perClass.map((v) => csvNumber(v))].join(','),
   );
   writeFileAtomic(`${dir}/metrics.csv`, [head.join(','), ...rows].join('\n') + '\n');
   writeFileAtomic(`${dir}/miou-vs-clicks.svg`, plotSvg(rounds));

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './data/atomic-write.js';
 import { GRIDS, readRecords, type ExperimentRecord } from './experiment.js';
 import { lineChartPng } from './plot/line-chart.js';
+import { csvNumber } from './report.js';
 
 function meanStd(v: number[]): { mean: number; std: number; n: number } {
   const ok = v.filter((x) => Number.isFinite(x));
@@ -129,11 +130,10 @@ function checks(grid: string, rows: MethodSummary[]): string[] {
 export function resultsCsv(docsDir: string): string {
   const rows = ['grid,method,seed,round,total_clicks,stage1_miou,final_miou,pseudo_coverage,pseudo_accuracy,wall_seconds,commit'];
   const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const num = (v: number | undefined | null) => (v === undefined || v === null || !Number.isFinite(v) ? '' : String(+v.toFixed(6)));
   for (const grid of Object.keys(GRIDS)) {
     for (const r of readRecords(docsDir, grid)) {
       for (const m of r.rounds) {
-        rows.push([grid, q(r.method), r.seed, m.round, m.totalClicks, num(m.stage1.miou), num(finalMiou(m)), num(m.pseudo?.coverage), num(m.pseudo?.accuracy), num(r.wallSeconds), r.commit ?? ''].join(','));
+        rows.push([grid, q(r.method), r.seed, m.round, m.totalClicks, csvNumber(m.stage1.miou), csvNumber(finalMiou(m)), csvNumber(m.pseudo?.coverage), csvNumber(m.pseudo?.accuracy), csvNumber(r.wallSeconds), r.commit ?? ''].join(','));
       }
     }
   }
