@@ -12,6 +12,8 @@ import { experimentCommand } from './commands/experiment.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('alseg')
+  // An option given twice takes its last value, as in most command lines (not an array).
+  .parserConfiguration({ 'duplicate-arguments-array': false })
   .usage('$0 <command> [options]\n\nActive learning for semantic segmentation with multi-class label queries, on WebGPU.')
   .command(trainCommand)
   .command(evalCommand)

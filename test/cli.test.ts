@@ -31,3 +31,25 @@ describe('alseg train options', () => {
     expect(c.synthetic).toEqual({ train: 8, val: 2, height: 64, width: 128 });
   });
 });
+
+describe('a run\'s identity (what --resume compares)', () => {
+  it('a setting missing from the saved config equals one given as undefined; bookkeeping options do not count', async () => {
+    const { identityDifferences } = await import('../src/al/config.js');
+    const given = await parse(['--out', 'x']);
+    const saved = JSON.parse(JSON.stringify({ ...given, out: 'y', checkpointEvery: 7, visualise: 0 }));
+    expect(given.pretrained).toBeUndefined();
+    expect('pretrained' in saved).toBe(false);
+    expect(identityDifferences(saved, given)).toEqual([]);
+  });
+  it('names each changed setting by its option, with the saved and the given value', async () => {
+    const { identityDifferences } = await import('../src/al/config.js');
+    const saved = await parse(['--out', 'x']);
+    const given = await parse(['--out', 'x', '--lambda-pp', '2', '--synthetic-size', '8x2@64x128', '--no-expand', '--pretrained', 'w.safetensors']);
+    expect(identityDifferences(saved, given)).toEqual([
+      '--synthetic-size: 24x8@128x256 in the saved run, 8x2@64x128 now',
+      '--lambda-pp: 1 in the saved run, 2 now',
+      '--expand: true in the saved run, false now',
+      '--pretrained: not given in the saved run, "w.safetensors" now',
+    ]);
+  });
+});

@@ -97,9 +97,54 @@ export const DEFAULT_CONFIG: RunConfig = {
   visualise: 4,
 };
 
-/** Settings that define what a run computes: a resumed run must match them. */
-export function identity(c: Partial<RunConfig>): unknown {
-  // A config saved by an older version lacks newer fields: they take their defaults.
-  const { out: _out, checkpointEvery: _ck, visualise: _v, ...rest } = { ...DEFAULT_CONFIG, ...c };
-  return rest;
+/** Settings that do not change what a run computes: a resumed run may give them other values. */
+const NOT_IDENTITY = new Set<string>(['out', 'checkpointEvery', 'visualise']);
+
+/** The command-line option of a config path, where it is not the path's last name in kebab case. */
+const OPTION_OF: Record<string, string> = {
+  dominant: 'dominant-mode',
+  synthetic: 'synthetic-size',
+  'weights.ce': 'lambda-ce',
+  'weights.mp': 'lambda-mp',
+  'weights.pp': 'lambda-pp',
+  'superpixels.algorithm': 'superpixels',
+};
+
+function optionName(path: string): string {
+  const named = OPTION_OF[path] ?? OPTION_OF[path.split('.')[0]];
+  if (named) return `--${named}`;
+  const last = path.split('.').pop()!;
+  return `--${last.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
+ * The settings that define what a run computes, as plain JSON values by path. A config saved by an
+ * older version lacks newer fields: they take their defaults; a field that is missing and one that
+ * is undefined are the same (JSON has no undefined).
+ */
+export function identity(c: Partial<RunConfig>): Record<string, unknown> {
+  const plain = JSON.parse(JSON.stringify({ ...DEFAULT_CONFIG, ...c })) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  const walk = (v: unknown, path: string) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && path !== 'synthetic') {
+      for (const [k, child] of Object.entries(v)) walk(child, path ? `${path}.${k}` : k);
+    } else if (!NOT_IDENTITY.has(path)) out[path] = v;
+  };
+  walk(plain, '');
+  return out;
+}
+
+/** One line per setting that differs between a saved run and the options given now. */
+export function identityDifferences(saved: Partial<RunConfig>, given: Partial<RunConfig>): string[] {
+  const a = identity(saved);
+  const b = identity(given);
+  const show = (path: string, v: unknown) => (v === undefined ? 'not given' : path === 'synthetic' && v && typeof v === 'object' ? syntheticSize(v as RunConfig['synthetic']) : JSON.stringify(v));
+  const paths = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  return paths
+    .filter((p) => JSON.stringify(a[p]) !== JSON.stringify(b[p]))
+    .map((p) => `${optionName(p)}: ${show(p, a[p])} in the saved run, ${show(p, b[p])} now`);
+}
+
+function syntheticSize(s: RunConfig['synthetic']): string {
+  return `${s.train}x${s.val}@${s.height}x${s.width}`;
 }

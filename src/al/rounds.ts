@@ -14,7 +14,6 @@
 // the last completed phase or checkpoint and never loses or duplicates a labelled region.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { readF32 } from '../engine/io.js';
 import { tidy } from '../engine/tensor.js';
 import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
@@ -22,7 +21,7 @@ import { loadCheckpoint } from '../model/checkpoint.js';
 import { createModel } from '../model/presets.js';
 import { importResNetWeights } from '../model/weights.js';
 import { regionStats, scoreRegions, selectByBudget, type ImageRegionStats } from './acquisition.js';
-import { identity, type RunConfig } from './config.js';
+import { identityDifferences, type RunConfig } from './config.js';
 import { writeFileAtomic } from './data/atomic-write.js';
 import type { Dataset } from './data/dataset.js';
 import { writeGreyPng, writeRgbPng } from './data/png.js';
@@ -96,8 +95,9 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
   if (existsSync(cfgFile)) {
     if (!options.resume) throw new Error(`${dir} already holds a run: pass --resume to continue it, or choose another --out`);
     const saved = readJson<RunConfig>(cfgFile);
-    if (!isDeepStrictEqual(identity(saved), identity(cfg))) {
-      throw new Error(`${cfgFile}: the run there was started with other settings; resume it with the same options (see its config.json)`);
+    const differences = identityDifferences(saved, cfg);
+    if (differences.length) {
+      throw new Error(`${cfgFile}: the run there was started with other settings; resume it with the same options:\n  ${differences.join('\n  ')}`);
     }
   }
   mkdirSync(dir, { recursive: true });
