@@ -26,6 +26,7 @@ import { writeFileAtomic } from './data/atomic-write.js';
 import type { Dataset } from './data/dataset.js';
 import { writeGreyPng, writeRgbPng } from './data/png.js';
 import { openDataset } from './data/open-dataset.js';
+import { DataCheckError, preflightCheck } from './data/preflight.js';
 import { DEFAULT_SYNTHETIC, ensureSyntheticDataset } from './data/synthetic.js';
 import { argmaxRows, predictFull } from './inference.js';
 import { ConfusionMatrix, type IoUReport } from './metrics.js';
@@ -80,11 +81,28 @@ function readJson<T>(file: string): T {
 }
 
 export function openRunDataset(cfg: RunConfig, split: string): Dataset {
+  ensureRunDataset(cfg);
+  return openDataset(cfg.dataset, cfg.root, split);
+}
+
+/**
+ * Every image and label of the splits the run reads, opened and validated before any training;
+ * throws a DataCheckError listing every problem (see preflight.ts).
+ */
+export async function checkRunData(cfg: RunConfig, emit: (e: LoopEvent) => void = () => undefined): Promise<void> {
+  ensureRunDataset(cfg);
+  const splits = ['train', 'val'];
+  const r = await preflightCheck(cfg.dataset, cfg.root, splits, { onProgress: (p) => emit({ kind: 'phase', round: 0, phase: 'data check', detail: `${p.done}/${p.total}` }) });
+  if (r.problems.length) throw new DataCheckError(r.problems, `node dist/cli.js data check --dataset ${cfg.dataset} --root ${cfg.root} --splits ${splits.join(',')}`);
+  const listed = splits.map((s) => `${r.samples[s]} ${s}`).join(', ');
+  emit({ kind: 'phase', round: 0, phase: 'data', detail: `${listed} samples checked (${r.checked} read now, ${r.fromCache} unchanged since the last check)` });
+}
+
+function ensureRunDataset(cfg: RunConfig): void {
   if (cfg.dataset === 'synthetic') {
     const { train, val, height, width } = cfg.synthetic;
     ensureSyntheticDataset(cfg.root, { ...DEFAULT_SYNTHETIC, splits: { train, val }, height, width });
   }
-  return openDataset(cfg.dataset, cfg.root, split);
 }
 
 export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {}): Promise<LoopResult> {
@@ -100,12 +118,14 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
       throw new Error(`${cfgFile}: the run there was started with other settings; resume it with the same options:\n  ${differences.join('\n  ')}`);
     }
   }
+  // Bad data stops the run before anything is written or trained.
+  emit({ kind: 'phase', round: 0, phase: 'data', detail: `${cfg.dataset} at ${cfg.root}` });
+  await checkRunData(cfg, emit);
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(cfgFile, JSON.stringify(cfg, null, 2));
   const progress: ProgressFile = existsSync(progressFile) ? readJson<ProgressFile>(progressFile) : { version: 1, rounds: [] };
   const saveProgress = () => writeFileAtomic(progressFile, JSON.stringify(progress, null, 2));
 
-  emit({ kind: 'phase', round: 0, phase: 'data', detail: `${cfg.dataset} at ${cfg.root}` });
   const train = openRunDataset(cfg, 'train');
   const val = openRunDataset(cfg, 'val');
   const cacheDir = defaultSuperpixelCacheDir(train, cfg.superpixels);

@@ -21,12 +21,13 @@ export function progressPrinter(rounds: number): (e: LoopEvent) => void {
   };
   return (e) => {
     if (e.kind === 'phase') {
-      if (e.phase === 'superpixels' && tty) {
-        process.stdout.write(`\rsuperpixels ${e.detail}   `);
+      // Per-file progress: rewritten in place on a terminal, left out of logs.
+      if ((e.phase === 'superpixels' || e.phase === 'data check') && tty) {
+        process.stdout.write(`\r${e.phase} ${e.detail}   `);
         open = true;
         return;
       }
-      if (e.phase === 'superpixels') return;
+      if (e.phase === 'superpixels' || e.phase === 'data check') return;
       line(e.round > 0 ? `[round ${e.round}/${rounds}] ${e.phase}${e.detail ? ` (${e.detail})` : ''}` : `${e.phase}${e.detail ? `: ${e.detail}` : ''}`);
     } else if (e.kind === 'iteration') {
       const p = e.progress;

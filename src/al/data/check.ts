@@ -6,6 +6,7 @@ import { DataError, describeError } from './errors.js';
 import { checkSameSize } from './label-checks.js';
 import { openDataset } from './open-dataset.js';
 import type { GreyImage, RgbImage } from './png.js';
+import type { Sample } from './dataset.js';
 import type { SampleReader } from './sample-reader.js';
 import { vocReader } from './voc.js';
 
@@ -30,7 +31,7 @@ function readerFor(kind: DatasetKind): SampleReader {
   return kind === 'voc' ? vocReader : cityscapesReader;
 }
 
-function attempt<T>(problems: DataProblem[], fallbackFile: string, read: () => T): T | null {
+export function attempt<T>(problems: DataProblem[], fallbackFile: string, read: () => T): T | null {
   try {
     return read();
   } catch (err) {
@@ -48,17 +49,24 @@ export function checkDataset(
 ): CheckResult {
   const problems: DataProblem[] = [];
   const samples: Record<string, number> = {};
-  const reader = readerFor(kind);
   for (const split of splits) {
     const ds = attempt(problems, root, () => openDataset(kind, root, split));
     samples[split] = ds?.samples.length ?? 0;
     if (!ds) continue;
     ds.samples.forEach((sample, i) => {
-      const image: RgbImage | null = attempt(problems, sample.imagePath, () => reader.readImage(sample.imagePath));
-      const label: GreyImage | null = attempt(problems, sample.labelPath, () => reader.readLabel(sample.labelPath));
-      if (image && label) attempt(problems, sample.labelPath, () => checkSameSize(sample.labelPath, label, image));
+      problems.push(...sampleProblems(kind, sample));
       onProgress?.({ split, done: i + 1, total: ds.samples.length });
     });
   }
   return { problems, samples };
+}
+
+/** Every problem of one sample: its image, its label, and whether the two agree. */
+export function sampleProblems(kind: DatasetKind, sample: Sample): DataProblem[] {
+  const reader = readerFor(kind);
+  const problems: DataProblem[] = [];
+  const image: RgbImage | null = attempt(problems, sample.imagePath, () => reader.readImage(sample.imagePath));
+  const label: GreyImage | null = attempt(problems, sample.labelPath, () => reader.readLabel(sample.labelPath));
+  if (image && label) attempt(problems, sample.labelPath, () => checkSameSize(sample.labelPath, label, image));
+  return problems;
 }
