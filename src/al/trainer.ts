@@ -2,7 +2,7 @@
 // the backbone's learning rate and a poly schedule, batches of augmented crops from the images that
 // hold labels, and either the stage-1 region losses or stage-2 pixel CE on pseudo-labels. It
 // checkpoints every few iterations so a killed run resumes where it stopped, on the same batches.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { backward } from '../engine/backward.js';
 import { item } from '../engine/io.js';
@@ -16,7 +16,7 @@ import { noGrad } from '../engine/autograd.js';
 import { concat, zeros } from '../engine/ops/shape.js';
 import { imageTensor } from './inference.js';
 import type { LoadedSample } from './data/dataset.js';
-import { loadCheckpoint, readCheckpointInfo, saveCheckpoint } from '../model/checkpoint.js';
+import { loadLatestCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
 import { DEFAULT_AUGMENT } from './data/augment.js';
 import { BatchLoader, epochPlan } from './data/loader.js';
 import { regionLoss } from './losses.js';
@@ -92,14 +92,15 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
   const model = await env.createModel();
   model.train();
   const optimizer = new AdamW(model.paramGroups(run.lr, { weightDecay: cfg.weightDecay }));
-  let start = 0;
-  if (existsSync(run.checkpoint)) {
-    const info = await readCheckpointInfo(run.checkpoint);
-    if (info.round === run.round && info.extra.stage === run.stage) {
-      await loadCheckpoint(run.checkpoint, { model, optimizer });
-      start = info.iteration;
-    }
-  }
+  // A damaged checkpoint falls back to the one before it, or to the stage's start (same batches,
+  // same result: only time is lost).
+  const resumed = await loadLatestCheckpoint(
+    run.checkpoint,
+    { model, optimizer },
+    (info) => info.round === run.round && info.extra.stage === run.stage,
+    (message) => env.onNotice?.(message),
+  );
+  const start = resumed?.info.iteration ?? 0;
   if (start >= run.iterations) return model;
   const wanted = Math.min(cfg.batch, run.images.length);
   if (wanted === 0) throw new Error(`${run.stage} of round ${run.round}: no labelled images to train on`);
@@ -139,8 +140,10 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
   let t0 = performance.now();
   let waited = 0;
   mkdirSync(dirname(run.checkpoint), { recursive: true });
+  // Periodic checkpoints keep the one before them; the stage's final one (read by later phases and
+  // rounds) replaces both, so a run keeps one file per finished stage.
   const save = (iteration: number) =>
-    saveCheckpoint(run.checkpoint, { model, optimizer, round: run.round, iteration, config: cfg, extra: { stage: run.stage } });
+    saveCheckpoint(run.checkpoint, { model, optimizer, round: run.round, iteration, config: cfg, extra: { stage: run.stage } }, { keepPrevious: iteration < run.iterations });
   try {
     for (let it = start; it < run.iterations; it++) {
       if (env.halt && env.halt.round === run.round && env.halt.stage === run.stage && env.halt.iteration === it) {

@@ -1,8 +1,14 @@
 // Training checkpoints in safetensors: model parameters and BN running statistics (`model.<name>`),
 // optimiser state (`optim.<param name>.<slot>`: exp_avg / exp_avg_sq for AdamW, momentum_buffer
 // for SGD), and in __metadata__ the config (JSON), round, iteration, optimiser kind, step count,
-// schedule factor and the dropout stream's position. Written atomically (writeSafetensors). Loading
-// validates every name, shape and dtype before it writes anything, and names the wrong tensor.
+// schedule factor and the dropout stream's position. Written atomically (writeSafetensors), with a
+// SHA-256 of every tensor's name and bytes in the metadata so that a file damaged anyway (a disk
+// that filled, a copy cut short, a write that bypassed the rename) is recognised; the checkpoint
+// it replaces is kept beside it until the next save (`previousCheckpoint`), so a damaged one falls
+// back to the one before (`loadLatestCheckpoint`). Loading validates every name, shape and dtype
+// before it writes anything, and names the wrong tensor.
+import { createHash } from 'node:crypto';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { read } from '../engine/io.js';
 import { AdamW, SGD, type Optimizer } from '../engine/optim.js';
 import { readSafetensors, writeSafetensors, type SafeTensorsFile, type TensorData } from '../engine/safetensors.js';
@@ -63,7 +69,22 @@ function checkpointTensors(model: Module, optimizer: Optimizer | null | undefine
   return out;
 }
 
-export async function saveCheckpoint(path: string, c: CheckpointContents): Promise<void> {
+/** Where the checkpoint that `path` replaced is kept until the next save. */
+export function previousCheckpoint(path: string): string {
+  return `${path.replace(/\.safetensors$/, '')}.prev.safetensors`;
+}
+
+/** SHA-256 over every tensor's name and bytes, in name order. */
+function checksumOf(tensors: Iterable<[string, Uint8Array]>): string {
+  const hash = createHash('sha256');
+  for (const [name, bytes] of [...tensors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    hash.update(name);
+    hash.update(bytes);
+  }
+  return hash.digest('hex');
+}
+
+export async function saveCheckpoint(path: string, c: CheckpointContents, options: { keepPrevious?: boolean } = {}): Promise<void> {
   const tensors = new Map<string, TensorData>();
   for (const [name, t] of checkpointTensors(c.model, c.optimizer)) {
     const data = await read(t);
@@ -71,6 +92,7 @@ export async function saveCheckpoint(path: string, c: CheckpointContents): Promi
   }
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
+    checksum: checksumOf([...tensors].map(([n, t]) => [n, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)])),
     config: JSON.stringify(c.config ?? null),
     round: String(c.round ?? 0),
     iteration: String(c.iteration ?? 0),
@@ -82,7 +104,12 @@ export async function saveCheckpoint(path: string, c: CheckpointContents): Promi
   }
   if (hasDropout(c.model)) metadata['rng.dropout'] = JSON.stringify(c.model.dropoutRng);
   for (const [k, v] of Object.entries(c.extra ?? {})) metadata[`extra.${k}`] = v;
+  // The last good checkpoint steps aside first: killed between the two renames, the run still
+  // finds it (as the previous one).
+  const previous = previousCheckpoint(path);
+  if (options.keepPrevious && existsSync(path)) renameSync(path, previous);
   await writeSafetensors(path, tensors, metadata);
+  if (!options.keepPrevious) rmSync(previous, { force: true });
 }
 
 function infoOf(file: SafeTensorsFile, path: string): CheckpointInfo {
@@ -95,6 +122,9 @@ function infoOf(file: SafeTensorsFile, path: string): CheckpointInfo {
     config = JSON.parse(m.config ?? 'null');
   } catch {
     throw new Error(`${path}: the checkpoint's config metadata is not valid JSON`);
+  }
+  if (m.checksum !== undefined && checksumOf([...file.tensors].map(([n, t]) => [n, t.bytes])) !== m.checksum) {
+    throw new Error(`${path}: the tensors do not match the checkpoint's checksum (the file is damaged)`);
   }
   const extra: Record<string, string> = {};
   for (const [k, v] of Object.entries(m)) if (k.startsWith('extra.')) extra[k.slice(6)] = v;
@@ -166,4 +196,32 @@ export async function loadCheckpoint(path: string, options: LoadOptions): Promis
     if (typeof r.seed === 'number' && typeof r.position === 'number') Object.assign(model.dropoutRng, { seed: r.seed, position: r.position });
   }
   return info;
+}
+
+/**
+ * Loads `path`, or when it is missing or damaged the checkpoint it replaced. A checkpoint `accept`
+ * refuses (e.g. one of another round) counts as absent. Each damaged file is reported through
+ * `onProblem` with what is wrong; returns null when neither file is usable.
+ */
+export async function loadLatestCheckpoint(
+  path: string,
+  options: LoadOptions,
+  accept: (info: CheckpointInfo) => boolean = () => true,
+  onProblem: (message: string) => void = () => undefined,
+): Promise<{ info: CheckpointInfo; file: string } | null> {
+  const damaged: string[] = [];
+  for (const file of [path, previousCheckpoint(path)]) {
+    if (!existsSync(file)) continue;
+    try {
+      const info = await readCheckpointInfo(file);
+      if (!accept(info)) continue;
+      await loadCheckpoint(file, options);
+      if (damaged.length) onProblem(`${damaged.join('; ')}: resuming from the previous checkpoint ${file} (iteration ${info.iteration})`);
+      return { info, file };
+    } catch (e) {
+      damaged.push(e instanceof Error ? e.message : String(e));
+    }
+  }
+  if (damaged.length) onProblem(`${damaged.join('; ')}: no usable earlier checkpoint, so this stage starts again from its first iteration`);
+  return null;
 }

@@ -3,7 +3,7 @@
 // the same command plus --resume, or stopped with Ctrl-C (SIGINT) and resumed, it must end with the
 // labelled regions and metrics (wall time aside) of an uninterrupted run; two uninterrupted runs with
 // the same options are identical. ALSEG_RESUME_SOAK=1 adds a longer run killed at 10 random moments.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -85,6 +85,34 @@ describe('alseg train from the command line: kill, resume, determinism', () => {
     expect(other.code).toBe(1);
     expect(other.output).toContain('--budget: 20 in the saved run, 30 now');
     expect(other.output).toContain('--mp: true in the saved run, false now');
+  });
+
+  it('a damaged checkpoint is named and the run resumes from the one before it, or from the stage start', async () => {
+    const reference = outcome('a');
+    const ckpt = (out: string) => join(base, out, 'checkpoints', 'round-1-stage1.safetensors');
+    const prev = (out: string) => join(base, out, 'checkpoints', 'round-1-stage1.prev.safetensors');
+    // Halted at iteration 4 of round 1's stage 1: checkpoints of iterations 4 (current) and 2 (previous).
+    for (const out of ['damaged', 'both-damaged']) {
+      const halted = await runCli(trainArgs(out, ['--halt-at', '1:stage1:4']));
+      expect(halted.code, halted.output).toBe(137);
+    }
+    // Bytes flipped inside the tensors (the file still parses): caught by the checksum.
+    const bytes = readFileSync(ckpt('damaged'));
+    for (let i = bytes.length - 64; i < bytes.length - 32; i++) bytes[i] ^= 0x5a;
+    writeFileSync(ckpt('damaged'), bytes);
+    const resumed = await runCli(trainArgs('damaged', ['--resume']));
+    expect(resumed.code, resumed.output).toBe(0);
+    expect(resumed.output).toContain(`${ckpt('damaged')}: the tensors do not match the checkpoint's checksum (the file is damaged): resuming from the previous checkpoint ${prev('damaged')} (iteration 2)`);
+    expect(outcome('damaged')).toEqual(reference);
+
+    // Both damaged (one cut short as by a full disk): the stage starts again, to the same end.
+    truncateSync(ckpt('both-damaged'), 1000);
+    writeFileSync(prev('both-damaged'), 'not a checkpoint');
+    const restarted = await runCli(trainArgs('both-damaged', ['--resume']));
+    expect(restarted.code, restarted.output).toBe(0);
+    expect(restarted.output).toContain(ckpt('both-damaged'));
+    expect(restarted.output).toContain('no usable earlier checkpoint, so this stage starts again from its first iteration');
+    expect(outcome('both-damaged')).toEqual(reference);
   });
 
   it.skipIf(!process.env.ALSEG_RESUME_SOAK)('soak (ALSEG_RESUME_SOAK=1): 10 kills at random moments', async () => {

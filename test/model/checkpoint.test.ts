@@ -101,7 +101,11 @@ describe('checkpoints', () => {
     tensors.set('model.head.cosine.weight', { data: new Float32Array(5 * 32), shape: [5, 32] });
     tensors.set('model.head.extra.weight', { data: new Float32Array(2), shape: [2] });
     const extra = join(dir, 'extra.safetensors');
-    await writeSafetensors(extra, tensors, file.metadata);
+    // (Files made by hand here carry no checksum; with the original's they would fail on it first.)
+    const { checksum, ...unchecked } = file.metadata;
+    await writeSafetensors(join(dir, 'summed.safetensors'), tensors, { ...unchecked, checksum });
+    await fails(join(dir, 'summed.safetensors'), /summed\.safetensors: the tensors do not match the checkpoint's checksum \(the file is damaged\)/);
+    await writeSafetensors(extra, tensors, unchecked);
     await fails(extra, /the checkpoint has a tensor "model\.head\.extra\.weight" that the model does not/);
     // Truncated and corrupt files.
     const bytes = readFileSync(path);

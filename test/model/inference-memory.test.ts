@@ -5,6 +5,8 @@ import { noGrad } from '../../src/engine/autograd.js';
 import { read } from '../../src/engine/io.js';
 import { Generator } from '../../src/engine/random.js';
 import { liveTensorCount, tidy } from '../../src/engine/tensor.js';
+import { memory } from '../../src/engine/io.js';
+import { engine, sync } from '../../src/engine/runtime.js';
 import { Conv2d, ReLU } from '../../src/model/layers.js';
 import { Sequential } from '../../src/model/module.js';
 import { measurePeakBytes } from '../../src/model/train-step.js';
@@ -47,5 +49,28 @@ describe('inference memory', () => {
     const pred = await tidy(async () => read(model.predict(x).logits));
     expect(liveTensorCount()).toBe(before);
     expect(relError(pred, eager)).toBe(0);
+  });
+
+  it('images of many sizes: the pool does not grow with the number of distinct sizes', async () => {
+    const model = createModel('tiny', { numClasses: 5, seed: 3 });
+    const gen = new Generator(7);
+    const predict = async (h: number, w: number) => {
+      await tidy(async () => read(model.predict(gen.normal([1, h, w, 3])).logits));
+      await sync();
+    };
+    // From an empty free list, so the first image's footprint is all its own.
+    await sync();
+    engine().pool.trim();
+    const start = memory().bytesAllocated;
+    await predict(97, 131);
+    const largest = memory().bytesAllocated - start;
+    // 24 other sizes (as a VOC-like set has), each smaller than the first.
+    for (let i = 1; i <= 24; i++) await predict(97 - i, 131 - 2 * i);
+    const grown = memory().bytesAllocated - start - largest;
+    console.log(`pool: ${(largest / 2 ** 20).toFixed(2)} MiB for the first image, grown by ${(grown / 2 ** 20).toFixed(2)} MiB over 24 other sizes`);
+    // Pooled by exact size, each size left its own activations behind (measured: grown by 12x the
+    // first image's footprint); by size class, a few buffers of classes the first did not need.
+    expect(grown).toBeLessThanOrEqual(0.5 * largest);
+    model.dispose();
   });
 });
