@@ -4,9 +4,11 @@
 // behind and a run's footprint grew with the number of sizes it met (measured: 2.1 GB vs 0.6 GB for
 // the same run on fixed-size images). So sizes are rounded up to one of eight classes per octave
 // (at most 12.5% unused), a request takes the smallest free buffer of its class or of the next
-// classes up to twice its size, and free buffers beyond the high-water mark of bytes in use are
-// destroyed, oldest first: the footprint then depends on the largest working set, not on how many
-// sizes were seen.
+// classes up to twice its size, and while free bytes exceed the high-water mark of bytes in use,
+// free buffers left unused for `idleSubmits` submits are destroyed, oldest first: the footprint then
+// depends on the largest working set, not on how many sizes were seen. (Idle ones only: a training
+// loop reuses every buffer each step, and may hold more than its peak in use, since a free buffer
+// does not serve a larger class; destroying those would re-create them every step.)
 //
 // When may a released buffer be handed out again? Dispatches in one stream run in order (WebGPU
 // puts a barrier between dispatches that write storage), so a later *dispatch* may reuse a buffer
@@ -93,6 +95,8 @@ export class BufferPool {
   constructor(
     private readonly device: GPUDevice,
     readonly reuseBeforeSubmit = true,
+    /** Submits a free buffer must sit unused before it may be destroyed (a step is tens to hundreds). */
+    readonly idleSubmits = 1024,
   ) {}
 
   acquire(bytes: number, usage: number = STORAGE_USAGE, label?: string): GPUBuffer {
@@ -160,12 +164,15 @@ export class BufferPool {
     if (this.freeBytes > this.highWater) this.evict(this.highWater);
   }
 
-  /** Destroys the oldest free buffers released before the last submit until at most `keep` free bytes remain. */
+  /**
+   * Destroys the oldest free buffers idle for `idleSubmits` submits until at most `keep` free bytes
+   * remain. Work already submitted that uses one keeps it alive until done (WebGPU's destroy).
+   */
   private evict(keep: number): void {
     for (const buf of this.freeOrder) {
       if (this.freeBytes <= keep) break;
       const m = this.meta.get(buf)!;
-      if (m.releasedAt >= this.submits) break; // the rest were released after the last submit
+      if (this.submits - m.releasedAt < Math.max(1, this.idleSubmits)) break; // the rest were released later
       const list = this.free.get(`${m.cls}:${m.usage}`)!;
       list.splice(list.indexOf(buf), 1);
       this.freeOrder.delete(buf);

@@ -1,5 +1,5 @@
 // Memory: pooled buffers, tidy scopes, dispose errors, and a training loop that allocates nothing
-// after its first step.
+// once its buffers have settled (after its second step).
 import { describe, expect, it } from 'vitest';
 import { backward } from '../../src/engine/backward.js';
 import { DisposedError } from '../../src/engine/errors.js';
@@ -40,7 +40,10 @@ describe('memory', () => {
       await sync();
       return v;
     };
-    const losses = [await step()];
+    // Step 1 may take larger free buffers left by earlier work (the pool serves a request with a
+    // buffer up to twice its size), so step 2 can still create the few that step 1 took; from then
+    // on the steps reuse the same buffers.
+    const losses = [await step(), await step()];
     const after1 = memory();
     for (let i = 0; i < 6; i++) losses.push(await step());
     const after = memory();
@@ -48,7 +51,7 @@ describe('memory', () => {
     expect(after.bytesAllocated).toBe(after1.bytesAllocated);
     expect(after.bytesInUse).toBe(after1.bytesInUse);
     expect(after.liveTensors).toBe(after1.liveTensors);
-    expect(losses[6]).toBeLessThan(losses[0]);
+    expect(losses[7]).toBeLessThan(losses[0]);
     opt.dispose();
     for (const t of [w1, w2, x, y]) t.dispose();
   });

@@ -43,7 +43,7 @@ describe('buffer pool', () => {
 
   it('requests of many sizes: allocated bytes stay within twice the most ever in use', () => {
     const { device, live } = fakeDevice();
-    const pool = new BufferPool(device);
+    const pool = new BufferPool(device, true, 4);
     // A "step" per image size: a working set of buffers that scale with the image, as inference does.
     const step = (scale: number) => {
       const held = [1, 3, 3, 2, 8, 1].map((k) => pool.acquire(Math.round(k * scale * 4096)));
@@ -66,9 +66,9 @@ describe('buffer pool', () => {
     expect([...live].reduce((s, b) => s + b.size, 0)).toBe(m.bytesAllocated);
   });
 
-  it('a free buffer is destroyed only after a submit has followed its release', () => {
+  it('a free buffer is destroyed only after it sat idle for idleSubmits submits', () => {
     const { device, live } = fakeDevice();
-    const pool = new BufferPool(device);
+    const pool = new BufferPool(device, true, 2);
     const big = pool.acquire(1 << 20);
     pool.release(big);
     // A new, larger working set: the old buffer is now surplus beyond the high-water mark...
@@ -76,9 +76,27 @@ describe('buffer pool', () => {
     for (const b of held) pool.release(b);
     expect(live.size).toBe(3);
     pool.afterSubmit();
-    // ...but only free bytes above the high-water mark (6 MiB) go: 7 MiB free, the oldest (1 MiB) is destroyed.
+    expect(live.size).toBe(3); // idle for one submit only
+    pool.afterSubmit();
+    // ...and only free bytes above the high-water mark (6 MiB) go: 7 MiB free, the oldest (1 MiB) is destroyed.
     expect(live.size).toBe(2);
     expect(pool.memory().bytesAllocated).toBe(2 * classSize(sizeClass(3 << 20)));
     expect(STORAGE_USAGE).toBeGreaterThan(0);
+  });
+
+  it('identical steps that hold more than their peak in use (a free buffer cannot serve a larger class) re-create nothing', () => {
+    const { device } = fakeDevice();
+    const pool = new BufferPool(device, true, 8);
+    const step = () => {
+      const a = pool.acquire(1 << 20);
+      pool.release(a);
+      const b = pool.acquire(3 << 20); // a free 1 MiB buffer cannot serve it: 4 MiB allocated, 3 MiB peak
+      pool.release(b);
+      pool.afterSubmit();
+    };
+    step();
+    const created = pool.memory().buffersCreated;
+    for (let i = 0; i < 50; i++) step();
+    expect(pool.memory().buffersCreated).toBe(created);
   });
 });
