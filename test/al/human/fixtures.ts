@@ -24,7 +24,7 @@ export function streetScene(i: number, height: number, width: number): { image: 
       let c: number[];
       let k: number;
       if ((x - tx) ** 2 + (y - ty) ** 2 < tr * tr) [c, k] = [[60, 130 + ((x * 7 + y * 3) % 30), 40], 2];
-      else if (x >= cx0 && x < cx1 && y >= cy0 && y < cy1) [c, k] = [y < cy0 + 4 ? [40, 60, 170] : [200, 30, 30], 3];
+      else if (x >= cx0 && x < cx1 && y >= cy0 && y < cy1) [c, k] = [y < cy0 + 4 ? [160, 190, 210] : [25, 45, 120], 3];
       else if (y < horizon) [c, k] = [[120 + y, 170 + (y >> 1), 235], 0];
       else [c, k] = [[95 + ((x + y) % 9), 95 + ((x + y) % 9), 100 + ((x + y) % 9)], 1];
       image.set(c, 3 * (y * width + x));
