@@ -94,6 +94,10 @@ export async function startAnnotationServer(o: { dir: string; round?: number; po
       if (!ids.has(id)) return json(res, 404, { error: `unknown query ${id}` });
       return send(res, 200, 'image/png', readFileSync(join(imgDir, `q${id}${pic[2] ?? ''}.png`)));
     }
+    // Once train --resume has turned the answers into labels, changing them would change nothing.
+    if (req.method === 'POST' && existsSync(labelsFile(dir, round))) {
+      return json(res, 409, { error: `round ${round} is already labelled (${labelsFile(dir, round)}); answers can no longer change` });
+    }
     if (path === '/api/answer' && req.method === 'POST') {
       let body: unknown;
       try {

@@ -75,6 +75,11 @@ describe('alseg annotate server', () => {
     const again = await start(dir);
     const st = (await (await fetch(`${again.url}api/state`)).json()) as { order: number[] };
     expect(st.order).toEqual([2]);
+    // After train --resume has read them, answers no longer change.
+    mkdirSync(join(dir, 'labels'));
+    writeFileSync(labelsFile(dir, 3), '[]');
+    const late = await post(`${again.url}api/undo`, '');
+    expect([late.status, ((await late.json()) as { error: string }).error]).toEqual([409, `round 3 is already labelled (${labelsFile(dir, 3)}); answers can no longer change`]);
   });
 
   it('refuses malformed answers, unknown paths and other hosts with a 4xx and the reason', async () => {
