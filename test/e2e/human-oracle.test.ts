@@ -67,11 +67,6 @@ describe('human oracle: train, annotate in a browser, resume', () => {
       const showing = async (n: number) => page.waitForFunction((t) => document.querySelector('#where')?.textContent?.startsWith(t), {}, `query ${n} of 6`);
       await showing(1);
       await page.waitForFunction(() => (document.querySelector('#patch') as HTMLImageElement).complete && (document.querySelector('#patch') as HTMLImageElement).naturalWidth > 0);
-      if (process.env.ALSEG_SCREENSHOT) {
-        await page.keyboard.press('2');
-        await page.screenshot({ path: resolve(REPO, process.env.ALSEG_SCREENSHOT) });
-        await page.keyboard.press('2');
-      }
 
       // Query 1: an empty multi-class answer is refused by the server and the page says why.
       await page.keyboard.press('Enter');
@@ -96,6 +91,14 @@ describe('human oracle: train, annotate in a browser, resume', () => {
       await page.waitForSelector('.cls');
       await showing(4);
       expect(await progress()).toMatch(/^3 \/ 6 answered · \d+\.\d s per query$/);
+      if (process.env.ALSEG_SCREENSHOT) {
+        await page.waitForFunction(() => (document.querySelector('#patch') as HTMLImageElement).complete);
+        // This query's region is a band of sky: sky is the answer shown selected.
+        await page.keyboard.press('1');
+        await new Promise((r) => setTimeout(r, 1500));
+        await page.screenshot({ path: resolve(REPO, process.env.ALSEG_SCREENSHOT) });
+        await page.keyboard.press('1');
+      }
       // Query 4: vegetation, then undo and answer car instead.
       await page.keyboard.press('3');
       await page.keyboard.press('Enter');

@@ -16,6 +16,7 @@ export function annotationPage(): string {
   header { background: #263238; color: #fff; padding: 10px 20px; display: flex; gap: 24px; align-items: baseline; }
   header h1 { font-size: 17px; margin: 0; }
   #progress { margin-left: auto; font-variant-numeric: tabular-nums; }
+  #clock { min-width: 8em; text-align: right; font-variant-numeric: tabular-nums; color: #cfd8dc; }
   main { padding: 16px 20px; }
   #instruction { font-size: 16px; margin: 0 0 12px; }
   .pictures { display: flex; gap: 20px; align-items: flex-start; }
@@ -36,7 +37,7 @@ export function annotationPage(): string {
 </style>
 </head>
 <body>
-<header><h1>alseg annotate</h1><span id="round"></span><span id="progress"></span></header>
+<header><h1>alseg annotate</h1><span id="round"></span><span id="progress"></span><span id="clock"></span></header>
 <main>
   <section id="task">
     <p id="instruction"></p>
@@ -177,6 +178,8 @@ async function undo() {
   }
 }
 
+// Time on the query shown, the figure each answer records.
+setInterval(() => { $('clock').textContent = current === null ? '' : 'this query ' + fmt((performance.now() - shownAt) / 1000); }, 250);
 $('submit').addEventListener('click', () => submit(false));
 $('unsure').addEventListener('click', () => submit(true));
 $('undo').addEventListener('click', undo);
