@@ -3,16 +3,19 @@
 // (headless Chromium driven by puppeteer-core) answers them with keys and clicks, reloading midway
 // and undoing once; `train --resume` then trains on the answers. Checked: the labelled set and the
 // clicks. Skipped, with the reason printed, where no Chromium is installed (scripts/setup.sh
-// installs Debian's package). ALSEG_SCREENSHOT=<file.png> saves the page as it shows a query.
+// installs Debian's package). A second test answers a dominant-class round (one click per query).
+// ALSEG_SCREENSHOT=<file.png> saves the page as it shows a query.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, REPO, runCli } from '../cli-process.js';
-import { writeImageFolder } from '../al/human/fixtures.js';
+import { runWithQueries, writeImageFolder } from '../al/human/fixtures.js';
+import { startAnnotationServer } from '../../src/al/human/server.js';
 
-const CANDIDATES = [process.env.ALSEG_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((p): p is string => !!p);
+// ALSEG_CHROMIUM names the browser to use (and only that one).
+const CANDIDATES = process.env.ALSEG_CHROMIUM ? [process.env.ALSEG_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 const chromium = CANDIDATES.find((p) => existsSync(p));
 const reason = `no Chromium at ${CANDIDATES.join(', ')} (scripts/setup.sh installs Debian's chromium; or set ALSEG_CHROMIUM)`;
 if (!chromium) console.warn(`test/e2e/human-oracle.test.ts skipped: ${reason}`);
@@ -139,5 +142,32 @@ describe('human oracle: train, annotate in a browser, resume', () => {
     const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as { rounds: { clicks: number; totalClicks: number; stage1: { miou: number | null } }[] };
     expect(metrics.rounds[0]).toMatchObject({ clicks: 7, totalClicks: 7, stage1: { miou: null } });
     expect(existsSync(join(run, 'checkpoints', 'round-1-stage2.safetensors'))).toBe(true);
+  });
+
+  it.skipIf(!chromium)(`dominant mode: one click or key answers, no submit button${chromium ? '' : ` (skipped: ${reason})`}`, async () => {
+    const dir = runWithQueries(1, 'dominant');
+    const server = await startAnnotationServer({ dir });
+    const { default: puppeteer } = await import('puppeteer-core');
+    const browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(server.url);
+      await page.waitForSelector('.cls');
+      expect(await page.$eval('#instruction', (e) => e.textContent)).toMatch(/the one class that covers most/);
+      expect(await page.$eval('#submit', (e) => getComputedStyle(e).display)).toBe('none');
+      const showing = async (n: number) => page.waitForFunction((t) => document.querySelector('#where')?.textContent?.startsWith(t), {}, `query ${n} of 3`);
+      await showing(1);
+      await page.click('.cls[data-cls="2"]');
+      await showing(2);
+      await page.keyboard.press('2');
+      await showing(3);
+      await page.keyboard.press('?');
+      await page.waitForSelector('#done code', { visible: true });
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+    const answers = JSON.parse(readFileSync(join(dir, 'answers', 'round-1.json'), 'utf8')) as { answers: Record<string, { classes: number[]; unsure: boolean }> };
+    expect([0, 1, 2].map((i) => [answers.answers[i]!.classes, answers.answers[i]!.unsure])).toEqual([[[2], false], [[1], false], [[], true]]);
   });
 });

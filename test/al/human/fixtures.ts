@@ -3,7 +3,9 @@
 // labelled validation split (val/ and val/labels/).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeGreyPng, writeRgbPng } from '../../../src/al/data/png.js';
+import { encodeRgbPng, writeGreyPng, writeRgbPng } from '../../../src/al/data/png.js';
+import { writeQueries, type QueryFile } from '../../../src/al/human/queries.js';
+import { tempDir } from '../data/fixtures.js';
 
 export const FOLDER_CLASSES = [
   { name: 'sky', colour: [70, 130, 180] },
@@ -46,4 +48,21 @@ export function writeImageFolder(root: string, o: { count?: number; height?: num
     writeGreyPng(join(root, 'val', 'labels', `val-${i}.png`), { width, height, data: label });
   }
   return root;
+}
+
+/** A run directory holding three queries of one round (1x1 pictures), as `train --oracle human` leaves it; config.json holds a marker no response may contain. */
+export function runWithQueries(round: number, mode: 'multi' | 'dominant' = 'multi'): string {
+  const dir = tempDir('annotate');
+  const classes = ['sky', 'road', 'car'].map((name, i) => ({ name, colour: [i, i, i] as [number, number, number] }));
+  const queries = [0, 1, 2].map((id) => ({ id, image: id, sample: `img-${id}`, region: 5, bbox: [0, 0, 4, 4] as [number, number, number, number], pixels: 16, window: { x: 0, y: 0, size: 4 } }));
+  const file: QueryFile = { version: 1, round, mode, classes, offered: [0, 1, 2], queries };
+  writeQueries(dir, file);
+  mkdirSync(join(dir, 'queries', `round-${round}`), { recursive: true });
+  for (const q of queries) {
+    for (const suffix of ['', '-context']) {
+      writeFileSync(join(dir, 'queries', `round-${round}`, `q${q.id}${suffix}.png`), encodeRgbPng({ width: 1, height: 1, data: Uint8Array.of(q.id, suffix ? 1 : 0, 0) }));
+    }
+  }
+  writeFileSync(join(dir, 'config.json'), '{"secret": true}');
+  return dir;
 }

@@ -5,26 +5,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeRgbPng } from '../../../src/al/data/png.js';
-import { answersFile, labelsFile, writeQueries, type QueryFile } from '../../../src/al/human/queries.js';
+import { answersFile, labelsFile } from '../../../src/al/human/queries.js';
 import { startAnnotationServer, type AnnotationServer } from '../../../src/al/human/server.js';
 import { tempDir } from '../data/fixtures.js';
-
-function runWithQueries(round: number, mode: 'multi' | 'dominant' = 'multi'): string {
-  const dir = tempDir('annotate');
-  const classes = ['sky', 'road', 'car'].map((name, i) => ({ name, colour: [i, i, i] as [number, number, number] }));
-  const queries = [0, 1, 2].map((id) => ({ id, image: id, sample: `img-${id}`, region: 5, bbox: [0, 0, 4, 4] as [number, number, number, number], pixels: 16, window: { x: 0, y: 0, size: 4 } }));
-  const file: QueryFile = { version: 1, round, mode, classes, offered: [0, 1, 2], queries };
-  writeQueries(dir, file);
-  mkdirSync(join(dir, 'queries', `round-${round}`), { recursive: true });
-  for (const q of queries) {
-    for (const suffix of ['', '-context']) {
-      writeFileSync(join(dir, 'queries', `round-${round}`, `q${q.id}${suffix}.png`), encodeRgbPng({ width: 1, height: 1, data: Uint8Array.of(q.id, suffix ? 1 : 0, 0) }));
-    }
-  }
-  writeFileSync(join(dir, 'config.json'), '{"secret": true}');
-  return dir;
-}
+import { runWithQueries } from './fixtures.js';
 
 const servers: AnnotationServer[] = [];
 afterAll(async () => {
