@@ -2,12 +2,13 @@
 // round's queries written, refuses to go on until every query is answered, then trains on the
 // answers with clicks counted as the simulated oracle counts them; a folder without labels refuses
 // the simulated oracle.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type RunConfig } from '../../../src/al/config.js';
 import { AwaitingAnswersError } from '../../../src/al/human/ask.js';
 import { readQueries, writeAnswers, type AnswerFile } from '../../../src/al/human/queries.js';
+import { writeGreyPng } from '../../../src/al/data/png.js';
 import { runActiveLearning } from '../../../src/al/rounds.js';
 import { useEngine } from '../../helpers.js';
 import { tempDir } from '../data/fixtures.js';
@@ -72,5 +73,16 @@ describe('active learning with a human oracle', () => {
     expect(Number.isFinite(metrics.rounds[0]!.stage1.miou)).toBe(true);
     // Round 2 expects the mean clicks of round 1's answered queries (13 / 7) per query: 5 buy 8 clicks.
     expect(readQueries(cfg.out, 2).queries).toHaveLength(5);
+  });
+
+  it('checks the folder before training: a corrupt image and a bad val label are both named', async () => {
+    const bad = writeImageFolder(join(base, 'bad'), { count: 2, height: 32, width: 32, val: 1 });
+    writeFileSync(join(bad, 'street-1.png'), 'not a png');
+    writeGreyPng(join(bad, 'val', 'labels', 'val-0.png'), { width: 32, height: 32, data: new Uint8Array(32 * 32).fill(9) });
+    const out = join(base, 'bad-run');
+    const err = await runActiveLearning({ ...config('bad-run'), root: bad }).then(() => null, (e: unknown) => e as Error);
+    expect(err?.message).toContain(`${join(bad, 'street-1.png')}: corrupt PNG`);
+    expect(err?.message).toContain(`${join(bad, 'val', 'labels', 'val-0.png')}: label value 9 at (x=0, y=0) is outside the mapping`);
+    expect(existsSync(join(out, 'config.json'))).toBe(false);
   });
 });
