@@ -3,7 +3,8 @@
 # If Dawn finds no adapter it installs Mesa's software Vulkan driver (lavapipe, Mesa >= 25) from
 # Debian's bookworm-backports, taking the mirror from this machine's own apt sources. Where it cannot
 # install (not root, not Debian 12), it says exactly what to install and exits non-zero.
-# On a machine that already has an adapter it installs nothing system-wide.
+# On a machine that already has an adapter it installs nothing system-wide for it. Last, where
+# Chromium is missing, it installs Debian's package for the browser test (or says why it cannot).
 #
 # Usage: bash scripts/setup.sh [--adapter-only]   (--adapter-only: skip npm install and the build)
 set -euo pipefail
@@ -67,6 +68,26 @@ else
 fi
 
 [ $adapter_only = 1 ] && exit 0
+
+# Chromium for the browser test of `alseg annotate` (test/e2e/human-oracle.test.ts, driven by
+# puppeteer-core, which downloads no browser of its own). Optional: without it that test skips and
+# says why. ALSEG_NO_BROWSER=1 skips this step.
+if [ "${ALSEG_NO_BROWSER:-0}" = 1 ]; then
+  log "ALSEG_NO_BROWSER=1: not installing Chromium (the browser test will skip)"
+elif command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then
+  log "Chromium found; nothing to install for the browser test"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  log "installing Debian's chromium for the browser test (apt-get install chromium)"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-cache show chromium >/dev/null 2>&1; then apt-get update -qq || true; fi
+  if apt-get install -y -qq --no-install-recommends chromium >/dev/null; then
+    log "installed $(chromium --version 2>/dev/null || echo chromium)"
+  else
+    log "could not install chromium: the browser test will skip (install it by hand to run it)"
+  fi
+else
+  log "no Chromium and not root with apt-get: the browser test will skip (install chromium to run it)"
+fi
 if [ ! -f dist/cli.js ] || [ -n "$(find src bench -newer dist/cli.js -name '*.ts' 2>/dev/null | head -n 1)" ]; then
   log "building (tsc)"
   npm run -s build

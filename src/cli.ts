@@ -9,6 +9,7 @@ import { predictCommand } from './commands/predict.js';
 import { superpixelsCommand } from './commands/superpixels.js';
 import { dataCommand } from './commands/data.js';
 import { experimentCommand } from './commands/experiment.js';
+import { annotateCommand } from './commands/annotate.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('alseg')
@@ -21,6 +22,7 @@ await yargs(hideBin(process.argv))
   .command(superpixelsCommand)
   .command(dataCommand)
   .command(experimentCommand)
+  .command(annotateCommand)
   .command(infoCommand)
   .demandCommand(1, 'name a command (see --help)')
   .strict()

@@ -8,6 +8,9 @@ import type { SuperpixelSpec } from './superpixels/compute.js';
 
 export type Labelling = 'multi' | 'dominant';
 
+/** Who answers the queries: the ground truth (simulated) or a person through `alseg annotate`. */
+export type OracleKind = 'simulated' | 'human';
+
 export interface Ablation {
   /** Merged positive loss (Eq. 7). Off: multi-class regions train only through PP. */
   mp: boolean;
@@ -30,6 +33,8 @@ export interface RunConfig {
   /** Dominant labelling: 'majority' (default) or 'sampled' (drawn with probability proportional to pixel counts). */
   dominant: 'majority' | 'sampled';
   acquisition: Acquisition;
+  /** 'human': after selection the loop writes the round's queries and stops until they are answered. */
+  oracle: OracleKind;
   rounds: number;
   /** Clicks per round (a multi-class answer costs one click per class). */
   budget: number;
@@ -73,6 +78,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   labelling: 'multi',
   dominant: 'majority',
   acquisition: 'pixbal',
+  oracle: 'simulated',
   rounds: 5,
   budget: 120,
   iterations: 100,

@@ -6,6 +6,7 @@
 // The run directory holds everything a person or a resumed run needs:
 //   config.json, progress.json               what the run is and how far it got
 //   labels/round-<r>.json                     the regions labelled in round r, answers and clicks
+//   queries/, answers/                        with a human oracle: what to ask, what was answered (human/queries.ts)
 //   checkpoints/round-<r>-stage<k>.safetensors
 //   pseudo/round-<r>/<sample id>.png          pseudo-labels (class ids, 255 = ignore)
 //   metrics.json, metrics.csv, miou-vs-clicks.svg and .png
@@ -25,8 +26,11 @@ import { identityDifferences, type RunConfig } from './config.js';
 import { writeFileAtomic } from './data/atomic-write.js';
 import type { Dataset } from './data/dataset.js';
 import { writeGreyPng, writeRgbPng } from './data/png.js';
+import { folderHasSplit } from './data/folder.js';
 import { openDataset } from './data/open-dataset.js';
 import { DataCheckError, preflightCheck } from './data/preflight.js';
+import { answeredRegions, AwaitingAnswersError, expectedClicks, writeRoundQueries } from './human/ask.js';
+import { queriesFile } from './human/queries.js';
 import { DEFAULT_SYNTHETIC, ensureSyntheticDataset } from './data/synthetic.js';
 import { argmaxRows, predictFull } from './inference.js';
 import { ConfusionMatrix, type IoUReport } from './metrics.js';
@@ -89,9 +93,14 @@ export function openRunDataset(cfg: RunConfig, split: string): Dataset {
  * Every image and label of the splits the run reads, opened and validated before any training;
  * throws a DataCheckError listing every problem (see preflight.ts).
  */
+/** A folder of plain images may come without a labelled validation split: then nothing is evaluated. */
+function hasValSplit(cfg: RunConfig): boolean {
+  return cfg.dataset !== 'folder' || folderHasSplit(cfg.root, 'val');
+}
+
 export async function checkRunData(cfg: RunConfig, emit: (e: LoopEvent) => void = () => undefined): Promise<void> {
   ensureRunDataset(cfg);
-  const splits = ['train', 'val'];
+  const splits = hasValSplit(cfg) ? ['train', 'val'] : ['train'];
   const r = await preflightCheck(cfg.dataset, cfg.root, splits, { onProgress: (p) => emit({ kind: 'phase', round: 0, phase: 'data check', detail: `${p.done}/${p.total}` }) });
   if (r.problems.length) throw new DataCheckError(r.problems, `node dist/cli.js data check --dataset ${cfg.dataset} --root ${cfg.root} --splits ${splits.join(',')}`);
   const listed = splits.map((s) => `${r.samples[s]} ${s}`).join(', ');
@@ -118,6 +127,9 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
       throw new Error(`${cfgFile}: the run there was started with other settings; resume it with the same options:\n  ${differences.join('\n  ')}`);
     }
   }
+  if (cfg.dataset === 'folder' && cfg.oracle !== 'human') {
+    throw new Error(`${cfg.root}: a folder of plain images has no labels for the simulated oracle to read; answer the queries yourself with --oracle human`);
+  }
   // Bad data stops the run before anything is written or trained.
   emit({ kind: 'phase', round: 0, phase: 'data', detail: `${cfg.dataset} at ${cfg.root}` });
   await checkRunData(cfg, emit);
@@ -127,7 +139,8 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
   const saveProgress = () => writeFileAtomic(progressFile, JSON.stringify(progress, null, 2));
 
   const train = openRunDataset(cfg, 'train');
-  const val = openRunDataset(cfg, 'val');
+  const val = hasValSplit(cfg) ? openRunDataset(cfg, 'val') : null;
+  if (!val) emit({ kind: 'phase', round: 0, phase: 'note', detail: `no labelled validation split (${join(cfg.root, 'val')}): evaluation skipped, mIoU is not measured` });
   const cacheDir = defaultSuperpixelCacheDir(train, cfg.superpixels);
   await buildSuperpixelCache(train, cfg.superpixels, cacheDir, (p) => emit({ kind: 'phase', round: 0, phase: 'superpixels', detail: `${p.done}/${p.total}` }));
   const pool = new Pool(train, cfg.superpixels, cacheDir, cfg.labelling, cfg.dominant, cfg.seed, cfg.reading === 'text' ? 4 : 8);
@@ -186,6 +199,20 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
     doneIterations = Math.max(doneIterations, iterationsBefore);
 
     // 1. Select and label.
+    // A person's answers (--oracle human): once the round's queries are written, only they count.
+    const human = cfg.oracle === 'human';
+    if (!rp.selected && human && existsSync(queriesFile(dir, round))) {
+      try {
+        const records = answeredRegions(dir, round);
+        for (const rec of records) pool.restore(rec);
+        writeFileAtomic(join(dir, 'labels', `round-${round}.json`), JSON.stringify(records));
+        rp.selected = true;
+        saveProgress();
+      } catch (e) {
+        if (e instanceof AwaitingAnswersError) stage1Model?.dispose();
+        throw e;
+      }
+    }
     if (!rp.selected) {
       emit({ kind: 'phase', round, phase: 'select', detail: round === 1 ? 'random' : cfg.acquisition });
       const candidates = pool.unlabelledRegions();
@@ -208,6 +235,13 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
         }
         scores = scoreRegions(cfg.acquisition, stats, candidates, { nu: cfg.nu, undefinedClass });
       }
+      if (human) {
+        const cost = expectedClicks(pool, cfg.labelling);
+        const { selected } = selectByBudget(candidates, scores, cfg.budget, () => cost);
+        const q = writeRoundQueries(dir, round, pool, selected, cfg.labelling);
+        stage1Model?.dispose();
+        throw new AwaitingAnswersError(dir, round, 0, q.queries.length);
+      }
       const { selected } = selectByBudget(candidates, scores, cfg.budget, (r) => pool.answer(r).clicks);
       const records = selected.map((r) => pool.label(r, round));
       writeFileAtomic(join(dir, 'labels', `round-${round}.json`), JSON.stringify(records));
@@ -221,7 +255,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
     stage1Model?.dispose();
     emit({ kind: 'phase', round, phase: 'stage 1', detail: `${images.length} images, ${pool.labelledRegions.length} regions` });
     stage1Model = await trainStage(env, { stage: 'stage1', round, iterations: cfg.iterations, lr: cfg.lr, images, checkpoint: ckpt(round, 'stage1') });
-    if (!rp.stage1) {
+    if (!rp.stage1 && val) {
       emit({ kind: 'phase', round, phase: 'evaluate stage 1' });
       rp.stage1 = await evaluate(stage1Model, val, cfg, join(dir, 'vis', `round-${round}`), 'stage1');
       saveProgress();
@@ -238,12 +272,12 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
       }
       emit({ kind: 'phase', round, phase: 'stage 2' });
       const stage2Model = await trainStage(env, { stage: 'stage2', round, iterations: cfg.stage2Iterations, lr: cfg.lr2, images, labelDir: pseudoDir, checkpoint: ckpt(round, 'stage2') });
-      if (!rp.stage2) {
+      if (!rp.stage2 && val) {
         emit({ kind: 'phase', round, phase: 'evaluate stage 2' });
         rp.stage2 = await evaluate(stage2Model, val, cfg, join(dir, 'vis', `round-${round}`), 'stage2');
       }
       stage2Model.dispose();
-      stage2Iou = rp.stage2;
+      stage2Iou = rp.stage2 ?? notEvaluated(C);
     }
     rp.seconds += (performance.now() - t0) / 1000;
     saveProgress();
@@ -254,7 +288,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
       totalClicks: pool.clicks(round),
       regions: roundRecords.length,
       multiClassShare: roundRecords.length ? roundRecords.filter((r) => popcount(r.mask) > 1).length / roundRecords.length : 0,
-      stage1: pick(rp.stage1!),
+      stage1: pick(rp.stage1 ?? notEvaluated(C)),
       stage2: stage2Iou ? pick(stage2Iou) : null,
       pseudo: rp.pseudo,
       seconds: rp.seconds,
@@ -270,6 +304,11 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
 /** A sample id as one file name (ids may contain folders). */
 function fileSafe(id: string): string {
   return id.replace(/[\\/]+/g, '_');
+}
+
+/** What a round without a validation split reports: every figure NaN (null in metrics.json, blank in the CSV). */
+function notEvaluated(classes: number): IoUReport {
+  return { miou: NaN, miouAllClasses: NaN, pixelAccuracy: NaN, perClass: new Array<number>(classes).fill(NaN) };
 }
 
 function pick(r: IoUReport) {
@@ -339,5 +378,6 @@ async function writePseudoLabels(
       }
     }
   }
-  return { coverage: total ? labelled / total : 0, accuracy: labelled ? correct / labelled : 0 };
+  // Images without ground truth (a folder's pool) have no accuracy to measure.
+  return { coverage: total ? labelled / total : 0, accuracy: ds.labelled === false ? NaN : labelled ? correct / labelled : 0 };
 }

@@ -41,8 +41,9 @@ export function progressPrinter(rounds: number): (e: LoopEvent) => void {
       }
     } else {
       const m = e.metrics;
-      const pct = (v: number | undefined) => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
-      line(`[round ${m.round}/${rounds}] done: ${m.clicks} clicks (${m.totalClicks} total, ${m.regions} regions, ${(100 * m.multiClassShare).toFixed(0)}% multi-class)  mIoU stage 1 ${pct(m.stage1.miou)}  stage 2 ${pct(m.stage2?.miou)}${m.pseudo ? `  pseudo-labels: ${(100 * m.pseudo.coverage).toFixed(0)}% of pixels, ${(100 * m.pseudo.accuracy).toFixed(1)}% right` : ''}`);
+      // NaN: not measured (no validation split, or no ground truth to check pseudo-labels against).
+      const pct = (v: number | undefined, digits = 2) => (v === undefined || Number.isNaN(v) ? '-' : `${(100 * v).toFixed(digits)}%`);
+      line(`[round ${m.round}/${rounds}] done: ${m.clicks} clicks (${m.totalClicks} total, ${m.regions} regions, ${(100 * m.multiClassShare).toFixed(0)}% multi-class)  mIoU stage 1 ${pct(m.stage1.miou)}  stage 2 ${pct(m.stage2?.miou)}${m.pseudo ? `  pseudo-labels: ${(100 * m.pseudo.coverage).toFixed(0)}% of pixels, ${pct(m.pseudo.accuracy, 1)} right` : ''}`);
     }
   };
 }

@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ACQUISITIONS, type Acquisition } from '../al/acquisition.js';
-import { DEFAULT_CONFIG, type Labelling, type RunConfig } from '../al/config.js';
+import { DEFAULT_CONFIG, type Labelling, type OracleKind, type RunConfig } from '../al/config.js';
+import { AwaitingAnswersError } from '../al/human/ask.js';
 import { DATASET_KINDS, type DatasetKind } from '../al/data/dataset.js';
 import { runActiveLearning, type LoopEvent } from '../al/rounds.js';
 import { SUPERPIXEL_ALGORITHMS, type SuperpixelAlgorithm } from '../al/superpixels/compute.js';
@@ -22,6 +23,7 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('labelling', { choices: ['multi', 'dominant'], default: d.labelling, describe: 'oracle answers: all classes of a region (multi) or its dominant class' })
     .option('dominant-mode', { choices: ['majority', 'sampled'], default: d.dominant, describe: 'dominant labelling: majority class, or drawn in proportion to pixel counts' })
     .option('acquisition', { choices: ACQUISITIONS, default: d.acquisition, describe: 'acquisition function from round 2 on (round 1 is random)' })
+    .option('oracle', { choices: ['simulated', 'human'], default: d.oracle, describe: 'who answers the queries: the ground truth (simulated) or you, in `alseg annotate` (human: the run stops after each selection)' })
     .option('rounds', { type: 'number', default: d.rounds, describe: 'active-learning rounds' })
     .option('budget', { type: 'number', default: d.budget, describe: 'clicks per round (a multi-class answer costs one click per class)' })
     .option('iterations', { type: 'number', default: d.iterations, describe: 'stage-1 training iterations per round' })
@@ -71,6 +73,7 @@ export function configFrom(a: TrainArgs): RunConfig {
     labelling: a.labelling as Labelling,
     dominant: a['dominant-mode'] as 'majority' | 'sampled',
     acquisition: a.acquisition as Acquisition,
+    oracle: a.oracle as OracleKind,
     rounds: positive('rounds', a.rounds),
     budget: positive('budget', a.budget),
     iterations: positive('iterations', a.iterations),
@@ -145,6 +148,13 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       printSummary(result.rounds);
       console.log(`\nwrote ${result.dir}/metrics.csv, metrics.json, miou-vs-clicks.png (and .svg) and vis/ in ${formatDuration((performance.now() - started) / 1000)}`);
     } catch (e) {
+      if (e instanceof AwaitingAnswersError) {
+        // Not a failure: the run waits for a person; it exits 0 with what to do next.
+        console.log(`\n${e.message}.`);
+        console.log(`Answer them in your browser with:  node dist/cli.js annotate --out ${cfg.out}`);
+        console.log(`then continue with:                node dist/cli.js train --resume --out ${cfg.out} (and the same options)`);
+        return;
+      }
       if (e instanceof StoppedError) {
         console.error(`\n${e.message}. Continue with: node dist/cli.js train --resume --out ${cfg.out} (and the same options)`);
         await destroyEngine().catch(() => undefined);

@@ -6,6 +6,8 @@ import type { DatasetKind, Sample } from './dataset.js';
 
 export interface CheckJob {
   kind: DatasetKind;
+  /** The dataset's classes (a folder's labels are checked against its classes.json). */
+  numClasses: number;
   samples: Sample[];
 }
 
@@ -19,6 +21,6 @@ const port = parentPort;
 if (!port) throw new Error('check-worker.js must run as a worker thread');
 const job = workerData as CheckJob;
 job.samples.forEach((sample, index) => {
-  const reply: CheckReply = { index, problems: sampleProblems(job.kind, sample) };
+  const reply: CheckReply = { index, problems: sampleProblems(job.kind, sample, job.numClasses) };
   port.postMessage(reply);
 });

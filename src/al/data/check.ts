@@ -8,6 +8,7 @@ import { openDataset } from './open-dataset.js';
 import type { GreyImage, RgbImage } from './png.js';
 import type { Sample } from './dataset.js';
 import type { SampleReader } from './sample-reader.js';
+import { folderReader } from './folder.js';
 import { vocReader } from './voc.js';
 
 export interface DataProblem {
@@ -27,8 +28,9 @@ export interface CheckResult {
   samples: Record<string, number>;
 }
 
-function readerFor(kind: DatasetKind): SampleReader {
-  return kind === 'voc' ? vocReader : cityscapesReader;
+/** `numClasses`: the classes a folder's labels may hold (from its classes.json). */
+function readerFor(kind: DatasetKind, numClasses: number): SampleReader {
+  return kind === 'voc' ? vocReader : kind === 'folder' ? folderReader(numClasses) : cityscapesReader;
 }
 
 export function attempt<T>(problems: DataProblem[], fallbackFile: string, read: () => T): T | null {
@@ -54,19 +56,19 @@ export function checkDataset(
     samples[split] = ds?.samples.length ?? 0;
     if (!ds) continue;
     ds.samples.forEach((sample, i) => {
-      problems.push(...sampleProblems(kind, sample));
+      problems.push(...sampleProblems(kind, sample, ds.numClasses));
       onProgress?.({ split, done: i + 1, total: ds.samples.length });
     });
   }
   return { problems, samples };
 }
 
-/** Every problem of one sample: its image, its label, and whether the two agree. */
-export function sampleProblems(kind: DatasetKind, sample: Sample): DataProblem[] {
-  const reader = readerFor(kind);
+/** Every problem of one sample: its image, its label (where it has one), and whether the two agree. */
+export function sampleProblems(kind: DatasetKind, sample: Sample, numClasses: number): DataProblem[] {
+  const reader = readerFor(kind, numClasses);
   const problems: DataProblem[] = [];
   const image: RgbImage | null = attempt(problems, sample.imagePath, () => reader.readImage(sample.imagePath));
-  const label: GreyImage | null = attempt(problems, sample.labelPath, () => reader.readLabel(sample.labelPath));
+  const label: GreyImage | null = sample.labelPath === '' ? null : attempt(problems, sample.labelPath, () => reader.readLabel(sample.labelPath));
   if (image && label) attempt(problems, sample.labelPath, () => checkSameSize(sample.labelPath, label, image));
   return problems;
 }

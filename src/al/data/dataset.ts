@@ -1,13 +1,14 @@
 // The one interface the rest of alseg sees, whatever the dataset's layout on disk.
 
-export type DatasetKind = 'cityscapes' | 'voc' | 'synthetic';
+export type DatasetKind = 'cityscapes' | 'voc' | 'synthetic' | 'folder';
 
-export const DATASET_KINDS: readonly DatasetKind[] = ['cityscapes', 'voc', 'synthetic'];
+export const DATASET_KINDS: readonly DatasetKind[] = ['cityscapes', 'voc', 'synthetic', 'folder'];
 
 export interface Sample {
   /** Unique within the split, stable across runs (used for caches and run records). */
   id: string;
   imagePath: string;
+  /** '' where the split has no labels (a folder's pool of plain images). */
   labelPath: string;
 }
 
@@ -37,6 +38,8 @@ export interface Dataset {
   palette: Uint8Array;
   /** The colour padded crops are filled with (ImageNet mean x 255, so padding normalises to 0). */
   meanColor: readonly [number, number, number];
+  /** False for images without ground truth (a folder's pool): their labels load as all 255. */
+  labelled?: boolean;
   load(sample: Sample): LoadedSample;
 }
 

@@ -1,5 +1,6 @@
 import { openCityscapes } from './cityscapes.js';
 import { DATASET_KINDS, type Dataset, type DatasetKind } from './dataset.js';
+import { openFolder } from './folder.js';
 import { openVoc } from './voc.js';
 
 export function isDatasetKind(kind: string): kind is DatasetKind {
@@ -14,5 +15,7 @@ export function openDataset(kind: DatasetKind, root: string, split: string): Dat
       return openCityscapes(root, split, kind);
     case 'voc':
       return openVoc(root, split);
+    case 'folder':
+      return openFolder(root, split);
   }
 }

@@ -56,6 +56,8 @@ interface CacheFile {
 function stampOf(sample: Sample): Stamp | null {
   try {
     const a = statSync(sample.imagePath);
+    // A folder's pool has no label file.
+    if (sample.labelPath === '') return [a.size, a.mtimeMs, 0, 0];
     const b = statSync(sample.labelPath);
     return [a.size, a.mtimeMs, b.size, b.mtimeMs];
   } catch {
@@ -87,9 +89,11 @@ export async function preflightCheck(kind: DatasetKind, root: string, splits: re
   const cache = readCache(cacheFile);
   const todo: { sample: Sample; split: string; key: string; stamp: Stamp | null }[] = [];
   let fromCache = 0;
+  let numClasses = 0;
   for (const split of splits) {
     const ds = attempt(problems, root, () => openDataset(kind, root, split));
     samples[split] = ds?.samples.length ?? 0;
+    numClasses = ds?.numClasses ?? numClasses;
     for (const sample of ds?.samples ?? []) {
       const key = `${resolve(sample.imagePath)}\n${resolve(sample.labelPath)}`;
       const stamp = stampOf(sample);
@@ -112,7 +116,7 @@ export async function preflightCheck(kind: DatasetKind, root: string, splits: re
     await Promise.all(
       Array.from({ length: workers }, (_, w) => {
         const mine = todo.map((_, i) => i).filter((i) => i % workers === w);
-        const job: CheckJob = { kind, samples: mine.map((i) => todo[i].sample) };
+        const job: CheckJob = { kind, numClasses, samples: mine.map((i) => todo[i].sample) };
         return new Promise<void>((res, rej) => {
           const worker = new Worker(url, { workerData: job });
           worker.on('message', (m: CheckReply) => settle(mine[m.index], m.problems));
@@ -123,7 +127,7 @@ export async function preflightCheck(kind: DatasetKind, root: string, splits: re
     );
   } else {
     for (let i = 0; i < todo.length; i++) {
-      settle(i, sampleProblems(kind, todo[i].sample));
+      settle(i, sampleProblems(kind, todo[i].sample, numClasses));
       // Lets a progress line render between samples.
       if (i % 8 === 7) await new Promise<void>((res) => setImmediate(res));
     }
