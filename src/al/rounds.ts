@@ -186,7 +186,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
             }),
           );
         }
-        scores = scoreRegions(cfg.acquisition, stats, candidates, { nu: cfg.nu, undefinedClass });
+        scores = scoreRegions(cfg.acquisition, stats, candidates, { nu: cfg.nu, undefinedClass, over: cfg.reading === 'code' ? 'pool' : 'candidates' });
       }
       const { selected } = selectByBudget(candidates, scores, cfg.budget, (r) => pool.answer(r).clicks);
       const records = selected.map((r) => pool.label(r, round));
