@@ -19,7 +19,7 @@ import type { LoadedSample } from './data/dataset.js';
 import { loadCheckpoint, readCheckpointInfo, saveCheckpoint } from '../model/checkpoint.js';
 import { DEFAULT_AUGMENT } from './data/augment.js';
 import { BatchLoader, epochPlan } from './data/loader.js';
-import { regionLoss } from './losses.js';
+import { readingLossOptions, regionLoss } from './losses.js';
 import type { Pool } from './pool.js';
 import { buildRegionBatch, chooseMicroBatch, pixelLabelBatch, sliceRegionBatch } from './region-batch.js';
 import { BindingLimitError } from '../engine/errors.js';
@@ -135,6 +135,7 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
   );
   const classes = pool.outputs;
   const weights = { ce: cfg.weights.ce, mp: cfg.ablation.mp ? cfg.weights.mp : 0, pp: cfg.ablation.pp ? cfg.weights.pp : 0 };
+  const lossOptions = readingLossOptions(cfg.reading, cfg.tau);
   let loss: number | null = null;
   let t0 = performance.now();
   let waited = 0;
@@ -174,7 +175,7 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
           const images = Tensor.fromArray(b.images.subarray(at * hw * 3, (at + n) * hw * 3), [n, b.height, b.width, 3]);
           const out = model.forward(images, { features: false });
           const logits = resizeBilinear(out.logits, [b.height, b.width], false);
-          const l = regionLoss(logits, part, { tau: cfg.tau });
+          const l = regionLoss(logits, part, lossOptions);
           backward(l.total);
           total = total ? noGrad(() => add(total!, l.total)) : l.total;
         }
