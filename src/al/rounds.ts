@@ -298,7 +298,7 @@ async function writePseudoLabels(
   let correct = 0;
   let total = 0;
   const ds = pool.dataset;
-  const flags = { localise: cfg.ablation.localise, expand: cfg.ablation.expand, reading: cfg.reading };
+  const flags = { localise: cfg.ablation.localise, expand: cfg.ablation.expand, reading: cfg.reading, tau: cfg.tau };
   for (const [k, index] of images.entries()) {
     const img = pool.images[index];
     const loaded = ds.load(ds.samples[index]);
