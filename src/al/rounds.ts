@@ -8,6 +8,7 @@
 //   labels/round-<r>.json                     the regions labelled in round r, answers and clicks
 //   checkpoints/round-<r>-stage<k>.safetensors
 //   pseudo/round-<r>/<sample id>.png          pseudo-labels (class ids, 255 = ignore)
+//   training/round-<r>-stage<k>.json          loss curve, batches and crops without a labelled pixel
 //   metrics.json, metrics.csv, miou-vs-clicks.svg and .png
 //   vis/                                      colour PNGs of images, ground truth, predictions, pseudo-labels
 // Every file is written atomically; a killed run resumed with the same directory continues from
@@ -33,10 +34,10 @@ import { ConfusionMatrix, type IoUReport } from './metrics.js';
 import { Pool, type LabelledRegion } from './pool.js';
 import { pseudoLabels } from './pseudo-labels.js';
 import { popcount } from './region-batch.js';
-import { writeLabelPng, writeMetrics, type RoundMetrics } from './report.js';
+import { writeLabelPng, writeMetrics, type RoundMetrics, type StageTraining } from './report.js';
 import { Rng, hashSeed } from './rng.js';
 import { defaultSuperpixelCacheDir, buildSuperpixelCache } from './superpixels/cache.js';
-import { trainStage, type StageName, type StageProgress, type TrainEnv } from './trainer.js';
+import { readStageLog, trainStage, type StageName, type StageProgress, type TrainEnv } from './trainer.js';
 
 export interface RoundProgress {
   round: number;
@@ -126,6 +127,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
     return model;
   };
   const ckpt = (round: number, stage: StageName) => join(dir, 'checkpoints', `round-${round}-${stage}.safetensors`);
+  const stageLog = (round: number, stage: StageName) => join(dir, 'training', `round-${round}-${stage}.json`);
   const totalIterations = cfg.rounds * (cfg.iterations + (cfg.stage2 ? cfg.stage2Iterations : 0));
   let doneIterations = 0;
   let ranHere = 0;
@@ -200,7 +202,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
     // 2. Stage 1 on the partial labels, then its evaluation.
     stage1Model?.dispose();
     emit({ kind: 'phase', round, phase: 'stage 1', detail: `${images.length} images, ${pool.labelledRegions.length} regions` });
-    stage1Model = await trainStage(env, { stage: 'stage1', round, iterations: cfg.iterations, lr: cfg.lr, images, checkpoint: ckpt(round, 'stage1') });
+    stage1Model = await trainStage(env, { stage: 'stage1', round, iterations: cfg.iterations, lr: cfg.lr, images, checkpoint: ckpt(round, 'stage1'), log: stageLog(round, 'stage1') });
     if (!rp.stage1) {
       emit({ kind: 'phase', round, phase: 'evaluate stage 1' });
       rp.stage1 = await evaluate(stage1Model, val, cfg, join(dir, 'vis', `round-${round}`), 'stage1');
@@ -217,7 +219,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
         saveProgress();
       }
       emit({ kind: 'phase', round, phase: 'stage 2' });
-      const stage2Model = await trainStage(env, { stage: 'stage2', round, iterations: cfg.stage2Iterations, lr: cfg.lr2, images, labelDir: pseudoDir, checkpoint: ckpt(round, 'stage2') });
+      const stage2Model = await trainStage(env, { stage: 'stage2', round, iterations: cfg.stage2Iterations, lr: cfg.lr2, images, labelDir: pseudoDir, checkpoint: ckpt(round, 'stage2'), log: stageLog(round, 'stage2') });
       if (!rp.stage2) {
         emit({ kind: 'phase', round, phase: 'evaluate stage 2' });
         rp.stage2 = await evaluate(stage2Model, val, cfg, join(dir, 'vis', `round-${round}`), 'stage2');
@@ -238,6 +240,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
       stage2: stage2Iou ? pick(stage2Iou) : null,
       pseudo: rp.pseudo,
       seconds: rp.seconds,
+      training: { stage1: stageTraining(stageLog(round, 'stage1')), stage2: cfg.stage2 ? stageTraining(stageLog(round, 'stage2')) : null },
     };
     metrics.push(m);
     writeMetrics(dir, metrics, train.classNames);
@@ -245,6 +248,19 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
   }
   stage1Model?.dispose();
   return { rounds: metrics, dir, labelled: pool.labelledRegions };
+}
+
+/** The summary of a stage's training log, for the run's metrics. */
+function stageTraining(file: string): StageTraining | null {
+  const log = readStageLog(file);
+  if (!log) return null;
+  const share = (k: number, n: number) => (n > 0 ? k / n : 0);
+  return {
+    emptyBatchShare: share(log.emptyBatches, log.batches),
+    emptyCropShare: share(log.emptyCrops, log.crops),
+    resampledCropShare: share(log.resampledCrops, log.crops),
+    finalLoss: log.losses.length ? log.losses[log.losses.length - 1][1] : null,
+  };
 }
 
 /** A sample id as one file name (ids may contain folders). */
