@@ -9,6 +9,7 @@ import { predictCommand } from './commands/predict.js';
 import { superpixelsCommand } from './commands/superpixels.js';
 import { dataCommand } from './commands/data.js';
 import { experimentCommand } from './commands/experiment.js';
+import { pretrainCommand } from './commands/pretrain.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('alseg')
@@ -18,6 +19,7 @@ await yargs(hideBin(process.argv))
   .command(predictCommand)
   .command(superpixelsCommand)
   .command(dataCommand)
+  .command(pretrainCommand)
   .command(experimentCommand)
   .command(infoCommand)
   .demandCommand(1, 'name a command (see --help)')
