@@ -69,6 +69,12 @@ export interface RunConfig {
    * 'labelled'.
    */
   sampler?: 'labelled' | 'random';
+  /**
+   * Stage 2's pseudo-labels: 'model' (the method: prototypes, localisation, expansion) or 'oracle'
+   * (the upper bound: the ground truth inside each labelled region, see oraclePseudoLabels in
+   * rounds.ts). Absent: 'model'.
+   */
+  pseudo?: 'model' | 'oracle';
 }
 
 export const DEFAULT_CONFIG: RunConfig = {

@@ -263,6 +263,28 @@ function stageTraining(file: string): StageTraining | null {
   };
 }
 
+/**
+ * The upper bound's pseudo-labels (`pseudo: 'oracle'`): stage 2 as if localisation were perfect,
+ * from the ground truth inside each labelled region and nothing outside. Multi-class labels: each
+ * pixel whose true class is in its region's label set takes that class. Dominant labels: every
+ * pixel of the region takes the region's one (dominant) class, right or wrong. Void ground truth
+ * counts as the undefined class when the dataset has one (as the oracle answers it).
+ */
+export function oraclePseudoLabels(ids: Int32Array, gt: Uint8Array, labels: ReadonlyMap<number, number>, labelling: RunConfig['labelling'], numClasses: number, hasUndefinedClass: boolean): Int32Array {
+  const out = new Int32Array(ids.length).fill(255);
+  for (let i = 0; i < ids.length; i++) {
+    const mask = labels.get(ids[i]);
+    if (mask === undefined || mask === 0) continue;
+    if (labelling === 'dominant') {
+      out[i] = 31 - Math.clz32(mask);
+      continue;
+    }
+    const c = gt[i] === 255 ? (hasUndefinedClass ? numClasses : -1) : gt[i];
+    if (c >= 0 && mask & (1 << c)) out[i] = c;
+  }
+  return out;
+}
+
 /** A sample id as one file name (ids may contain folders). */
 function fileSafe(id: string): string {
   return id.replace(/[\\/]+/g, '_');
@@ -318,10 +340,13 @@ async function writePseudoLabels(
   for (const [k, index] of images.entries()) {
     const img = pool.images[index];
     const loaded = ds.load(ds.samples[index]);
-    const label = await tidy(async () => {
-      const { logits, features } = predictFull(model, loaded, true);
-      return pseudoLabels({ logits, features: features!, width: loaded.width, ids: img.map.ids, pixels: img.pixels, adjacency: img.adjacency, labels: pool.labelsOf(index) }, flags);
-    });
+    const label =
+      cfg.pseudo === 'oracle'
+        ? oraclePseudoLabels(img.map.ids, loaded.label, pool.labelsOf(index), cfg.labelling, ds.numClasses, ds.hasUndefinedClass)
+        : await tidy(async () => {
+            const { logits, features } = predictFull(model, loaded, true);
+            return pseudoLabels({ logits, features: features!, width: loaded.width, ids: img.map.ids, pixels: img.pixels, adjacency: img.adjacency, labels: pool.labelsOf(index) }, flags);
+          });
     const bytes = Uint8Array.from(label, (v) => (v < 0 || v > 255 ? 255 : v));
     writeGreyPng(join(dir, `${img.id}.png`), { width: loaded.width, height: loaded.height, data: bytes });
     if (k < cfg.visualise) writeLabelPng(join(visDir, `${fileSafe(img.id)}-pseudo.png`), bytes, loaded.width, loaded.height, ds.palette);

@@ -2,7 +2,7 @@
 // of a preset's backbone on a synthetic source set of its own seed; `train --pretrained <file>`
 // loads the result. Reuses a file made with the same settings.
 import type { CommandModule } from 'yargs';
-import { DEFAULT_PRETRAIN, defaultPretrainFile, pretrain, type PretrainConfig } from '../al/pretrain.js';
+import { DEFAULT_PRETRAIN, VAL_TILE, defaultPretrainFile, pretrain, type PretrainConfig } from '../al/pretrain.js';
 import { destroyEngine, initEngine } from '../engine/runtime.js';
 import { PRESETS, type PresetName } from '../model/presets.js';
 import { formatDuration } from './progress.js';
@@ -65,7 +65,7 @@ export const pretrainCommand: CommandModule<object, Args> = {
       });
       const how = r.reused ? `reused (made earlier in ${formatDuration(r.seconds)})` : `pretrained in ${formatDuration(r.seconds)} (${cfg.iterations} iterations of ${cfg.batch} x ${cfg.crop} px crops, source generation included)`;
       console.log(`${r.file}: ${how}`);
-      console.log(`validation mAP (classes present per image, ${cfg.source.val} images): ${(100 * r.valMap).toFixed(1)}% (untrained: ${(100 * r.valMapUntrained).toFixed(1)}%)`);
+      console.log(`validation mAP (classes present per ${VAL_TILE} px tile of ${cfg.source.val} images): ${(100 * r.valMap).toFixed(1)}% (untrained: ${(100 * r.valMapUntrained).toFixed(1)}%)`);
       console.log(`use it with: node dist/cli.js train --preset ${cfg.preset} --pretrained ${r.file}`);
     } finally {
       await destroyEngine().catch(() => undefined);

@@ -54,6 +54,7 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('val-limit', { type: 'number', default: d.valLimit, describe: 'validation images per evaluation (0 = all)' })
     .option('visualise', { type: 'number', default: d.visualise, describe: 'images whose predictions and pseudo-labels are saved as PNGs' })
     .option('sampler', { choices: ['labelled', 'random'], default: d.sampler, describe: 'training crops: redraw a crop with no labelled pixel around one (labelled), or plain random crops (random, the authors\' sampler)' })
+    .option('pseudo', { choices: ['model', 'oracle'], default: 'model', describe: "stage 2's pseudo-labels: the method's (model), or the upper bound's ground truth inside labelled regions (oracle)" })
     .option('halt-at', { type: 'string', hidden: true, describe: 'simulate a kill at round:stage1|stage2:iteration (tests)' });
 }
 
@@ -97,6 +98,7 @@ export function configFrom(a: TrainArgs): RunConfig {
     visualise: a.visualise,
     pretrained: a.pretrained,
     sampler: a.sampler as 'labelled' | 'random',
+    ...(a.pseudo === 'oracle' ? { pseudo: 'oracle' as const } : {}),
   };
 }
 

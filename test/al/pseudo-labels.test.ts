@@ -1,6 +1,7 @@
 // Stage-2 pseudo-labels on the GPU vs the CPU reference, and on a case whose answer is known.
 import { describe, expect, it } from 'vitest';
 import { pseudoLabels } from '../../src/al/pseudo-labels.js';
+import { oraclePseudoLabels } from '../../src/al/rounds.js';
 import { regionAdjacency, regionPixels } from '../../src/al/superpixels/adjacency.js';
 import { Tensor } from '../../src/engine/tensor.js';
 import { pseudoLabelsRef } from '../../src/kernels/cpu/pseudo-labels.js';
@@ -157,5 +158,15 @@ describe('pseudo-labels', () => {
     // The prototype's own pixel takes class 0; the other of A, B is nearer class 1's prototype (D).
     expect(await labelsWith('code')).toEqual([0, 1, 1]);
     expect(await labelsWith('text')).toEqual([1, 0, 1]);
+  });
+
+  it("the upper bound's pseudo-labels: ground truth inside labelled regions (multi), the region's class (dominant)", () => {
+    // Superpixels 0 (pixels 0-3) and 1 (pixels 4-5) labelled, 2 (pixels 6-7) not; 3 classes + undefined (3).
+    const ids = Int32Array.from([0, 0, 0, 0, 1, 1, 2, 2]);
+    const gt = Uint8Array.from([0, 1, 2, 255, 1, 1, 0, 0]);
+    const multi = new Map([[0, 0b1011], [1, 0b0010]]); // {0, 1, undefined}, {1}
+    expect(Array.from(oraclePseudoLabels(ids, gt, multi, 'multi', 3, true))).toEqual([0, 1, 255, 3, 1, 1, 255, 255]);
+    const dominant = new Map([[0, 0b0001], [1, 0b0010]]);
+    expect(Array.from(oraclePseudoLabels(ids, gt, dominant, 'dominant', 3, true))).toEqual([0, 0, 0, 0, 1, 1, 255, 255]);
   });
 });
