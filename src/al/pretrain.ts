@@ -55,7 +55,7 @@ export interface PretrainConfig {
 export const DEFAULT_PRETRAIN: PretrainConfig = {
   preset: 'tiny',
   source: { seed: 7919, train: 400, val: 40, height: 128, width: 256 },
-  iterations: 300,
+  iterations: 600,
   batch: 8,
   crop: 96,
   lr: 2e-3,
