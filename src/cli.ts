@@ -10,6 +10,7 @@ import { superpixelsCommand } from './commands/superpixels.js';
 import { dataCommand } from './commands/data.js';
 import { experimentCommand } from './commands/experiment.js';
 import { annotateCommand } from './commands/annotate.js';
+import { pretrainCommand } from './commands/pretrain.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('alseg')
@@ -21,6 +22,7 @@ await yargs(hideBin(process.argv))
   .command(predictCommand)
   .command(superpixelsCommand)
   .command(dataCommand)
+  .command(pretrainCommand)
   .command(experimentCommand)
   .command(annotateCommand)
   .command(infoCommand)

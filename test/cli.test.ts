@@ -13,6 +13,12 @@ describe('alseg train options', () => {
     const c = await parse(['--out', 'x']);
     expect({ ...c, out: DEFAULT_CONFIG.out }).toEqual(DEFAULT_CONFIG);
   });
+  it('crop and batch default per dataset; the command line overrides them', async () => {
+    expect(await parse(['--dataset', 'cityscapes', '--out', 'x'])).toMatchObject({ crop: 768, batch: 4 });
+    expect(await parse(['--dataset', 'voc', '--out', 'x'])).toMatchObject({ crop: 513, batch: 4 });
+    expect(await parse(['--dataset', 'cityscapes', '--crop', '192', '--batch', '8', '--out', 'x'])).toMatchObject({ crop: 192, batch: 8 });
+    expect(await parse(['--sampler', 'random', '--pseudo', 'oracle', '--out', 'x'])).toMatchObject({ sampler: 'random', pseudo: 'oracle' });
+  });
   it('ablation switches and other negations turn things off', async () => {
     const c = await parse(['--no-mp', '--no-pp', '--no-localise', '--no-expand', '--no-stage2', '--no-bn-recalibration', '--out', 'x']);
     expect(c.ablation).toEqual({ mp: false, pp: false, localise: false, expand: false });

@@ -1,6 +1,7 @@
 // Acquisition functions over the unlabelled pool (paper Sec. 3.1; METHOD.md "Acquisition"):
 // Random, BvSB (Eq. 2, region mean, min-max normalised), ClassBal (exp(-share of the region's
-// dominant predicted class) x normalised BvSB) and PixBal (Eqs. 3-4). Per-pixel and per-region
+// dominant predicted class) x normalised BvSB) and PixBal (Eqs. 3-4). As in the authors' selection
+// scripts, the normalisation and the class shares are taken over the whole pool by default. Per-pixel and per-region
 // statistics come from the GPU (kernels/acquisition.wgsl.ts); pool-wide normalisation, scoring and
 // the budgeted selection are cheap host work over per-region numbers.
 import { readF32 } from '../engine/io.js';
@@ -77,6 +78,22 @@ export interface ScoreOptions {
   undefinedClass?: number;
   /** For Random. */
   random?: () => number;
+  /**
+   * Which regions BvSB's min-max normalisation and ClassBal's class shares are taken over: every
+   * region of the pool, labelled or not ('pool', the authors' selection script: it scores whole pool
+   * images and normalises before any filtering), or the unlabelled candidates only ('candidates').
+   * Only ClassBal's ranking depends on it, and only once a large share of the pool is labelled.
+   */
+  over?: 'pool' | 'candidates';
+}
+
+/** Every region of every image of the pool (those with at least one pixel). */
+function poolRegions(stats: readonly ImageRegionStats[]): RegionRef[] {
+  const out: RegionRef[] = [];
+  stats.forEach((s, image) => {
+    for (let region = 0; region < s.count.length; region++) if (s.count[region] > 0) out.push({ image, region });
+  });
+  return out;
 }
 
 /**
@@ -92,9 +109,10 @@ export function scoreRegions(kind: Acquisition, stats: readonly ImageRegionStats
   }
   const classes = stats[0]?.classes ?? 0;
   if (kind === 'bvsb' || kind === 'classbal') {
+    const basis = (o.over ?? 'pool') === 'pool' ? poolRegions(stats) : candidates;
     let lo = Infinity;
     let hi = -Infinity;
-    for (const { image, region } of candidates) {
+    for (const { image, region } of basis) {
       const v = stats[image].meanBvsb[region];
       lo = Math.min(lo, v);
       hi = Math.max(hi, v);
@@ -103,7 +121,7 @@ export function scoreRegions(kind: Acquisition, stats: readonly ImageRegionStats
     candidates.forEach(({ image, region }, i) => (scores[i] = span > 0 ? (stats[image].meanBvsb[region] - lo) / span : 0));
     if (kind === 'classbal') {
       const share = new Float64Array(classes);
-      for (const { image, region } of candidates) share[stats[image].majority[region]] += 1 / candidates.length;
+      for (const { image, region } of basis) share[stats[image].majority[region]] += 1 / basis.length;
       candidates.forEach(({ image, region }, i) => (scores[i] *= Math.exp(-share[stats[image].majority[region]])));
     }
   } else {

@@ -5,7 +5,7 @@ import { readF32 } from '../engine/io.js';
 import { initEngine } from '../engine/runtime.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { regionStats, scoreRegions, type Acquisition, type ImageRegionStats, type RegionRef } from './acquisition.js';
-import { regionLoss, type RegionLossOptions } from './losses.js';
+import { readingLossOptions, regionLoss, type RegionLossOptions } from './losses.js';
 import { ConfusionMatrix, type IoUReport } from './metrics.js';
 import { DEFAULT_PSEUDO_FLAGS, pseudoLabels, type PseudoLabelFlags } from './pseudo-labels.js';
 import { buildRegionBatch, type LossReading, type LossWeights } from './region-batch.js';
@@ -36,7 +36,8 @@ export async function regionLossOnArrays(
   return tidy(async () => {
     const z = upload(logits);
     z.requiresGrad = true;
-    const l = regionLoss(z, batch, options);
+    const reading = readingLossOptions(options.reading ?? 'code', options.tau ?? 0.1);
+    const l = regionLoss(z, batch, { tau: reading.tau, eps: options.eps ?? reading.eps });
     const [total, ce, mp, pp] = await Promise.all([l.total, l.ce, l.mp, l.pp].map(async (t) => (await readF32(t))[0]));
     backward(l.total);
     const grad = await readF32(z.grad!);

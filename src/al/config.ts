@@ -68,6 +68,18 @@ export interface RunConfig {
   visualise: number;
   /** Optional ImageNet-pretrained ResNet weights (safetensors, torchvision names). */
   pretrained?: string;
+  /**
+   * Training crops: 'labelled' redraws a crop with no labelled pixel around a labelled pixel of its
+   * image (docs/sampler.md); 'random' keeps plain random crops, the authors' sampler. Absent:
+   * 'labelled'.
+   */
+  sampler?: 'labelled' | 'random';
+  /**
+   * Stage 2's pseudo-labels: 'model' (the method: prototypes, localisation, expansion) or 'oracle'
+   * (the upper bound: the ground truth inside each labelled region, see oraclePseudoLabels in
+   * rounds.ts). Absent: 'model'.
+   */
+  pseudo?: 'model' | 'oracle';
 }
 
 export const DEFAULT_CONFIG: RunConfig = {
@@ -101,6 +113,21 @@ export const DEFAULT_CONFIG: RunConfig = {
   checkpointEvery: 20,
   valLimit: 0,
   visualise: 4,
+  sampler: 'labelled',
+};
+
+/**
+ * Crop and batch when the command line gives none, per dataset: the paper's for Cityscapes (768 px
+ * crops of 1024x2048 images) and VOC (513 px, also for a folder of plain images), and 96 px crops of the 128x256 synthetic images.
+ * With the labelled-crop sampler (docs/sampler.md) every crop holds labels whatever its size, so a
+ * smaller dataset of the same layout (e.g. 256x512 images) can take a smaller --crop for speed.
+ */
+export const DATASET_TRAINING: Record<DatasetKind, { crop: number; batch: number }> = {
+  synthetic: { crop: DEFAULT_CONFIG.crop, batch: DEFAULT_CONFIG.batch },
+  cityscapes: { crop: 768, batch: 4 },
+  voc: { crop: 513, batch: 4 },
+  // A user's own photographs: VOC's setting for natural images of a few hundred pixels a side.
+  folder: { crop: 513, batch: 4 },
 };
 
 /** Settings that do not change what a run computes: a resumed run may give them other values. */

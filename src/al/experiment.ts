@@ -1,5 +1,8 @@
 // Named grids of `train` runs (the paper's comparisons on our synthetic benchmark), run one after
-// the other (or split across machines with a shard), and aggregated into docs/results.md.
+// the other (or split across machines with a shard), and aggregated into docs/results.md. Two
+// regimes: 'small' (the first grids: a 24-image pool from random initialisation) and 'paper'
+// (PAPER_BASE: a pool the budget labels sparsely, a pretrained backbone, long stages), with the
+// fully supervised reference and the perfect-localisation upper bound in the paper regime.
 // Each run keeps its run directory under experiments/<grid>/<run>; finished runs are not redone and
 // an interrupted one resumes. The per-run metrics the report is built from are copied to
 // docs/results-data/<grid>/<run>.json so the report can be regenerated without the run folders.
@@ -11,6 +14,9 @@ import { writeFileAtomic } from './data/atomic-write.js';
 import type { RoundMetrics } from './report.js';
 import { runActiveLearning, type LoopEvent } from './rounds.js';
 import type { Acquisition } from './acquisition.js';
+import { DEFAULT_PRETRAIN, pretrain, type PretrainConfig } from './pretrain.js';
+import { runSupervised } from './supervised.js';
+import { readStageLog, type StageName } from './trainer.js';
 
 export interface ExperimentRun {
   grid: string;
@@ -18,6 +24,18 @@ export interface ExperimentRun {
   method: string;
   seed: number;
   overrides: Partial<RunConfig>;
+  /** 'supervised': the fully supervised reference (supervised.ts) instead of an AL run. */
+  kind?: 'al' | 'supervised';
+}
+
+/** The two regimes the report sets side by side. */
+export type Regime = 'small' | 'paper';
+
+export interface Grid {
+  title: string;
+  /** 'small': the small pool from random initialisation (EXPERIMENT_BASE); 'paper': PAPER_BASE. */
+  regime: Regime;
+  runs: () => ExperimentRun[];
 }
 
 /** Settings every experiment run shares: sized so grid "fig4" (24 runs) fits in 2 hours on lavapipe. */
@@ -30,31 +48,61 @@ export const EXPERIMENT_BASE: Partial<RunConfig> = {
   visualise: 2,
 };
 
+/**
+ * The paper's regime on the synthetic benchmark: a pool large enough that the whole 5-round budget
+ * labels at most ~10% of its regions (240 images x ~32 SEEDS regions = ~7,700 regions; 5 x 120
+ * clicks label ~600 regions with dominant answers, 7.8%, and ~330 with multi-class answers, 4.3%),
+ * 40 validation images, a pretrained backbone (`pretrain`, the ImageNet stand-in, made or reused
+ * by the grid) and stages long enough for the loss to flatten (curves in each record).
+ */
+export const PAPER_BASE: Partial<RunConfig> = {
+  root: 'data/synthetic-paper',
+  synthetic: { train: 240, val: 40, height: 128, width: 256 },
+  rounds: 5,
+  budget: 120,
+  // Measured on a run at 300 + 300 (docs/performance.md): stage 2's loss had flattened by 300, stage
+  // 1's was still falling (means over iterations 1-100, 101-200, 201-300 of round 3: 49, 41, 33).
+  iterations: 500,
+  stage2Iterations: 300,
+  valLimit: 0,
+  visualise: 2,
+};
+
+/** The supervised reference's length: one stage on every label, longer than any AL stage. */
+export const SUPERVISED_ITERATIONS = 1000;
+
 const SEEDS = [0, 1, 2];
 const ACQS: Acquisition[] = ['random', 'bvsb', 'classbal', 'pixbal'];
 
-export const GRIDS: Record<string, { title: string; runs: () => ExperimentRun[] }> = {
+const fig4Runs = (grid: string) =>
+  (['multi', 'dominant'] as const).flatMap((labelling) =>
+    ACQS.flatMap((acquisition) => SEEDS.map((seed) => ({ grid, method: `${labelling === 'multi' ? 'Mul' : 'Dom'}+${acquisition}`, seed, overrides: { labelling, acquisition } }))),
+  );
+
+const seedMajor = (runs: ExperimentRun[]) => runs.map((r, k) => [r, k] as const).sort((a, b) => a[0].seed - b[0].seed || a[1] - b[1]).map(([r]) => r);
+
+const TABLE2_ROWS: [string, NonNullable<Partial<RunConfig>['ablation']>][] = [
+  ['(a) MP+PP+loc+exp', { mp: true, pp: true, localise: true, expand: true }],
+  ['(b) MP+PP+loc', { mp: true, pp: true, localise: true, expand: false }],
+  ['(c) MP+PP', { mp: true, pp: true, localise: false, expand: false }],
+  ['(d) MP', { mp: true, pp: false, localise: false, expand: false }],
+  ['(e) PP', { mp: false, pp: true, localise: false, expand: false }],
+];
+const table2Runs = (grid: string) => TABLE2_ROWS.flatMap(([method, ablation]) => SEEDS.map((seed) => ({ grid, method, seed, overrides: { ablation } })));
+
+export const GRIDS: Record<string, Grid> = {
   fig4: {
+    regime: 'small',
     title: 'Multi-class vs dominant labelling x acquisition function (paper Fig. 4)',
-    runs: () =>
-      (['multi', 'dominant'] as const).flatMap((labelling) =>
-        ACQS.flatMap((acquisition) => SEEDS.map((seed) => ({ grid: 'fig4', method: `${labelling === 'multi' ? 'Mul' : 'Dom'}+${acquisition}`, seed, overrides: { labelling, acquisition } }))),
-      ),
+    runs: () => fig4Runs('fig4'),
   },
   table2: {
+    regime: 'small',
     title: 'Contribution of each component (paper Table 2), multi-class labels, PixBal',
-    runs: () => {
-      const rows: [string, Partial<RunConfig>['ablation']][] = [
-        ['(a) MP+PP+loc+exp', { mp: true, pp: true, localise: true, expand: true }],
-        ['(b) MP+PP+loc', { mp: true, pp: true, localise: true, expand: false }],
-        ['(c) MP+PP', { mp: true, pp: true, localise: false, expand: false }],
-        ['(d) MP', { mp: true, pp: false, localise: false, expand: false }],
-        ['(e) PP', { mp: false, pp: true, localise: false, expand: false }],
-      ];
-      return rows.flatMap(([method, ablation]) => SEEDS.map((seed) => ({ grid: 'table2', method, seed, overrides: { ablation } })));
-    },
+    runs: () => table2Runs('table2'),
   },
   budget: {
+    regime: 'small',
     title: 'Budget per round at two sizes (multi-class vs dominant, PixBal)',
     runs: () =>
       [40, 160].flatMap((budget) =>
@@ -62,6 +110,7 @@ export const GRIDS: Record<string, { title: string; runs: () => ExperimentRun[] 
       ),
   },
   scale: {
+    regime: 'small',
     title: "Fig. 4's main comparison at the default train's length (120 clicks/round, 100 + 100 iterations)",
     // Seed-major, so a grid stopped early still holds every method for the seeds it finished.
     runs: () =>
@@ -80,6 +129,30 @@ export const GRIDS: Record<string, { title: string; runs: () => ExperimentRun[] 
         })),
       ),
   },
+  'paper-fig4': {
+    regime: 'paper',
+    title: "Fig. 4 in the paper's regime (240-image pool, pretrained backbone, 500 + 300 iterations a round)",
+    // Seed-major, so a grid stopped early still holds every method for the seeds it finished.
+    runs: () => seedMajor(fig4Runs('paper-fig4')),
+  },
+  'paper-table2': {
+    regime: 'paper',
+    title: "Table 2 in the paper's regime, multi-class labels, PixBal",
+    runs: () => seedMajor(table2Runs('paper-table2')),
+  },
+  supervised: {
+    regime: 'paper',
+    title: `Fully supervised reference: every pixel label of the 240 training images, ${SUPERVISED_ITERATIONS} iterations`,
+    runs: () => SEEDS.map((seed) => ({ grid: 'supervised', method: 'Supervised', seed, kind: 'supervised' as const, overrides: { stage2Iterations: SUPERVISED_ITERATIONS } })),
+  },
+  'upper-bound': {
+    regime: 'paper',
+    title: 'Upper bound: stage 2 on the ground truth inside labelled regions (perfect localisation), PixBal',
+    runs: () =>
+      seedMajor((['multi', 'dominant'] as const).flatMap((labelling) =>
+        SEEDS.map((seed) => ({ grid: 'upper-bound', method: `${labelling === 'multi' ? 'Mul' : 'Dom'}+pixbal bound`, seed, overrides: { labelling, acquisition: 'pixbal' as const, pseudo: 'oracle' as const } })),
+      )),
+  },
 };
 
 export function runName(r: ExperimentRun): string {
@@ -96,6 +169,8 @@ export interface ExperimentRecord {
   commit?: string;
   wallSeconds: number;
   rounds: RoundMetrics[];
+  /** Loss curve of every stage of every round ([iteration, loss] pairs; absent in older records). */
+  curves?: { round: number; stage: StageName; losses: [number, number][] }[];
 }
 
 export function dataDir(docs: string, grid: string): string {
@@ -113,6 +188,8 @@ export async function runGrid(
     adapter: string;
     /** Applied to every run after the grid's own settings (a smoke run of the grid machinery at toy size). */
     overrides?: Partial<RunConfig>;
+    /** Pretraining settings for the paper regime's backbone, over DEFAULT_PRETRAIN (smoke runs). */
+    pretrain?: Partial<PretrainConfig>;
     onEvent?: (run: ExperimentRun, e: LoopEvent) => void;
     /** Called as each run starts: its place among the runs this call has to do (finished ones excluded). */
     onRun?: (run: ExperimentRun, index: number, todo: number) => void;
@@ -127,16 +204,34 @@ export async function runGrid(
   for (const [k, run] of todo.entries()) {
     const record = recordOf(run);
     options.onRun?.(run, k, todo.length);
-    const cfg: RunConfig = { ...DEFAULT_CONFIG, ...EXPERIMENT_BASE, root: options.root, seed: run.seed, ...run.overrides, ...options.overrides, out: join(options.experimentsDir, grid, runName(run)) };
+    const base = g.regime === 'paper' ? PAPER_BASE : EXPERIMENT_BASE;
+    const cfg: RunConfig = { ...DEFAULT_CONFIG, root: options.root, ...base, seed: run.seed, ...run.overrides, ...options.overrides, out: join(options.experimentsDir, grid, runName(run)) };
+    if (g.regime === 'paper' && !cfg.pretrained) {
+      // The ImageNet stand-in for this preset: made once (a few minutes), then reused by every run.
+      const p = await pretrain({ ...DEFAULT_PRETRAIN, ...options.pretrain, preset: cfg.preset }, undefined, { onPhase: (text) => options.onEvent?.(run, { kind: 'phase', round: 0, phase: 'pretrain', detail: text }) });
+      cfg.pretrained = p.file;
+    }
     const t0 = performance.now();
     const resume = existsSync(join(cfg.out, 'config.json'));
-    const result = await runActiveLearning(cfg, { resume, onEvent: (e) => options.onEvent?.(run, e) });
-    const rec: ExperimentRecord = { grid, method: run.method, seed: run.seed, config: cfg, adapter: options.adapter, commit: gitCommit(), wallSeconds: (performance.now() - t0) / 1000, rounds: result.rounds };
+    const onEvent = (e: LoopEvent) => options.onEvent?.(run, e);
+    const result = run.kind === 'supervised' ? await runSupervised(cfg, { resume, onEvent }) : await runActiveLearning(cfg, { resume, onEvent });
+    const rec: ExperimentRecord = { grid, method: run.method, seed: run.seed, config: cfg, adapter: options.adapter, commit: gitCommit(), wallSeconds: (performance.now() - t0) / 1000, rounds: result.rounds, curves: lossCurves(cfg.out) };
     mkdirSync(dataDir(options.docsDir, grid), { recursive: true });
     writeFileAtomic(record, JSON.stringify(rec, null, 2));
     ran++;
   }
   return ran;
+}
+
+/** The loss curves a run directory's training/ logs hold, by round then stage. */
+function lossCurves(dir: string): NonNullable<ExperimentRecord['curves']> {
+  const logs = join(dir, 'training');
+  if (!existsSync(logs)) return [];
+  return readdirSync(logs)
+    .map((f) => /^round-(\d+)-(stage[12])\.json$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ round: Number(m[1]), stage: m[2] as StageName, losses: readStageLog(join(logs, m[0]))?.losses ?? [] }))
+    .sort((a, b) => a.round - b.round || a.stage.localeCompare(b.stage));
 }
 
 function gitCommit(): string | undefined {

@@ -76,3 +76,25 @@ export function iouFromCounts(cm: ArrayLike<number>, classes: number): IoUReport
   }
   return { perClass, miou: present ? sum / present : NaN, miouAllClasses: sumAll / classes, pixelAccuracy: total ? correct / total : NaN };
 }
+
+/**
+ * Mean over classes of the average precision of ranking the items by score (items [n][classes],
+ * true where the class is present); classes present in no item are left out. Ties in score count
+ * in item order.
+ */
+export function meanAveragePrecision(scores: readonly (readonly number[])[], present: readonly (readonly boolean[])[]): number {
+  const classes = scores[0]?.length ?? 0;
+  const aps: number[] = [];
+  for (let c = 0; c < classes; c++) {
+    const order = scores.map((_, i) => i).sort((a, b) => scores[b][c] - scores[a][c] || a - b);
+    const positives = present.filter((p) => p[c]).length;
+    if (positives === 0) continue;
+    let hits = 0;
+    let ap = 0;
+    order.forEach((i, rank) => {
+      if (present[i][c]) ap += ++hits / (rank + 1);
+    });
+    aps.push(ap / positives);
+  }
+  return aps.length ? aps.reduce((a, b) => a + b, 0) / aps.length : 0;
+}

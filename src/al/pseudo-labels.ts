@@ -1,7 +1,7 @@
 // Stage 2: pixel pseudo-labels from partial region labels, one image at a time on the GPU
 // (kernels/pseudo-labels.wgsl.ts), from the stage-1 model's logits and normalised features.
 import { read } from '../engine/io.js';
-import { mul, rsqrt, square } from '../engine/ops/elementwise.js';
+import { affine, mul, rsqrt, square } from '../engine/ops/elementwise.js';
 import { sum } from '../engine/ops/reduce.js';
 import { run } from '../engine/ops/run.js';
 import { dense, reshape } from '../engine/ops/shape.js';
@@ -14,7 +14,7 @@ export type { PseudoLabelFlags };
 export const DEFAULT_PSEUDO_FLAGS: PseudoLabelFlags = { localise: true, expand: true, reading: 'code' };
 
 export interface PseudoLabelInput {
-  /** Logits at full resolution, rows [pixel, class] (raw cosine; prototypes use temperature 1). */
+  /** Logits at full resolution, rows [pixel, class] (raw cosine; see `flags.tau` for the prototypes' temperature). */
   logits: Tensor;
   /**
    * Features (need not be unit length: cosines normalise): rows [pixel, dim] at full resolution, or
@@ -81,9 +81,13 @@ export async function pseudoLabels(input: PseudoLabelInput, flags: PseudoLabelFl
   const P = t.pairRegion.length;
   if (P === 0) return new Int32Array(npix).fill(255);
   return tidy(async () => {
-    const z = dense(input.logits);
+    // Prototypes (Eq. 8): the code picks them by softmax at temperature 1, the text by the model's
+    // probability at tau (METHOD difference 3). Scaling the logits once does it: the other kernels
+    // take an argmax over classes or compare features, which the scale does not change.
+    const z = dense(flags.reading === 'text' ? affine(input.logits, 1 / (flags.tau ?? 0.1), 0) : input.logits);
     const feat = dense(reshape(input.features, [grid.fh * grid.fw, dim]));
-    const i32 = (a: Int32Array) => Tensor.fromArray(a, [Math.max(a.length, 1)], 'i32');
+    // An empty table (e.g. no adjacency in a one-superpixel image) binds one unused element.
+    const i32 = (a: Int32Array) => Tensor.fromArray(a.length > 0 ? a : new Int32Array(1), [Math.max(a.length, 1)], 'i32');
     const ids = i32(input.ids);
     const labOf = i32(t.labOf);
     const pairStart = i32(t.pairStart);
@@ -93,7 +97,7 @@ export async function pseudoLabels(input: PseudoLabelInput, flags: PseudoLabelFl
     const regionPixels = i32(input.pixels.pixels);
     const adjStart = i32(input.adjacency.offsets);
     const adj = i32(input.adjacency.neighbours);
-    // log-sum-exp at temperature 1 (the acquisition pass computes it as a by-product).
+    // log-sum-exp of z (the acquisition pass computes it as a by-product).
     const bvsb = Tensor.empty([npix]);
     const arg = Tensor.empty([npix], 'i32');
     const lse = Tensor.empty([npix]);

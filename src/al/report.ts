@@ -17,6 +17,16 @@ export interface RoundMetrics {
   /** Pseudo-label quality on the labelled images: share of pixels labelled and their accuracy. */
   pseudo: { coverage: number; accuracy: number } | null;
   seconds: number;
+  /** What each stage's training saw (absent in records from before it was kept). */
+  training?: { stage1: StageTraining | null; stage2: StageTraining | null };
+}
+
+/** A stage's batches without a labelled pixel, crops redrawn by the sampler, and its last loss. */
+export interface StageTraining {
+  emptyBatchShare: number;
+  emptyCropShare: number;
+  resampledCropShare: number;
+  finalLoss: number | null;
 }
 
 /** A number as a CSV cell: 6 decimals at most, empty when missing or NaN. */
@@ -26,9 +36,9 @@ export function csvNumber(v: number | undefined | null): string {
 
 export function writeMetrics(dir: string, rounds: readonly RoundMetrics[], classNames: readonly string[]): void {
   writeFileAtomic(`${dir}/metrics.json`, JSON.stringify({ rounds }, null, 2));
-  const head = ['round', 'clicks', 'total_clicks', 'regions', 'multi_class_share', 'stage1_miou', 'stage2_miou', 'stage1_miou_all', 'stage2_miou_all', 'pseudo_coverage', 'pseudo_accuracy', 'seconds', ...classNames.map((c) => `stage1_iou_${c.replace(/\s+/g, '_')}`)];
+  const head = ['round', 'clicks', 'total_clicks', 'regions', 'multi_class_share', 'stage1_miou', 'stage2_miou', 'stage1_miou_all', 'stage2_miou_all', 'pseudo_coverage', 'pseudo_accuracy', 'seconds', ...classNames.map((c) => `stage1_iou_${c.replace(/\s+/g, '_')}`), 'stage1_empty_batch_share', 'stage2_empty_batch_share'];
   const rows = rounds.map((r) =>
-    [r.round, r.clicks, r.totalClicks, r.regions, csvNumber(r.multiClassShare), csvNumber(r.stage1.miou), csvNumber(r.stage2?.miou), csvNumber(r.stage1.miouAllClasses), csvNumber(r.stage2?.miouAllClasses), csvNumber(r.pseudo?.coverage), csvNumber(r.pseudo?.accuracy), csvNumber(r.seconds), ...r.stage1.perClass.map((v) => csvNumber(v))].join(','),
+    [r.round, r.clicks, r.totalClicks, r.regions, csvNumber(r.multiClassShare), csvNumber(r.stage1.miou), csvNumber(r.stage2?.miou), csvNumber(r.stage1.miouAllClasses), csvNumber(r.stage2?.miouAllClasses), csvNumber(r.pseudo?.coverage), csvNumber(r.pseudo?.accuracy), csvNumber(r.seconds), ...r.stage1.perClass.map((v) => csvNumber(v)), csvNumber(r.training?.stage1?.emptyBatchShare), csvNumber(r.training?.stage2?.emptyBatchShare)].join(','),
   );
   writeFileAtomic(`${dir}/metrics.csv`, [head.join(','), ...rows].join('\n') + '\n');
   writeFileAtomic(`${dir}/miou-vs-clicks.svg`, plotSvg(rounds));

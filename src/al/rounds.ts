@@ -9,6 +9,7 @@
 //   queries/, answers/                        with a human oracle: what to ask, what was answered (human/queries.ts)
 //   checkpoints/round-<r>-stage<k>.safetensors
 //   pseudo/round-<r>/<sample id>.png          pseudo-labels (class ids, 255 = ignore)
+//   training/round-<r>-stage<k>.json          loss curve, batches and crops without a labelled pixel
 //   metrics.json, metrics.csv, miou-vs-clicks.svg and .png
 //   vis/                                      colour PNGs of images, ground truth, predictions, pseudo-labels
 // Every file is written atomically; a killed run resumed with the same directory continues from
@@ -37,10 +38,10 @@ import { ConfusionMatrix, type IoUReport } from './metrics.js';
 import { Pool, type LabelledRegion } from './pool.js';
 import { pseudoLabels } from './pseudo-labels.js';
 import { popcount } from './region-batch.js';
-import { writeLabelPng, writeMetrics, type RoundMetrics } from './report.js';
+import { writeLabelPng, writeMetrics, type RoundMetrics, type StageTraining } from './report.js';
 import { Rng, hashSeed } from './rng.js';
 import { defaultSuperpixelCacheDir, buildSuperpixelCache } from './superpixels/cache.js';
-import { trainStage, type StageName, type StageProgress, type TrainEnv } from './trainer.js';
+import { readStageLog, trainStage, type StageName, type StageProgress, type TrainEnv } from './trainer.js';
 
 export interface RoundProgress {
   round: number;
@@ -159,6 +160,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
     return model;
   };
   const ckpt = (round: number, stage: StageName) => join(dir, 'checkpoints', `round-${round}-${stage}.safetensors`);
+  const stageLog = (round: number, stage: StageName) => join(dir, 'training', `round-${round}-${stage}.json`);
   const totalIterations = cfg.rounds * (cfg.iterations + (cfg.stage2 ? cfg.stage2Iterations : 0));
   let doneIterations = 0;
   let ranHere = 0;
@@ -233,7 +235,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
             }),
           );
         }
-        scores = scoreRegions(cfg.acquisition, stats, candidates, { nu: cfg.nu, undefinedClass });
+        scores = scoreRegions(cfg.acquisition, stats, candidates, { nu: cfg.nu, undefinedClass, over: cfg.reading === 'code' ? 'pool' : 'candidates' });
       }
       if (human) {
         const cost = expectedClicks(pool, cfg.labelling);
@@ -254,7 +256,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
     // 2. Stage 1 on the partial labels, then its evaluation.
     stage1Model?.dispose();
     emit({ kind: 'phase', round, phase: 'stage 1', detail: `${images.length} images, ${pool.labelledRegions.length} regions` });
-    stage1Model = await trainStage(env, { stage: 'stage1', round, iterations: cfg.iterations, lr: cfg.lr, images, checkpoint: ckpt(round, 'stage1') });
+    stage1Model = await trainStage(env, { stage: 'stage1', round, iterations: cfg.iterations, lr: cfg.lr, images, checkpoint: ckpt(round, 'stage1'), log: stageLog(round, 'stage1') });
     if (!rp.stage1 && val) {
       emit({ kind: 'phase', round, phase: 'evaluate stage 1' });
       rp.stage1 = await evaluate(stage1Model, val, cfg, join(dir, 'vis', `round-${round}`), 'stage1');
@@ -271,7 +273,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
         saveProgress();
       }
       emit({ kind: 'phase', round, phase: 'stage 2' });
-      const stage2Model = await trainStage(env, { stage: 'stage2', round, iterations: cfg.stage2Iterations, lr: cfg.lr2, images, labelDir: pseudoDir, checkpoint: ckpt(round, 'stage2') });
+      const stage2Model = await trainStage(env, { stage: 'stage2', round, iterations: cfg.stage2Iterations, lr: cfg.lr2, images, labelDir: pseudoDir, checkpoint: ckpt(round, 'stage2'), log: stageLog(round, 'stage2') });
       if (!rp.stage2 && val) {
         emit({ kind: 'phase', round, phase: 'evaluate stage 2' });
         rp.stage2 = await evaluate(stage2Model, val, cfg, join(dir, 'vis', `round-${round}`), 'stage2');
@@ -292,6 +294,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
       stage2: stage2Iou ? pick(stage2Iou) : null,
       pseudo: rp.pseudo,
       seconds: rp.seconds,
+      training: { stage1: stageTraining(stageLog(round, 'stage1')), stage2: cfg.stage2 ? stageTraining(stageLog(round, 'stage2')) : null },
     };
     metrics.push(m);
     writeMetrics(dir, metrics, train.classNames);
@@ -299,6 +302,41 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
   }
   stage1Model?.dispose();
   return { rounds: metrics, dir, labelled: pool.labelledRegions };
+}
+
+/** The summary of a stage's training log, for the run's metrics. */
+function stageTraining(file: string): StageTraining | null {
+  const log = readStageLog(file);
+  if (!log) return null;
+  const share = (k: number, n: number) => (n > 0 ? k / n : 0);
+  return {
+    emptyBatchShare: share(log.emptyBatches, log.batches),
+    emptyCropShare: share(log.emptyCrops, log.crops),
+    resampledCropShare: share(log.resampledCrops, log.crops),
+    finalLoss: log.losses.length ? log.losses[log.losses.length - 1][1] : null,
+  };
+}
+
+/**
+ * The upper bound's pseudo-labels (`pseudo: 'oracle'`): stage 2 as if localisation were perfect,
+ * from the ground truth inside each labelled region and nothing outside. Multi-class labels: each
+ * pixel whose true class is in its region's label set takes that class. Dominant labels: every
+ * pixel of the region takes the region's one (dominant) class, right or wrong. Void ground truth
+ * counts as the undefined class when the dataset has one (as the oracle answers it).
+ */
+export function oraclePseudoLabels(ids: Int32Array, gt: Uint8Array, labels: ReadonlyMap<number, number>, labelling: RunConfig['labelling'], numClasses: number, hasUndefinedClass: boolean): Int32Array {
+  const out = new Int32Array(ids.length).fill(255);
+  for (let i = 0; i < ids.length; i++) {
+    const mask = labels.get(ids[i]);
+    if (mask === undefined || mask === 0) continue;
+    if (labelling === 'dominant') {
+      out[i] = 31 - Math.clz32(mask);
+      continue;
+    }
+    const c = gt[i] === 255 ? (hasUndefinedClass ? numClasses : -1) : gt[i];
+    if (c >= 0 && mask & (1 << c)) out[i] = c;
+  }
+  return out;
 }
 
 /** A sample id as one file name (ids may contain folders). */
@@ -357,14 +395,17 @@ async function writePseudoLabels(
   let correct = 0;
   let total = 0;
   const ds = pool.dataset;
-  const flags = { localise: cfg.ablation.localise, expand: cfg.ablation.expand, reading: cfg.reading };
+  const flags = { localise: cfg.ablation.localise, expand: cfg.ablation.expand, reading: cfg.reading, tau: cfg.tau };
   for (const [k, index] of images.entries()) {
     const img = pool.images[index];
     const loaded = ds.load(ds.samples[index]);
-    const label = await tidy(async () => {
-      const { logits, features } = predictFull(model, loaded, true);
-      return pseudoLabels({ logits, features: features!, width: loaded.width, ids: img.map.ids, pixels: img.pixels, adjacency: img.adjacency, labels: pool.labelsOf(index) }, flags);
-    });
+    const label =
+      cfg.pseudo === 'oracle'
+        ? oraclePseudoLabels(img.map.ids, loaded.label, pool.labelsOf(index), cfg.labelling, ds.numClasses, ds.hasUndefinedClass)
+        : await tidy(async () => {
+            const { logits, features } = predictFull(model, loaded, true);
+            return pseudoLabels({ logits, features: features!, width: loaded.width, ids: img.map.ids, pixels: img.pixels, adjacency: img.adjacency, labels: pool.labelsOf(index) }, flags);
+          });
     const bytes = Uint8Array.from(label, (v) => (v < 0 || v > 255 ? 255 : v));
     writeGreyPng(join(dir, `${img.id}.png`), { width: loaded.width, height: loaded.height, data: bytes });
     if (k < cfg.visualise) writeLabelPng(join(visDir, `${fileSafe(img.id)}-pseudo.png`), bytes, loaded.width, loaded.height, ds.palette);

@@ -2,7 +2,7 @@
 // the backbone's learning rate and a poly schedule, batches of augmented crops from the images that
 // hold labels, and either the stage-1 region losses or stage-2 pixel CE on pseudo-labels. It
 // checkpoints every few iterations so a killed run resumes where it stopped, on the same batches.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { backward } from '../engine/backward.js';
 import { item } from '../engine/io.js';
@@ -15,11 +15,12 @@ import { BatchNorm2d } from '../model/layers.js';
 import { noGrad } from '../engine/autograd.js';
 import { concat, zeros } from '../engine/ops/shape.js';
 import { imageTensor } from './inference.js';
+import { writeFileAtomic } from './data/atomic-write.js';
 import type { LoadedSample } from './data/dataset.js';
 import { loadLatestCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
 import { DEFAULT_AUGMENT } from './data/augment.js';
 import { BatchLoader, epochPlan } from './data/loader.js';
-import { regionLoss } from './losses.js';
+import { readingLossOptions, regionLoss } from './losses.js';
 import type { Pool } from './pool.js';
 import { buildRegionBatch, chooseMicroBatch, pixelLabelBatch, sliceRegionBatch } from './region-batch.js';
 import { BindingLimitError } from '../engine/errors.js';
@@ -40,6 +41,37 @@ export interface StageRun {
   labelDir?: string;
   /** Where the stage's checkpoint lives (resumed from when it exists and is unfinished). */
   checkpoint: string;
+  /** Where the stage's training log (StageLog: loss curve, batches without labels) is kept. */
+  log?: string;
+}
+
+/** What a stage's training saw: its loss curve and how many batches and crops held no label. */
+export interface StageLog {
+  version: 1;
+  iterations: number;
+  /** [iteration, loss] every few iterations (the ones read back). */
+  losses: [number, number][];
+  batches: number;
+  /** Batches in which no crop holds a labelled pixel: they train on nothing. */
+  emptyBatches: number;
+  crops: number;
+  emptyCrops: number;
+  /** Crops the labelled-crop sampler redrew around a labelled pixel. */
+  resampledCrops: number;
+}
+
+export function emptyStageLog(iterations: number): StageLog {
+  return { version: 1, iterations, losses: [], batches: 0, emptyBatches: 0, crops: 0, emptyCrops: 0, resampledCrops: 0 };
+}
+
+/** A stage's log, or null when it has none (a run from before logs were kept). */
+export function readStageLog(file: string): StageLog | null {
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as StageLog;
+  } catch (e) {
+    throw new Error(`${file}: cannot read the stage log (${e instanceof Error ? e.message : String(e)}); delete it to start the log afresh`);
+  }
 }
 
 export interface StageProgress {
@@ -52,6 +84,8 @@ export interface StageProgress {
   msPerIteration: number;
   /** Share of the step time spent waiting for the data loader. */
   loaderWait: number;
+  /** Share of this stage's batches so far in which no crop held a labelled pixel. */
+  emptyBatchShare: number;
 }
 
 /** Thrown to simulate a kill at a given point (tests, `--halt-at`). Nothing is saved. */
@@ -124,26 +158,44 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
   const batch = micro < wanted ? micro * Math.floor(wanted / micro) : wanted;
   if (micro < wanted && env.maxMicroBatch === undefined) env.onNotice?.(`batches of ${wanted} exceed this adapter's binding limits: training on batches of ${batch} accumulated over micro-batches of ${micro} (BN statistics per micro-batch)`);
   const plan = epochPlan(run.images.length, batch, hashSeed(cfg.seed, run.round, run.stage === 'stage1' ? 1 : 2));
+  const labelledCrops =
+    (cfg.sampler ?? 'labelled') === 'random'
+      ? undefined
+      : run.stage === 'stage1'
+        ? { regions: Object.fromEntries(run.images.map((i) => [i, [...pool.labelsOf(i).keys()]])) }
+        : {};
+  // The log's counters travel in the checkpoint, so a resumed stage (also one resumed from the
+  // checkpoint before a damaged one) counts each batch once; the log file is for people and reports.
+  const savedLog = resumed?.info.extra.log;
+  const log = (savedLog ? (JSON.parse(savedLog) as StageLog) : null) ?? (start > 0 && run.log ? readStageLog(run.log) : null) ?? emptyStageLog(run.iterations);
+  log.losses = log.losses.filter(([i]) => i <= start);
   const loader = new BatchLoader(
     {
       dataset: { kind: cfg.dataset, root: cfg.root, split: 'train' },
       superpixels: run.stage === 'stage1' ? { spec: cfg.superpixels, cacheDir: pool.cacheDir } : null,
       augment: { ...DEFAULT_AUGMENT, cropHeight: cfg.crop, cropWidth: cfg.crop, padColor: pool.dataset.meanColor },
       labelDir: run.labelDir,
+      labelledCrops,
     },
     (i) => plan(i)?.map((k) => run.images[k]) ?? null,
     { seed: hashSeed(cfg.seed, run.round, run.stage === 'stage1' ? 11 : 12), startAt: start },
   );
   const classes = pool.outputs;
   const weights = { ce: cfg.weights.ce, mp: cfg.ablation.mp ? cfg.weights.mp : 0, pp: cfg.ablation.pp ? cfg.weights.pp : 0 };
+  const lossOptions = readingLossOptions(cfg.reading, cfg.tau);
   let loss: number | null = null;
   let t0 = performance.now();
   let waited = 0;
   mkdirSync(dirname(run.checkpoint), { recursive: true });
   // Periodic checkpoints keep the one before them; the stage's final one (read by later phases and
   // rounds) replaces both, so a run keeps one file per finished stage.
-  const save = (iteration: number) =>
-    saveCheckpoint(run.checkpoint, { model, optimizer, round: run.round, iteration, config: cfg, extra: { stage: run.stage } }, { keepPrevious: iteration < run.iterations });
+  const save = async (iteration: number) => {
+    await saveCheckpoint(run.checkpoint, { model, optimizer, round: run.round, iteration, config: cfg, extra: { stage: run.stage, log: JSON.stringify(log) } }, { keepPrevious: iteration < run.iterations });
+    if (run.log) {
+      mkdirSync(dirname(run.log), { recursive: true });
+      writeFileAtomic(run.log, JSON.stringify(log));
+    }
+  };
   try {
     for (let it = start; it < run.iterations; it++) {
       if (env.halt && env.halt.round === run.round && env.halt.stage === run.stage && env.halt.iteration === it) {
@@ -153,6 +205,11 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
       const b = await loader.next();
       waited += performance.now() - w0;
       if (!b) throw new Error(`${run.stage}: the data loader ran dry at iteration ${it}`);
+      log.batches++;
+      log.crops += b.n;
+      log.emptyCrops += b.emptyCrops;
+      log.resampledCrops += b.resampledCrops;
+      if (b.emptyCrops === b.n) log.emptyBatches++;
       const tables =
         run.stage === 'stage1'
           ? buildRegionBatch(
@@ -177,7 +234,7 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
           const images = Tensor.fromArray(b.images.subarray(at * hw * 3, (at + n) * hw * 3), [n, b.height, b.width, 3]);
           const out = model.forward(images, { features: false });
           const logits = resizeBilinear(out.logits, [b.height, b.width], false);
-          const l = regionLoss(logits, part, { tau: cfg.tau });
+          const l = regionLoss(logits, part, lossOptions);
           backward(l.total);
           total = total ? noGrad(() => add(total!, l.total)) : l.total;
         }
@@ -185,8 +242,10 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
         optimizer.zeroGrad();
         return total!;
       });
-      if ((it + 1) % LOSS_EVERY === 0 || it === start || it + 1 === run.iterations) loss = await item(lossTensor);
-      else await sync();
+      if ((it + 1) % LOSS_EVERY === 0 || it === start || it + 1 === run.iterations) {
+        loss = await item(lossTensor);
+        log.losses.push([it + 1, loss]);
+      } else await sync();
       lossTensor.dispose();
       if (!Number.isFinite(loss ?? 0)) throw new Error(`${run.stage} of round ${run.round}: the loss became ${loss} at iteration ${it}`);
       const now = performance.now();
@@ -198,6 +257,7 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
         loss,
         msPerIteration: now - t0,
         loaderWait: waited / Math.max(now - t0, 1e-9),
+        emptyBatchShare: log.emptyBatches / Math.max(log.batches, 1),
       });
       t0 = now;
       waited = 0;

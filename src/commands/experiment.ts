@@ -20,7 +20,7 @@ export const experimentCommand: CommandModule<object, Args> = {
     y
       .positional('grid', { choices: [...Object.keys(GRIDS), 'report'], describe: 'which grid' })
       .option('shard', { type: 'string', default: '0/1', describe: 'i/n: run only the runs with index = i mod n (split a grid across machines)' })
-      .option('root', { type: 'string', default: 'data/synthetic', describe: 'synthetic dataset folder' })
+      .option('root', { type: 'string', default: 'data/synthetic', describe: 'synthetic dataset folder of the small-pool grids (the paper-regime grids use data/synthetic-paper)' })
       .option('dir', { type: 'string', default: 'experiments', describe: 'where run directories go' })
       .option('docs', { type: 'string', default: 'docs', describe: 'where results.md and docs/results-data go' }) as never,
   handler: async (argv) => {

@@ -31,7 +31,7 @@ export function progressPrinter(rounds: number): (e: LoopEvent) => void {
       line(e.round > 0 ? `[round ${e.round}/${rounds}] ${e.phase}${e.detail ? ` (${e.detail})` : ''}` : `${e.phase}${e.detail ? `: ${e.detail}` : ''}`);
     } else if (e.kind === 'iteration') {
       const p = e.progress;
-      const text = `[round ${p.round}/${rounds}] ${p.stage === 'stage1' ? 'stage 1' : 'stage 2'} it ${p.iteration}/${p.iterations}  loss ${p.loss === null ? '-' : p.loss.toFixed(4)}  ${(p.msPerIteration / 1000).toFixed(2)} s/it  loader wait ${(100 * p.loaderWait).toFixed(0)}%  ETA ${formatDuration(e.etaSeconds)}`;
+      const text = `[round ${p.round}/${rounds}] ${p.stage === 'stage1' ? 'stage 1' : 'stage 2'} it ${p.iteration}/${p.iterations}  loss ${p.loss === null ? '-' : p.loss.toFixed(4)}  ${(p.msPerIteration / 1000).toFixed(2)} s/it  loader wait ${(100 * p.loaderWait).toFixed(0)}%  unlabelled batches ${(100 * p.emptyBatchShare).toFixed(0)}%  ETA ${formatDuration(e.etaSeconds)}`;
       if (tty) {
         process.stdout.write(`\r${text}   `);
         open = true;
@@ -43,7 +43,7 @@ export function progressPrinter(rounds: number): (e: LoopEvent) => void {
       const m = e.metrics;
       // NaN: not measured (no validation split, or no ground truth to check pseudo-labels against).
       const pct = (v: number | undefined, digits = 2) => (v === undefined || Number.isNaN(v) ? '-' : `${(100 * v).toFixed(digits)}%`);
-      line(`[round ${m.round}/${rounds}] done: ${m.clicks} clicks (${m.totalClicks} total, ${m.regions} regions, ${(100 * m.multiClassShare).toFixed(0)}% multi-class)  mIoU stage 1 ${pct(m.stage1.miou)}  stage 2 ${pct(m.stage2?.miou)}${m.pseudo ? `  pseudo-labels: ${(100 * m.pseudo.coverage).toFixed(0)}% of pixels, ${pct(m.pseudo.accuracy, 1)} right` : ''}`);
+      line(`[round ${m.round}/${rounds}] done: ${m.clicks} clicks (${m.totalClicks} total, ${m.regions} regions, ${(100 * m.multiClassShare).toFixed(0)}% multi-class)  mIoU stage 1 ${pct(m.stage1.miou)}  stage 2 ${pct(m.stage2?.miou)}${m.pseudo ? `  pseudo-labels: ${(100 * m.pseudo.coverage).toFixed(0)}% of pixels, ${pct(m.pseudo.accuracy, 1)} right` : ''}${m.training?.stage1 ? `  batches without a label: stage 1 ${pct(m.training.stage1.emptyBatchShare)}${m.training.stage2 ? `, stage 2 ${pct(m.training.stage2.emptyBatchShare)}` : ''}` : ''}`);
     }
   };
 }

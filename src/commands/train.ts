@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ACQUISITIONS, type Acquisition } from '../al/acquisition.js';
-import { DEFAULT_CONFIG, type Labelling, type OracleKind, type RunConfig } from '../al/config.js';
+import { DATASET_TRAINING, DEFAULT_CONFIG, type Labelling, type OracleKind, type RunConfig } from '../al/config.js';
 import { AwaitingAnswersError } from '../al/human/ask.js';
 import { DATASET_KINDS, type DatasetKind } from '../al/data/dataset.js';
 import { runActiveLearning, type LoopEvent } from '../al/rounds.js';
@@ -13,6 +13,7 @@ import { PRESETS, type PresetName } from '../model/presets.js';
 import { formatDuration, progressPrinter } from './progress.js';
 
 const d = DEFAULT_CONFIG;
+const perDataset = (k: 'crop' | 'batch') => Object.entries(DATASET_TRAINING).map(([name, v]) => `${name} ${v[k]}`).join(', ');
 
 export function trainOptions<T>(y: Argv<T>) {
   return y
@@ -31,8 +32,8 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('lr', { type: 'number', default: d.lr, describe: 'stage-1 backbone learning rate (head: 10x)' })
     .option('lr2', { type: 'number', default: d.lr2, describe: 'stage-2 backbone learning rate (head: 10x)' })
     .option('weight-decay', { type: 'number', default: d.weightDecay, describe: 'AdamW decoupled weight decay' })
-    .option('batch', { type: 'number', default: d.batch, describe: 'crops per batch' })
-    .option('crop', { type: 'number', default: d.crop, describe: 'square crop size in pixels' })
+    .option('batch', { type: 'number', describe: `crops per batch (default per dataset: ${perDataset('batch')})` })
+    .option('crop', { type: 'number', describe: `square crop size in pixels (default per dataset: ${perDataset('crop')})` })
     .option('nu', { type: 'number', default: d.nu, describe: 'PixBal class-balance strength (Eq. 4; 6 Cityscapes, 12 VOC)' })
     .option('tau', { type: 'number', default: d.tau, describe: 'temperature of the cosine classifier' })
     .option('lambda-ce', { type: 'number', default: d.weights.ce, describe: 'weight of the CE term (Eq. 10)' })
@@ -54,6 +55,8 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('checkpoint-every', { type: 'number', default: d.checkpointEvery, describe: 'checkpoint every N iterations' })
     .option('val-limit', { type: 'number', default: d.valLimit, describe: 'validation images per evaluation (0 = all)' })
     .option('visualise', { type: 'number', default: d.visualise, describe: 'images whose predictions and pseudo-labels are saved as PNGs' })
+    .option('sampler', { choices: ['labelled', 'random'], default: d.sampler, describe: 'training crops: redraw a crop with no labelled pixel around one (labelled), or plain random crops (random, the authors\' sampler)' })
+    .option('pseudo', { choices: ['model', 'oracle'], default: 'model', describe: "stage 2's pseudo-labels: the method's (model), or the upper bound's ground truth inside labelled regions (oracle)" })
     .option('halt-at', { type: 'string', hidden: true, describe: 'simulate a kill at round:stage1|stage2:iteration (tests)' });
 }
 
@@ -81,8 +84,8 @@ export function configFrom(a: TrainArgs): RunConfig {
     lr: positive('lr', a.lr, false),
     lr2: positive('lr2', a.lr2, false),
     weightDecay: a['weight-decay'],
-    batch: positive('batch', a.batch),
-    crop: positive('crop', a.crop),
+    batch: positive('batch', a.batch ?? DATASET_TRAINING[a.dataset as DatasetKind].batch),
+    crop: positive('crop', a.crop ?? DATASET_TRAINING[a.dataset as DatasetKind].crop),
     nu: a.nu,
     tau: positive('tau', a.tau, false),
     weights: { ce: a['lambda-ce'], mp: a['lambda-mp'], pp: a['lambda-pp'] },
@@ -97,6 +100,8 @@ export function configFrom(a: TrainArgs): RunConfig {
     valLimit: a['val-limit'],
     visualise: a.visualise,
     pretrained: a.pretrained,
+    sampler: a.sampler as 'labelled' | 'random',
+    ...(a.pseudo === 'oracle' ? { pseudo: 'oracle' as const } : {}),
   };
 }
 

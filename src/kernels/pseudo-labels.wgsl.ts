@@ -259,6 +259,8 @@ export interface PseudoLabelFlags {
   localise: boolean;
   expand: boolean;
   reading: 'code' | 'text';
+  /** The model's temperature: the text reading picks prototypes by softmax(z / tau) (default 0.1). */
+  tau?: number;
 }
 
 /** The image (width x height pixels) and the feature grid (fh x fw) sampled for it. */

@@ -1,6 +1,6 @@
 // Stage-1 region losses, fused (paper Sec. 3.2, Eqs. (5)-(10)). Logits are rows [pixel, class];
 // p = softmax(z / tau). For a pixel x of a labelled region s with label set Y:
-//   s(x) = sum_{c in Y} p_c(x);  its term is -log(s(x) + eps): pixel CE when |Y| = 1 (Eq. 6,
+//   s(x) = sum_{c in Y} p_c(x);  its term is -log(s(x) + eps) (eps = 0: -log s(x) from log-sum-exps): pixel CE when |Y| = 1 (Eq. 6,
 //   where s(x) = p_y(x)), merged positive when |Y| > 1 (Eq. 7).
 //   Prototypical pixel (Eqs. 8-9): for each (s, c in Y), |Y| > 1, the pixel x* of s with the largest
 //   p_c, and the term -log(p_c(x*) + eps).
@@ -44,11 +44,38 @@ const HEADER = `
 struct U { npix: u32, classes: u32, npairs: u32, inv_tau: f32, eps: f32, _p0: u32, _p1: u32, _p2: u32 }
 @group(0) @binding(0) var<uniform> u: U;`;
 
+// Helpers of every pass (they read the logits binding z, declared by each kernel as binding 1).
+//   label_lse: log sum_{c in Y} exp(z_c / tau), max-shifted; minus the row's log-sum-exp it is
+//              log s(x), exact even where s(x) underflows in f32.
+//   neg_log:   the term -log(s + eps) from log s; with eps = 0 (the text reading) it is -log s itself.
+//   damping:   s / (s + eps), the factor eps puts on a term's gradient; 1 when eps = 0.
+const HELPERS = `
+fn label_lse(row: u32, mask: u32) -> f32 {
+  var m = -3.4028234663852886e38;
+  for (var c = 0u; c < u.classes; c++) {
+    if ((mask & (1u << c)) != 0u) { m = max(m, z[row + c] * u.inv_tau); }
+  }
+  var t = 0.0;
+  for (var c = 0u; c < u.classes; c++) {
+    if ((mask & (1u << c)) != 0u) { t += exp(z[row + c] * u.inv_tau - m); }
+  }
+  return m + log(t);
+}
+fn neg_log(log_s: f32) -> f32 {
+  if (u.eps == 0.0) { return -log_s; }
+  return -log(exp(log_s) + u.eps);
+}
+fn damping(s: f32) -> f32 {
+  if (u.eps == 0.0) { return 1.0; }
+  return s / (s + u.eps);
+}`;
+
 const PIXELS: KernelSpec = {
   name: 'region_loss_pixels',
   bindings: ['read', 'read', 'read', 'read', 'read_write', 'read_write', 'read_write'],
   wgsl: `${HEADER}
 @group(0) @binding(1) var<storage, read> z: array<f32>;
+${HELPERS}
 @group(0) @binding(2) var<storage, read> region_of: array<i32>;
 @group(0) @binding(3) var<storage, read> label_mask: array<u32>;
 @group(0) @binding(4) var<storage, read> pixel_weight: array<f32>;
@@ -71,12 +98,9 @@ fn main(${ENTRY_PARAMS}) {
   ce[i] = 0.0;
   mp[i] = 0.0;
   if (r < 0) { return; }
+  let log_s = label_lse(row, label_mask[r]) - l;
+  let term = neg_log(log_s) * pixel_weight[r];
   let mask = label_mask[r];
-  var s = 0.0;
-  for (var c = 0u; c < u.classes; c++) {
-    if ((mask & (1u << c)) != 0u) { s += exp(z[row + c] * u.inv_tau - l); }
-  }
-  let term = -log(s + u.eps) * pixel_weight[r];
   if (countOneBits(mask) == 1u) { ce[i] = term; } else { mp[i] = term; }
 }`,
 };
@@ -86,6 +110,7 @@ const PAIRS: KernelSpec = {
   bindings: ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'read_write', 'read_write'],
   wgsl: `${HEADER}
 @group(0) @binding(1) var<storage, read> z: array<f32>;
+${HELPERS}
 @group(0) @binding(2) var<storage, read> lse: array<f32>;
 @group(0) @binding(3) var<storage, read> pair_region: array<i32>;
 @group(0) @binding(4) var<storage, read> pair_class: array<i32>;
@@ -101,15 +126,17 @@ fn main(${ENTRY_PARAMS}) {
   if (j >= u.npairs) { return; }
   let r = pair_region[j];
   let c = u32(pair_class[j]);
-  var best = -1.0;
+  // Compared as log-probabilities: the same order as p, without underflow; the first of equal
+  // pixels wins.
+  var best = -3.4028234663852886e38;
   var arg = -1;
   for (var q = region_start[r]; q < region_start[r + 1]; q++) {
     let x = u32(region_pixels[q]);
-    let p = exp(z[x * u.classes + c] * u.inv_tau - lse[x]);
-    if (p > best) { best = p; arg = i32(x); }
+    let log_p = z[x * u.classes + c] * u.inv_tau - lse[x];
+    if (log_p > best) { best = log_p; arg = i32(x); }
   }
   pair_arg[j] = arg;
-  pp[j] = -log(best + u.eps) * pair_weight[j];
+  pp[j] = neg_log(best) * pair_weight[j];
 }`,
 };
 
@@ -118,6 +145,7 @@ const GRAD: KernelSpec = {
   bindings: ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'read_write'],
   wgsl: `${HEADER}
 @group(0) @binding(1) var<storage, read> z: array<f32>;
+${HELPERS}
 @group(0) @binding(2) var<storage, read> lse: array<f32>;
 @group(0) @binding(3) var<storage, read> region_of: array<i32>;
 @group(0) @binding(4) var<storage, read> label_mask: array<u32>;
@@ -141,12 +169,10 @@ fn main(${ENTRY_PARAMS}) {
   let g = grad_out[0];
   let mask = label_mask[r];
   let l = lse[i];
-  var s = 0.0;
-  for (var c = 0u; c < u.classes; c++) {
-    if ((mask & (1u << c)) != 0u) { s += exp(z[row + c] * u.inv_tau - l); }
-  }
-  // d/dz_j of -log(s + eps) = -(p_j / tau) ([j in Y] - s) / (s + eps)
-  let a = -g * pixel_weight[r] * u.inv_tau / (s + u.eps);
+  let lse_y = label_lse(row, mask);
+  // d/dz_j of -log(s + eps) = -(1 / tau) k ([j in Y] q_j - p_j), where q_j = p_j / s (computed
+  // from lse_y, so it never divides by an underflowed s) and k = s / (s + eps), 1 when eps = 0.
+  let a = -g * pixel_weight[r] * u.inv_tau * damping(exp(lse_y - l));
   // Pairs of this region whose prototypical pixel is i: d/dz_j of -log(p_c + eps) = -(p_c / tau)([j = c] - p_j) / (p_c + eps)
   var pp_class = array<f32, ${MAX_LOSS_CLASSES}>();
   var pp_sum = 0.0;
@@ -156,8 +182,7 @@ fn main(${ENTRY_PARAMS}) {
     for (var c = 0u; c < u.classes; c++) {
       if ((mask & (1u << c)) == 0u) { continue; }
       if (pair_arg[k] == i32(i)) {
-        let pc = exp(z[row + c] * u.inv_tau - l);
-        let b = -g * pair_weight[k] * u.inv_tau * pc / (pc + u.eps);
+        let b = -g * pair_weight[k] * u.inv_tau * damping(exp(z[row + c] * u.inv_tau - l));
         pp_class[c] += b;
         pp_sum += b;
       }
@@ -166,8 +191,8 @@ fn main(${ENTRY_PARAMS}) {
   }
   for (var j = 0u; j < u.classes; j++) {
     let pj = exp(z[row + j] * u.inv_tau - l);
-    let in_y = select(0.0, 1.0, (mask & (1u << j)) != 0u);
-    dz[row + j] = a * pj * (in_y - s) + pp_class[j] - pp_sum * pj;
+    let qj = select(0.0, exp(z[row + j] * u.inv_tau - lse_y), (mask & (1u << j)) != 0u);
+    dz[row + j] = a * (qj - pj) + pp_class[j] - pp_sum * pj;
   }
 }`,
 };

@@ -59,6 +59,19 @@ describe('scores', () => {
     expect(got[1]).toBeCloseTo(0.5 * Math.exp(-0.5), 6);
     expect(got[3]).toBeCloseTo(0.25 * Math.exp(-0.25), 6);
   });
+  it("ClassBal normalises and counts class shares over the whole pool, labelled regions included (the authors' script)", () => {
+    // Regions 0-2 (class 0) and 5 are labelled; 3 (class 0) and 4 (class 1) are candidates.
+    const pool = [stats([0.1, 0.2, 0.3, 0.9, 0.8, 0.5], [0, 0, 0, 0, 1, 2])];
+    const open: RegionRef[] = [3, 4].map((region) => ({ image: 0, region }));
+    const got = scoreRegions('classbal', pool, open, { nu: 6 });
+    // min-max over all six: 3 -> 1, 4 -> 0.875; shares over all six: class 0 4/6, class 1 1/6.
+    expect(got[0]).toBeCloseTo(Math.exp(-4 / 6), 6);
+    expect(got[1]).toBeCloseTo(0.875 * Math.exp(-1 / 6), 6);
+    expect(got[1]).toBeGreaterThan(got[0]);
+    // Over the candidates only, the order flips (both shares 1/2; 3 -> 1, 4 -> 0).
+    const local = scoreRegions('classbal', pool, open, { nu: 6, over: 'candidates' });
+    expect(local[0]).toBeGreaterThan(local[1]);
+  });
   it('PixBal weights BvSB by (1 + nu P(c))^-2 with the pool prior of Eq. 3', () => {
     const got = scoreRegions('pixbal', s, cands, { nu: 6 });
     // prior: class 0 holds 2 of 4 regions -> 0.5; class 1 and 2 -> 0.25

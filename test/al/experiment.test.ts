@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXPERIMENT_BASE, GRIDS, readRecords, runGrid, runName, type ExperimentRecord } from '../../src/al/experiment.js';
+import { EXPERIMENT_BASE, GRIDS, PAPER_BASE, readRecords, runGrid, runName, type ExperimentRecord } from '../../src/al/experiment.js';
+import { writeResultsReport } from '../../src/al/results-report.js';
 import { useEngine } from '../helpers.js';
 
 useEngine();
@@ -12,7 +13,7 @@ useEngine();
 describe('experiment grids', () => {
   it('hold the runs the issue asks for, each with a distinct name', () => {
     const sizes = Object.fromEntries(Object.entries(GRIDS).map(([k, g]) => [k, g.runs().length]));
-    expect(sizes).toEqual({ fig4: 24, table2: 15, budget: 12, scale: 9 });
+    expect(sizes).toEqual({ fig4: 24, table2: 15, budget: 12, scale: 9, 'paper-fig4': 24, 'paper-table2': 15, supervised: 3, 'upper-bound': 6 });
     for (const g of Object.values(GRIDS)) {
       const names = g.runs().map(runName);
       expect(new Set(names).size).toBe(names.length);
@@ -33,7 +34,53 @@ describe('experiment grids', () => {
     // Scale: longer than the base settings, seed-major order.
     for (const r of GRIDS.scale.runs()) expect(r.overrides.iterations!).toBeGreaterThan(EXPERIMENT_BASE.iterations!);
     expect(GRIDS.scale.runs().map((r) => r.seed)).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2]);
+    // The paper regime: the same comparisons on a pool the whole budget labels sparsely (~32 SEEDS
+    // regions per 128x256 image; a dominant answer costs one click, so clicks bound the regions).
+    const p = PAPER_BASE;
+    expect(p.synthetic!.train).toBeGreaterThanOrEqual(240);
+    expect(p.synthetic!.val).toBeGreaterThanOrEqual(40);
+    expect(p.rounds! * p.budget!).toBeLessThanOrEqual(0.1 * p.synthetic!.train * 32);
+    expect(p.iterations!).toBeGreaterThan(GRIDS.scale.runs()[0].overrides.iterations!);
+    expect(GRIDS['paper-fig4'].runs().map((r) => `${r.method}/${r.seed}`).sort()).toEqual(GRIDS.fig4.runs().map((r) => `${r.method}/${r.seed}`).sort());
+    expect(GRIDS['paper-fig4'].regime).toBe('paper');
+    expect(GRIDS.supervised.runs().every((r) => r.kind === 'supervised' && r.overrides.stage2Iterations! >= p.iterations!)).toBe(true);
+    expect(GRIDS['upper-bound'].runs().every((r) => r.overrides.pseudo === 'oracle')).toBe(true);
   });
+
+  it("paper regime at toy size: the pretrained backbone is made once, the supervised reference and the bound are recorded with loss curves, and the report puts them side by side", async () => {
+    const base = mkdtempSync(join(tmpdir(), 'alseg-paper-'));
+    const cwd = process.cwd();
+    process.chdir(base); // the pretrained file and its source set go under ./data
+    try {
+      const options = {
+        root: join(base, 'data', 'syn'),
+        experimentsDir: join(base, 'experiments'),
+        docsDir: join(base, 'docs'),
+        adapter: 'test adapter',
+        overrides: { root: join(base, 'data', 'syn'), synthetic: { train: 4, val: 2, height: 48, width: 96 }, rounds: 1, budget: 10, iterations: 2, stage2Iterations: 2, batch: 2, crop: 32, visualise: 0, checkpointEvery: 1 },
+        pretrain: { iterations: 2, batch: 2, crop: 32, source: { seed: 7919, train: 4, val: 2, height: 64, width: 64 } },
+      };
+      expect(await runGrid('supervised', { ...options, shard: [0, 3] })).toBe(1);
+      expect(await runGrid('upper-bound', { ...options, shard: [0, 6] })).toBe(1);
+      const sup = readRecords(options.docsDir, 'supervised')[0];
+      expect(sup.config.pretrained).toMatch(/data\/pretrained\/tiny-[0-9a-f]{12}\.safetensors$/);
+      expect(sup.rounds[0].totalClicks).toBe(0);
+      expect(sup.curves!.map((c) => c.stage)).toEqual(['stage2']);
+      const ub = readRecords(options.docsDir, 'upper-bound')[0];
+      expect(ub.config.pseudo).toBe('oracle');
+      expect(ub.config.pretrained).toBe(sup.config.pretrained);
+      // Perfect localisation of multi-class answers: every pseudo-label is right.
+      expect(ub.rounds[0].pseudo!.accuracy).toBe(1);
+      expect(ub.curves!.map((c) => `${c.round}/${c.stage}`)).toEqual(['1/stage1', '1/stage2']);
+      expect(ub.rounds[0].training!.stage1!.emptyBatchShare).toBe(0);
+      const report = readFileSync(writeResultsReport(options.docsDir), 'utf8');
+      expect(report).toMatch(/Fully supervised reference .*\*\*\d+\.\d ± \d+\.\d mIoU\*\*/);
+      expect(report).toContain('![loss curves](results-loss-curves.png)');
+      expect(existsSync(join(options.docsDir, 'results-loss-curves.png'))).toBe(true);
+    } finally {
+      process.chdir(cwd);
+    }
+  }, 120_000);
 
   it('records a run once, skips it when finished, resumes it from its run directory', async () => {
     const base = mkdtempSync(join(tmpdir(), 'alseg-grid-'));

@@ -1,6 +1,7 @@
 // Stage-2 pseudo-labels on the GPU vs the CPU reference, and on a case whose answer is known.
 import { describe, expect, it } from 'vitest';
 import { pseudoLabels } from '../../src/al/pseudo-labels.js';
+import { oraclePseudoLabels } from '../../src/al/rounds.js';
 import { regionAdjacency, regionPixels } from '../../src/al/superpixels/adjacency.js';
 import { Tensor } from '../../src/engine/tensor.js';
 import { pseudoLabelsRef } from '../../src/kernels/cpu/pseudo-labels.js';
@@ -72,7 +73,9 @@ describe('pseudo-labels', () => {
 
   for (const flags of [
     { localise: true, expand: true, reading: 'code' as const },
-    { localise: true, expand: true, reading: 'text' as const },
+    // tau 0.5 for the text reading's prototypes: at 0.1 many probabilities round to 1.0 in f32 and
+    // the first of the tied pixels differs from float64's winner (the next test checks tau 0.1).
+    { localise: true, expand: true, reading: 'text' as const, tau: 0.5 },
     { localise: false, expand: true, reading: 'code' as const },
     { localise: true, expand: false, reading: 'code' as const },
   ]) {
@@ -136,5 +139,34 @@ describe('pseudo-labels', () => {
     // pixel 5 (identical to the prototype) passes, pixel 4 (0.9988) passes, pixel 6 (0.8) does not.
     expect(got[5]).toBe(1);
     expect(got[6]).toBe(255);
+  });
+
+  it("picks prototypes at temperature 1 in the code reading and at the model's tau in the text reading", async () => {
+    // One labelled region {0, 1} of three pixels A, B, D (3 classes). Class 0's prototype is A at
+    // temperature 1 (p0 0.512 vs B's 0.502) but B at tau 0.1 (0.881 vs 0.998); D is class 1's in both.
+    const ids = Int32Array.from([0, 0, 0]);
+    const map = { width: 3, height: 1, ids, count: 1 };
+    const z = [[1, 0.8, -1], [0.5, -0.2, -0.2], [-1, 1, -1]].flat();
+    const f = [[1, 0], [0, 1], [Math.SQRT1_2, Math.SQRT1_2]].flat();
+    const labelsWith = async (reading: 'code' | 'text') =>
+      Array.from(
+        await pseudoLabels(
+          { logits: Tensor.fromArray(z, [3, 3]), features: Tensor.fromArray(f, [3, 2]), ids, pixels: regionPixels(map), adjacency: regionAdjacency(map, 8), labels: new Map([[0, 0b011]]) },
+          { localise: true, expand: true, reading, tau: 0.1 },
+        ),
+      );
+    // The prototype's own pixel takes class 0; the other of A, B is nearer class 1's prototype (D).
+    expect(await labelsWith('code')).toEqual([0, 1, 1]);
+    expect(await labelsWith('text')).toEqual([1, 0, 1]);
+  });
+
+  it("the upper bound's pseudo-labels: ground truth inside labelled regions (multi), the region's class (dominant)", () => {
+    // Superpixels 0 (pixels 0-3) and 1 (pixels 4-5) labelled, 2 (pixels 6-7) not; 3 classes + undefined (3).
+    const ids = Int32Array.from([0, 0, 0, 0, 1, 1, 2, 2]);
+    const gt = Uint8Array.from([0, 1, 2, 255, 1, 1, 0, 0]);
+    const multi = new Map([[0, 0b1011], [1, 0b0010]]); // {0, 1, undefined}, {1}
+    expect(Array.from(oraclePseudoLabels(ids, gt, multi, 'multi', 3, true))).toEqual([0, 1, 255, 3, 1, 1, 255, 255]);
+    const dominant = new Map([[0, 0b0001], [1, 0b0010]]);
+    expect(Array.from(oraclePseudoLabels(ids, gt, dominant, 'dominant', 3, true))).toEqual([0, 0, 0, 0, 1, 1, 255, 255]);
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { backward } from '../../src/engine/backward.js';
 import { read } from '../../src/engine/io.js';
 import { Tensor, tidy } from '../../src/engine/tensor.js';
-import { regionLoss, regionLossUnfused } from '../../src/al/losses.js';
+import { readingLossOptions, regionLoss, regionLossUnfused } from '../../src/al/losses.js';
 import { buildRegionBatch, chooseMicroBatch, popcount, sliceRegionBatch, type LossReading } from '../../src/al/region-batch.js';
 import { BindingLimitError } from '../../src/engine/errors.js';
 import { regionLossGradRef, regionLossRef } from '../../src/kernels/cpu/region-loss.js';
@@ -55,10 +55,9 @@ for (const reading of ['code', 'text'] as const) {
       expect(Array.from(batch.labelMask).some((m) => popcount(m) >= 2 && m & (1 << (C - 1)))).toBe(true);
     });
 
-    it('reference gradient matches finite differences (float64, rel. error <= 1e-6)', () => {
+    for (const eps of [1e-8, 0]) it(`reference gradient matches finite differences (float64, eps ${eps}, rel. error <= 1e-6)`, () => {
       const { batch, z } = scene(2, reading);
       const tau = 0.5; // a milder temperature keeps central differences accurate
-      const eps = 1e-8;
       const f = regionLossRef(z.data, batch, tau, eps);
       expect(f.ce).toBeGreaterThan(0);
       expect(f.mp).toBeGreaterThan(0);
@@ -113,6 +112,69 @@ for (const reading of ['code', 'text'] as const) {
     });
   });
 }
+
+/** Logits [..., C] of the scene scaled so that z / tau spans +-300: label-set probabilities underflow in f32. */
+function extreme(z: { data: Float64Array | Float32Array; shape: number[] }) {
+  return { data: Float64Array.from(z.data, (v) => v * 30), shape: z.shape };
+}
+
+describe('the text reading: no eps inside the logs, computed as log-probabilities', () => {
+  it('the text reading has eps 0, the code reading the authors\' 1e-8', () => {
+    expect(readingLossOptions('text', 0.1)).toEqual({ tau: 0.1, eps: 0 });
+    expect(readingLossOptions('code', 0.1)).toEqual({ tau: 0.1, eps: 1e-8 });
+  });
+  for (const [name, fn] of [
+    ['fused kernels', regionLoss],
+    ['unfused composition', regionLossUnfused],
+  ] as const) {
+    it(`${name}: finite and equal to the float64 reference where p underflows in f32 (rel. error <= 1e-4)`, async () => {
+      const { batch, z: z0 } = scene(5, 'text');
+      const z = extreme(z0);
+      const options = readingLossOptions('text', 0.1);
+      const ref = regionLossRef(z.data, batch, options.tau, options.eps);
+      const grad = regionLossGradRef(z.data, batch, options.tau, options.eps);
+      expect(ref.mp).toBeGreaterThan(100); // some label set's probability is below f32's range
+      await tidy(async () => {
+        const logits = Tensor.fromArray(z.data, z.shape);
+        logits.requiresGrad = true;
+        const out = fn(logits, batch, options);
+        const got = await Promise.all([out.total, out.ce, out.mp, out.pp].map(async (t) => (await read(t))[0]));
+        expectClose(got, [ref.total, ref.ce, ref.mp, ref.pp], 1e-4, 'loss terms');
+        backward(out.total);
+        expectClose(await read(logits.grad!), grad, 1e-4, 'gradient');
+        logits.grad!.dispose();
+      });
+    });
+  }
+});
+
+describe('the unfused composition agrees with the fused kernels', () => {
+  it('at eps = 0 (no 0 x log 0 outside labelled regions) and at exact ties of a region\'s maximum (the first pixel takes the PP gradient)', async () => {
+    const { batch, z } = scene(6, 'code');
+    // Every pixel of a region gets its first pixel's logits: each pair's maximum is tied across the region.
+    for (let r = 0; r + 1 < batch.regionStart.length; r++) {
+      const first = batch.regionPixels[batch.regionStart[r]];
+      for (let q = batch.regionStart[r] + 1; q < batch.regionStart[r + 1]; q++) z.data.copyWithin(batch.regionPixels[q] * C, first * C, first * C + C);
+    }
+    for (const eps of [0, 1e-8]) {
+      const grad = regionLossGradRef(z.data, batch, 0.1, eps);
+      const results: Float32Array[] = [];
+      for (const fn of [regionLoss, regionLossUnfused]) {
+        await tidy(async () => {
+          const logits = Tensor.fromArray(z.data, z.shape);
+          logits.requiresGrad = true;
+          const out = fn(logits, batch, { tau: 0.1, eps });
+          expect(Number.isFinite((await read(out.total))[0])).toBe(true);
+          backward(out.total);
+          results.push((await read(logits.grad!)) as Float32Array);
+          logits.grad!.dispose();
+        });
+      }
+      expectClose(results[0], grad, 1e-4, `fused gradient, eps ${eps}`);
+      expectClose(results[1], results[0], 1e-4, `unfused vs fused gradient, eps ${eps}`);
+    }
+  });
+});
 
 describe('micro-batches', () => {
   it('the losses and gradients of per-image slices add up to the whole batch (both readings)', () => {

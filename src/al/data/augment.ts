@@ -49,6 +49,26 @@ export function drawGeometry(rng: Rng, width: number, height: number, opts: Augm
   return { scaledWidth, scaledHeight, offsetX, offsetY, flip };
 }
 
+/**
+ * A crop geometry (scale and flip drawn as drawGeometry does) whose window contains source pixel
+ * `anchor` (y * width + x): the offset is uniform over the windows that hold the anchor's scaled
+ * position. The labelled-crop sampler (batch-source.ts) uses it to replace a crop with no labelled
+ * pixel by one around a labelled pixel.
+ */
+export function anchoredGeometry(rng: Rng, width: number, height: number, opts: AugmentOptions, anchor: number): CropGeometry {
+  const s = rng.range(opts.scaleMin, opts.scaleMax);
+  const scaledWidth = Math.max(1, Math.round(width * s));
+  const scaledHeight = Math.max(1, Math.round(height * s));
+  const within = (pos: number, size: number, scaled: number, crop: number) => {
+    const at = Math.min(scaled - 1, Math.floor(((pos + 0.5) * scaled) / size));
+    return rng.intIn(Math.max(0, at - crop + 1), Math.min(at, Math.max(scaled, crop) - crop));
+  };
+  const offsetX = within(anchor % width, width, scaledWidth, opts.cropWidth);
+  const offsetY = within(Math.floor(anchor / width), height, scaledHeight, opts.cropHeight);
+  const flip = rng.chance(opts.flipProbability);
+  return { scaledWidth, scaledHeight, offsetX, offsetY, flip };
+}
+
 /** Output buffers of a batch; sample `n` occupies the n-th H x W (x 3) slice of each. */
 export interface BatchBuffers {
   images: Float32Array;
@@ -133,6 +153,9 @@ export interface Batch extends BatchBuffers {
   width: number;
   /** Dataset indices of the samples, in batch order (region ids are per image). */
   indices: number[];
+  /** Labelled-crop sampler: crops redrawn around a labelled pixel, and crops still without one. */
+  resampledCrops: number;
+  emptyCrops: number;
 }
 
 export function allocateBatch(n: number, opts: Pick<AugmentOptions, 'cropHeight' | 'cropWidth'>, indices: number[]): Batch {
@@ -145,6 +168,8 @@ export function allocateBatch(n: number, opts: Pick<AugmentOptions, 'cropHeight'
     height: opts.cropHeight,
     width: opts.cropWidth,
     indices,
+    resampledCrops: 0,
+    emptyCrops: 0,
   };
 }
 

@@ -3,7 +3,7 @@
 import { hashSeed, Rng } from '../rng.js';
 import { loadRegions } from '../superpixels/cache.js';
 import type { SuperpixelSpec } from '../superpixels/compute.js';
-import { allocateBatch, augmentInto, drawGeometry, type AugmentOptions, type Batch } from './augment.js';
+import { IGNORE_LABEL, allocateBatch, anchoredGeometry, augmentInto, drawGeometry, type AugmentOptions, type Batch } from './augment.js';
 import type { Dataset, DatasetKind } from './dataset.js';
 import { openDataset } from './open-dataset.js';
 import { readIndexPng } from './png.js';
@@ -19,6 +19,14 @@ export interface BatchSourceConfig {
    * dataset's ground truth: stage 2 trains on pseudo-labels written there.
    */
   labelDir?: string;
+  /**
+   * The labelled-crop sampler: a crop with no labelled pixel is redrawn once around a labelled pixel
+   * of its image (anchoredGeometry), so that every batch carries labels even when an image holds
+   * one or two labelled regions. Labelled pixels are those of `regions[dataset index]` (stage 1:
+   * the image's labelled superpixel ids) or, without `regions`, those whose label is not 255
+   * (pseudo-labels, ground truth). Absent: every crop is a plain random crop (the authors' sampler).
+   */
+  labelledCrops?: { regions?: Record<number, number[]> };
 }
 
 export interface BatchRequest {
@@ -52,8 +60,27 @@ export class BatchSource {
       }
       const sp = this.config.superpixels;
       const regions = sp ? loadRegions(this.dataset, sample, sp.cacheDir, sp.spec).map.ids : null;
-      const geo = drawGeometry(rng, loaded.width, loaded.height, this.config.augment);
-      augmentInto({ ...loaded, regions }, geo, this.config.augment, batch, n);
+      const input = { ...loaded, regions };
+      augmentInto(input, drawGeometry(rng, loaded.width, loaded.height, this.config.augment), this.config.augment, batch, n);
+      const want = this.config.labelledCrops;
+      if (!want) return;
+      const wanted = want.regions ? new Set(want.regions[idx] ?? []) : null;
+      const labelled = wanted ? (i: number) => wanted.has(regions ? regions[i] : -1) : (i: number) => loaded.label[i] !== IGNORE_LABEL;
+      const crop = batch.height * batch.width;
+      const held = wanted ? (o: number) => wanted.has(batch.regions[o]) : (o: number) => batch.labels[o] !== IGNORE_LABEL;
+      const hasLabel = () => {
+        for (let o = n * crop; o < (n + 1) * crop; o++) if (held(o)) return true;
+        return false;
+      };
+      if (hasLabel()) return;
+      const anchors: number[] = [];
+      for (let i = 0; i < loaded.width * loaded.height; i++) if (labelled(i)) anchors.push(i);
+      if (anchors.length > 0) {
+        const geo = anchoredGeometry(rng, loaded.width, loaded.height, this.config.augment, anchors[rng.int(anchors.length)]);
+        augmentInto(input, geo, this.config.augment, batch, n);
+        batch.resampledCrops++;
+      }
+      if (!hasLabel()) batch.emptyCrops++;
     });
     return batch;
   }

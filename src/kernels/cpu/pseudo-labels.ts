@@ -15,6 +15,8 @@ export interface PseudoRefInput {
   localise: boolean;
   expand: boolean;
   reading: 'code' | 'text';
+  /** The text reading picks prototypes by softmax(z / tau) (default 0.1); the code at temperature 1. */
+  tau?: number;
 }
 
 export function pseudoLabelsRef(o: PseudoRefInput): Int32Array {
@@ -28,7 +30,8 @@ export function pseudoLabelsRef(o: PseudoRefInput): Int32Array {
   };
   const cos = (x: number, q: number[]) => unit(f(x)).reduce((a, v, d) => a + v * q[d], 0);
   const prob = (x: number, c: number) => {
-    const row = Array.from({ length: C }, (_, k) => o.z[x * C + k]);
+    const t = o.reading === 'text' ? (o.tau ?? 0.1) : 1;
+    const row = Array.from({ length: C }, (_, k) => o.z[x * C + k] / t);
     const m = Math.max(...row);
     const s = row.reduce((a, v) => a + Math.exp(v - m), 0);
     return Math.exp(row[c] - m) / s;

@@ -19,6 +19,23 @@ function softmaxRow(z: ArrayLike<number>, row: number, classes: number, tau: num
   return e.map((v) => v / s);
 }
 
+/** log sum_{c in mask} exp(z_c / tau) - log sum_c exp(z_c / tau): log s(x), exact where s underflows. */
+function logMasked(z: ArrayLike<number>, row: number, classes: number, tau: number, mask: number): number {
+  const lse = (keep: (c: number) => boolean) => {
+    let m = -Infinity;
+    for (let c = 0; c < classes; c++) if (keep(c)) m = Math.max(m, z[row + c] / tau);
+    let t = 0;
+    for (let c = 0; c < classes; c++) if (keep(c)) t += Math.exp(z[row + c] / tau - m);
+    return m + Math.log(t);
+  };
+  return lse((c) => (mask & (1 << c)) !== 0) - lse(() => true);
+}
+
+/** -log(s + eps) from log s; with eps = 0, -log s itself (never -log of an underflowed 0). */
+function negLog(logS: number, eps: number): number {
+  return eps === 0 ? -logS : -Math.log(Math.exp(logS) + eps);
+}
+
 export function regionLossRef(z: ArrayLike<number>, b: RegionBatch, tau: number, eps: number): RegionLossRef {
   const C = b.classes;
   let ce = 0;
@@ -26,10 +43,7 @@ export function regionLossRef(z: ArrayLike<number>, b: RegionBatch, tau: number,
   for (let i = 0; i < b.npix; i++) {
     const r = b.regionOf[i];
     if (r < 0) continue;
-    const p = softmaxRow(z, i * C, C, tau);
-    let s = 0;
-    for (let c = 0; c < C; c++) if (b.labelMask[r] & (1 << c)) s += p[c];
-    const term = -Math.log(s + eps) * b.pixelWeight[r];
+    const term = negLog(logMasked(z, i * C, C, tau, b.labelMask[r]), eps) * b.pixelWeight[r];
     if ((b.labelMask[r] & (b.labelMask[r] - 1)) === 0) ce += term;
     else mp += term;
   }
@@ -38,16 +52,16 @@ export function regionLossRef(z: ArrayLike<number>, b: RegionBatch, tau: number,
   for (let j = 0; j < b.pairRegion.length; j++) {
     const r = b.pairRegion[j];
     const c = b.pairClass[j];
-    let best = -1;
+    let best = -Infinity;
     for (let q = b.regionStart[r]; q < b.regionStart[r + 1]; q++) {
       const x = b.regionPixels[q];
-      const pc = softmaxRow(z, x * C, C, tau)[c];
-      if (pc > best) {
-        best = pc;
+      const logP = logMasked(z, x * C, C, tau, 1 << c);
+      if (logP > best) {
+        best = logP;
         pairArg[j] = x;
       }
     }
-    pp += -Math.log(best + eps) * b.pairWeight[j];
+    pp += negLog(best, eps) * b.pairWeight[j];
   }
   return { total: ce + mp + pp, ce, mp, pp, pairArg };
 }
@@ -62,14 +76,21 @@ export function regionLossGradRef(z: ArrayLike<number>, b: RegionBatch, tau: num
     if (r < 0) continue;
     const p = softmaxRow(z, i * C, C, tau);
     const inY = (c: number) => (b.labelMask[r] & (1 << c) ? 1 : 0);
-    const s = p.reduce((acc, v, c) => acc + v * inY(c), 0);
-    for (let j = 0; j < C; j++) dz[i * C + j] += (-b.pixelWeight[r] / (s + eps)) * (p[j] / tau) * (inY(j) - s);
+    // -(1/tau) (s / (s + eps)) ([j in Y] p_j / s - p_j), with p_j / s = exp(z_j / tau - log sum_Y).
+    const logS = logMasked(z, i * C, C, tau, b.labelMask[r]);
+    const s = Math.exp(logS);
+    const k = eps === 0 ? 1 : s / (s + eps);
+    for (let j = 0; j < C; j++) {
+      const q = inY(j) ? Math.exp(logMasked(z, i * C, C, tau, 1 << j) - logS) : 0;
+      dz[i * C + j] += (-b.pixelWeight[r] * k / tau) * (q - p[j]);
+    }
   }
   for (let k = 0; k < pairArg.length; k++) {
     const x = pairArg[k];
     const c = b.pairClass[k];
     const p = softmaxRow(z, x * C, C, tau);
-    for (let j = 0; j < C; j++) dz[x * C + j] += (-b.pairWeight[k] / (p[c] + eps)) * (p[c] / tau) * ((j === c ? 1 : 0) - p[j]);
+    const damp = eps === 0 ? 1 : p[c] / (p[c] + eps);
+    for (let j = 0; j < C; j++) dz[x * C + j] += (-b.pairWeight[k] * damp / tau) * ((j === c ? 1 : 0) - p[j]);
   }
   return dz;
 }

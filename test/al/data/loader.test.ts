@@ -59,6 +59,35 @@ describe('batch loader', () => {
     for (let p = 0; p < r.length; p++) if (r[p]! < 0) expect(got[0]!.labels[p]).toBe(255);
   });
 
+  it('the labelled-crop sampler: crops hold a labelled region where plain random crops often miss it', () => {
+    // One labelled superpixel (~16 px) per image, 24 px crops of images scaled 0.5-2.
+    const small = { ...config, augment: { ...config.augment, cropHeight: 24, cropWidth: 24 } };
+    const regions: Record<number, number[]> = { 0: [3], 1: [7], 2: [0], 3: [12], 4: [5] };
+    const count = (cfg: BatchSourceConfig) => {
+      const source = new BatchSource(cfg);
+      let empty = 0;
+      let resampled = 0;
+      let reported = 0;
+      for (let i = 0; i < 100; i++) {
+        const b = source.prepare({ batchIndex: i, indices: [i % 5], seed: 4 });
+        const wanted = new Set(regions[i % 5]);
+        if (!b.regions.some((r) => wanted.has(r))) empty++;
+        resampled += b.resampledCrops;
+        reported += b.emptyCrops;
+      }
+      return { empty, resampled, reported };
+    };
+    const plain = count(small);
+    const labelled = count({ ...small, labelledCrops: { regions } });
+    expect(plain.empty).toBeGreaterThan(30);
+    expect(plain.resampled).toBe(0);
+    expect(labelled.empty).toBeLessThanOrEqual(5);
+    expect(labelled.reported).toBe(labelled.empty);
+    expect(labelled.resampled).toBeGreaterThanOrEqual(plain.empty - 10);
+    // Stage 2's reading (labels other than 255) on ground truth: crops are rarely all padding, and never after resampling.
+    expect(count({ ...small, labelledCrops: {} }).reported).toBe(0);
+  });
+
   it('reports a broken sample through next()', async () => {
     const bad = tempDir('loader-bad');
     writeSyntheticDataset(bad, { seed: 2, splits: { train: 2 }, height: 24, width: 48 });
