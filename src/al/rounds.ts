@@ -15,23 +15,21 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { readF32 } from '../engine/io.js';
 import { tidy } from '../engine/tensor.js';
 import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { createModel } from '../model/presets.js';
 import { importResNetWeights } from '../model/weights.js';
-import { regionStats, scoreRegions, selectByBudget, type ImageRegionStats } from './acquisition.js';
+import { scoreRegions, selectByBudget, type ImageRegionStats } from './acquisition.js';
 import { identity, type RunConfig } from './config.js';
 import { writeFileAtomic } from './data/atomic-write.js';
 import type { Dataset } from './data/dataset.js';
 import { writeGreyPng, writeRgbPng } from './data/png.js';
 import { openDataset } from './data/open-dataset.js';
 import { DEFAULT_SYNTHETIC, ensureSyntheticDataset } from './data/synthetic.js';
-import { argmaxRows, predictFull } from './inference.js';
+import { imagePseudoLabels, imageRegionStats, labelMap, predictImage } from './inference.js';
 import { ConfusionMatrix, type IoUReport } from './metrics.js';
 import { Pool, type LabelledRegion } from './pool.js';
-import { pseudoLabels } from './pseudo-labels.js';
 import { popcount } from './region-batch.js';
 import { writeLabelPng, writeMetrics, type RoundMetrics } from './report.js';
 import { Rng, hashSeed } from './rng.js';
@@ -179,12 +177,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
         const stats: ImageRegionStats[] = [];
         for (const img of pool.images) {
           const loaded = train.load(train.samples[img.index]);
-          stats.push(
-            await tidy(async () => {
-              const { logits } = predictFull(model, loaded);
-              return regionStats(logits, cfg.tau, img.pixels.offsets, img.pixels.pixels);
-            }),
-          );
+          stats.push(await imageRegionStats(model, loaded, img.pixels, cfg.tau));
         }
         scores = scoreRegions(cfg.acquisition, stats, candidates, { nu: cfg.nu, undefinedClass });
       }
@@ -260,16 +253,15 @@ function pick(r: IoUReport) {
 export async function evaluate(model: DeepLabV3Plus, val: Dataset, cfg: Pick<RunConfig, 'valLimit' | 'visualise'>, visDir: string | null, tag: string): Promise<IoUReport> {
   const cm = new ConfusionMatrix(val.numClasses);
   const n = cfg.valLimit > 0 ? Math.min(cfg.valLimit, val.samples.length) : val.samples.length;
-  const outputs = model.outputs;
   try {
     for (let i = 0; i < n; i++) {
       const sample = val.samples[i];
       const loaded = val.load(sample);
       await tidy(async () => {
-        const { logits } = predictFull(model, loaded);
-        cm.add(logits, Int32Array.from(loaded.label));
+        const { logits } = predictImage(model, loaded);
+        cm.add(logits, Int32Array.from(loaded.label), loaded.width);
         if (visDir && i < cfg.visualise) {
-          const pred = argmaxRows(await readF32(logits), outputs, val.numClasses);
+          const pred = await labelMap(logits, val.numClasses, loaded);
           writeLabelPng(join(visDir, `${fileSafe(sample.id)}-${tag}.png`), pred, loaded.width, loaded.height, val.palette);
           const common = join(visDir, '..');
           if (!existsSync(join(common, `${fileSafe(sample.id)}-image.png`))) {
@@ -302,10 +294,7 @@ async function writePseudoLabels(
   for (const [k, index] of images.entries()) {
     const img = pool.images[index];
     const loaded = ds.load(ds.samples[index]);
-    const label = await tidy(async () => {
-      const { logits, features } = predictFull(model, loaded, true);
-      return pseudoLabels({ logits, features: features!, width: loaded.width, ids: img.map.ids, pixels: img.pixels, adjacency: img.adjacency, labels: pool.labelsOf(index) }, flags);
-    });
+    const label = await imagePseudoLabels(model, loaded, { ids: img.map.ids, pixels: img.pixels, adjacency: img.adjacency }, pool.labelsOf(index), flags);
     const bytes = Uint8Array.from(label, (v) => (v < 0 || v > 255 ? 255 : v));
     writeGreyPng(join(dir, `${img.id}.png`), { width: loaded.width, height: loaded.height, data: bytes });
     if (k < cfg.visualise) writeLabelPng(join(visDir, `${fileSafe(img.id)}-pseudo.png`), bytes, loaded.width, loaded.height, ds.palette);
