@@ -5,6 +5,7 @@
 import { read } from '../engine/io.js';
 import { run } from '../engine/ops/run.js';
 import { dense } from '../engine/ops/shape.js';
+import { BindingLimitError } from '../engine/errors.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { predictedLabelsLaunch } from '../kernels/confusion.wgsl.js';
 import { gridOf } from '../kernels/grid-sample.wgsl.js';
@@ -12,6 +13,7 @@ import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
 import { regionStats, type ImageRegionStats } from './acquisition.js';
 import { IMAGENET_MEAN, IMAGENET_STD, type LoadedSample } from './data/dataset.js';
 import { pseudoLabels, type PseudoLabelFlags } from './pseudo-labels.js';
+import { predictInTiles } from './tiles.js';
 import type { RegionAdjacency, RegionPixels } from './superpixels/adjacency.js';
 
 type Image = Pick<LoadedSample, 'image' | 'width' | 'height'>;
@@ -31,12 +33,34 @@ export interface ModelOutputs {
   features: Tensor | null;
 }
 
-/** Eval-mode forward of one image; outputs stay at the model's resolution (see above). */
-export function predictImage(model: DeepLabV3Plus, s: Image, features = false): ModelOutputs {
+/**
+ * Eval-mode forward of one image; outputs stay at the model's resolution (see above). An image
+ * whose activations are past the adapter's binding limit is run in tiles (tiles.ts): halving the
+ * tiles' longer side until they fit, down to `minTile` pixels. `tiles` forces a tile grid.
+ */
+export function predictImage(model: DeepLabV3Plus, s: Image, features = false, options: { tiles?: [number, number]; minTile?: number } = {}): ModelOutputs {
   const x = imageTensor(s);
-  const out = model.predict(x, { features });
-  x.dispose();
-  return { logits: out.logits, features: out.features };
+  try {
+    if (options.tiles) return predictInTiles(model, x, options.tiles[0], options.tiles[1], features);
+    let [ny, nx] = [1, 1];
+    for (;;) {
+      try {
+        // In a scope, so a forward stopped half-way frees what it made.
+        return tidy(() => {
+          const out = ny === 1 && nx === 1 ? model.predict(x, { features }) : predictInTiles(model, x, ny, nx, features);
+          return { logits: out.logits, features: out.features };
+        });
+      } catch (e) {
+        if (!(e instanceof BindingLimitError)) throw e;
+        const min = options.minTile ?? 128;
+        if (s.height / ny >= s.width / nx && s.height / (2 * ny) >= min) ny *= 2;
+        else if (s.width / (2 * nx) >= min) nx *= 2;
+        else throw new BindingLimitError(`${e.message} (even in ${ny}x${nx} tiles of the ${s.width}x${s.height} image)`);
+      }
+    }
+  } finally {
+    x.dispose();
+  }
 }
 
 /** Acquisition statistics of one pool image (its forward, then the region kernels). */
