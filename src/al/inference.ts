@@ -53,8 +53,10 @@ export function predictImage(model: DeepLabV3Plus, s: Image, features = false, o
       } catch (e) {
         if (!(e instanceof BindingLimitError)) throw e;
         const min = options.minTile ?? 128;
-        if (s.height / ny >= s.width / nx && s.height / (2 * ny) >= min) ny *= 2;
-        else if (s.width / (2 * nx) >= min) nx *= 2;
+        const canY = s.height / (2 * ny) >= min;
+        const canX = s.width / (2 * nx) >= min;
+        if (canY && (!canX || s.height / ny >= s.width / nx)) ny *= 2;
+        else if (canX) nx *= 2;
         else throw new BindingLimitError(`${e.message} (even in ${ny}x${nx} tiles of the ${s.width}x${s.height} image)`);
       }
     }
