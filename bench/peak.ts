@@ -15,7 +15,7 @@ export interface PeakResult {
   /** The configuration that won. */
   best: PeakConfig;
   /** Every configuration's figure, in sweep order. */
-  sweep: { config: PeakConfig; gflops: number }[];
+  sweep: { config: PeakConfig; gflops: number; ms: number }[];
 }
 
 const CHAINS = [8, 16, 24, 32];
@@ -67,7 +67,7 @@ export async function measurePeak(quick: boolean): Promise<PeakResult> {
       const config = { chains, wg };
       const m = await measure(config, quick);
       checked += m.checked;
-      sweep.push({ config, gflops: m.gflops });
+      sweep.push({ config, gflops: m.gflops, ms: m.ms });
       if (!best || m.gflops > best.gflops) best = { config, gflops: m.gflops, ms: m.ms };
     }
   }

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const ctx: BenchContext = { peakGflops: peak.gflops, quick };
   const rows: BenchRow[] = [
     { suite: 'peak', name: `vec4 multiply-add probe (best: ${cfg(peak.best)})`, ms: peak.ms, gflops: peak.gflops, ofPeak: 1 },
-    ...peak.sweep.map((s) => ({ suite: 'peak', name: `probe ${cfg(s.config)}`, ms: 0, gflops: s.gflops, ofPeak: s.gflops / peak.gflops })),
+    ...peak.sweep.map((s) => ({ suite: 'peak', name: `probe ${cfg(s.config)}`, ms: s.ms, gflops: s.gflops, ofPeak: s.gflops / peak.gflops })),
   ];
   const suites: [string, (c: BenchContext) => Promise<BenchRow[]>][] = [['engine', engineSuite], ...SUITES];
   for (const [name, suite] of suites) {
