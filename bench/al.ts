@@ -2,13 +2,12 @@
 // (issue 6: 4 x 20 x 256 x 512 logits, 32x32 regions, forward + backward), and acquisition and
 // stage-2 pseudo-label throughput per image.
 import { regionStats } from '../src/al/acquisition.js';
-import { imageTensor, predictFull } from '../src/al/inference.js';
+import { predictImage } from '../src/al/inference.js';
 import { pseudoLabels } from '../src/al/pseudo-labels.js';
 import { regionAdjacency, regionPixels } from '../src/al/superpixels/adjacency.js';
 import { regionLoss, regionLossUnfused } from '../src/al/losses.js';
 import { buildRegionBatch } from '../src/al/region-batch.js';
 import { backward } from '../src/engine/backward.js';
-import { resizeBilinear } from '../src/engine/ops/resize.js';
 import { Generator } from '../src/engine/random.js';
 import { tidy } from '../src/engine/tensor.js';
 import { createModel } from '../src/model/presets.js';
@@ -77,10 +76,8 @@ export async function alSuite(ctx: BenchContext): Promise<BenchRow[]> {
         name: 'acquisition per pool image (tiny, 128x256)',
         run: async () => {
           await tidy(async () => {
-            const x = imageTensor({ image, width: W, height: H });
-            const out = model.predict(x, { features: false });
-            const logits = resizeBilinear(out.logits, [H, W], false);
-            await regionStats(logits, 0.1, starts, pixels);
+            const { logits } = predictImage(model, { image, width: W, height: H });
+            await regionStats(logits, 0.1, starts, pixels, { width: W, height: H });
           });
         },
       },
@@ -90,7 +87,7 @@ export async function alSuite(ctx: BenchContext): Promise<BenchRow[]> {
         name: 'stage-2 pseudo-labels per image (tiny, 128x256)',
         run: async () => {
           await tidy(async () => {
-            const { logits, features } = predictFull(model, { image, width: W, height: H }, true);
+            const { logits, features } = predictImage(model, { image, width: W, height: H }, true);
             await pseudoLabels({ logits, features: features!, width: W, ids: map.ids, pixels: blockPixels, adjacency, labels });
           });
         },

@@ -5,7 +5,7 @@
 // worker threads), which other processes competing for the cores inflate much less than wall time.
 // node dist-bench/bench/conv-variants.js '<config json>' '<config json>' ...
 // LAYERS=a,b,c,e  PARTS=fwd,dgrad,wgrad  REPS=5
-import { destroyEngine, initEngine, sync } from '../src/engine/runtime.js';
+import { destroyEngine, engine, initEngine, sync } from '../src/engine/runtime.js';
 import { conv2d, conv2dInputGrad, conv2dWeightGrad, convOutputSize, setConvConfig, type ConvConfig } from '../src/engine/ops/conv.js';
 import { Generator } from '../src/engine/random.js';
 import { tidy } from '../src/engine/tensor.js';
@@ -24,11 +24,15 @@ const ALL: Record<string, Layer> = {
   e: { x: [4, 64, 64, 304], k: 3, cout: 256, d: 1 },
 };
 const configs = process.argv.slice(2).map((s) => JSON.parse(s) as Partial<ConvConfig>);
-if (configs.length === 0) configs.push({ kernel: 'portable' }, { kernel: 'subgroup8' });
 const names = (process.env.LAYERS ?? 'a,b,c,e').split(',');
 const parts = (process.env.PARTS ?? 'fwd,dgrad,wgrad').split(',');
 const REPS = Number(process.env.REPS ?? 5);
 await initEngine();
+if (configs.length === 0) {
+  configs.push({ kernel: 'portable' });
+  if (engine().tuning.subgroup8) configs.push({ kernel: 'subgroup8' });
+  else console.log(`subgroup8 not measured: ${engine().tuning.reason}`);
+}
 const gen = new Generator(1);
 const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
 for (const name of names) {

@@ -37,7 +37,7 @@ export async function engineSuite(ctx: BenchContext): Promise<BenchRow[]> {
   const tuning = engine().tuning;
   const saved = { ...tuning };
   const variants: [Tuning['matmul'], number][] = [['portable', 4]];
-  if (engine().features.includes('subgroups') && engine().adapter.info.subgroupMinSize === 8) variants.push(['subgroup8', 4], ['subgroup8', 8], ['subgroup8', 12], ['subgroup8', 16]);
+  if (tuning.subgroup8) variants.push(['subgroup8', 4], ['subgroup8', 8], ['subgroup8', 12], ['subgroup8', 16]);
   for (const [v, tm] of variants) {
     Object.assign(tuning, { matmul: v, matmulTm: tm });
     const [row] = await timeCases('engine', [{ ...cases[1], name: `matmul 1024^3, ${v} kernel, ${tm} rows/lane` }], ctx);

@@ -1,7 +1,7 @@
 // Stage-2 pseudo-labels of one VOC-sized image (375x500) with r50 (random weights): whether it runs
 // on this adapter, its time and its peak GPU memory. node dist-bench/bench/stage2-memory.js
 // (minutes on a software adapter; figures in docs/performance.md).
-import { predictFull } from '../src/al/inference.js';
+import { predictImage } from '../src/al/inference.js';
 import { pseudoLabels } from '../src/al/pseudo-labels.js';
 import { regionAdjacency, regionPixels } from '../src/al/superpixels/adjacency.js';
 import { destroyEngine, engine, initEngine } from '../src/engine/runtime.js';
@@ -27,7 +27,7 @@ engine().pool.resetPeak();
 const t0 = performance.now();
 try {
   const label = await tidy(async () => {
-    const { logits, features } = predictFull(model, { image, width: W, height: H }, true);
+    const { logits, features } = predictImage(model, { image, width: W, height: H }, true);
     console.log(`features ${features!.shape.join('x')}: ${((features!.size * 4) / 2 ** 20).toFixed(1)} MiB`);
     return pseudoLabels({ logits, features: features!, width: W, ids, pixels: regionPixels(map), adjacency: regionAdjacency(map, 8), labels });
   });

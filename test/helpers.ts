@@ -1,6 +1,6 @@
 // Shared test helpers: the engine, GPU <-> reference comparison, finite differences.
-import { beforeAll, expect } from 'vitest';
-import { initEngine } from '../src/engine/runtime.js';
+import { beforeAll, beforeEach, expect } from 'vitest';
+import { engine, initEngine } from '../src/engine/runtime.js';
 import { Tensor } from '../src/engine/tensor.js';
 import { read } from '../src/engine/io.js';
 import { backward } from '../src/engine/backward.js';
@@ -10,6 +10,32 @@ import { nd, randomNd, type Nd } from '../src/kernels/cpu/nd.js';
 export function useEngine(): void {
   beforeAll(async () => {
     await initEngine();
+  });
+}
+
+/**
+ * Why a kernel variant cannot run on this adapter, naming what it lacks (null when it can). The
+ * 8-lane subgroup kernels need the 'subgroups' feature with a subgroup size range of exactly
+ * [8, 8], and are off under ALSEG_PORTABLE (engine/variants.ts).
+ */
+export function variantUnavailable(variant: 'portable' | 'subgroup8'): string | null {
+  if (variant === 'portable') return null;
+  const t = engine().tuning;
+  return t.subgroup8 ? null : `variant subgroup8 skipped: it needs 8-lane subgroups (${t.reason})`;
+}
+
+/**
+ * Skips every test of the enclosing describe whose variant cannot run here, printing the reason once
+ * (and as each skipped test's note), instead of failing for a feature the adapter does not have.
+ */
+export function skipUnlessAvailable(variant: 'portable' | 'subgroup8'): void {
+  let said = false;
+  beforeEach((ctx) => {
+    const why = variantUnavailable(variant);
+    if (!why) return;
+    if (!said) console.warn(why);
+    said = true;
+    ctx.skip(why);
   });
 }
 

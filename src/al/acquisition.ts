@@ -9,6 +9,7 @@ import { run } from '../engine/ops/run.js';
 import { dense } from '../engine/ops/shape.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { acqPixelsLaunch, acqRegionsLaunch, MAX_ACQ_CLASSES, REGION_STAT_COLUMNS } from '../kernels/acquisition.wgsl.js';
+import { gridOf } from '../kernels/grid-sample.wgsl.js';
 
 export const ACQUISITIONS = ['random', 'bvsb', 'classbal', 'pixbal'] as const;
 export type Acquisition = (typeof ACQUISITIONS)[number];
@@ -26,25 +27,34 @@ export interface ImageRegionStats {
 }
 
 /**
- * Region statistics of one image from its logits (rows [pixel, class], any leading shape) and its
- * superpixels' CSR pixel lists.
+ * Region statistics of one image from its logits and its superpixels' CSR pixel lists. Logits are
+ * rows [pixel, class] at the image's resolution, or a grid [h, w, class] / [1, h, w, class] at any
+ * resolution (the model's 1/4), sampled bilinearly per pixel inside the kernels; a grid needs the
+ * `image` size unless it is the image's own.
  */
-export async function regionStats(logits: Tensor, tau: number, regionStart: Int32Array, regionPixels: Int32Array): Promise<ImageRegionStats> {
+export async function regionStats(
+  logits: Tensor,
+  tau: number,
+  regionStart: Int32Array,
+  regionPixels: Int32Array,
+  image?: { width: number; height: number },
+): Promise<ImageRegionStats> {
   const classes = logits.shape[logits.rank - 1];
   if (classes > MAX_ACQ_CLASSES) throw new Error(`acquisition supports at most ${MAX_ACQ_CLASSES} classes, got ${classes}`);
-  const npix = logits.size / classes;
+  const npix = image ? image.width * image.height : logits.size / classes;
+  const grid = gridOf(logits.shape, npix, image?.width, 'acquisition: logits');
   const R = regionStart.length - 1;
   const [stats, byClass] = await tidy(async () => {
     const z = dense(logits);
     const bvsb = Tensor.empty([npix]);
     const arg = Tensor.empty([npix], 'i32');
     const lse = Tensor.empty([npix]);
-    run(acqPixelsLaunch(npix, classes, tau), [z, bvsb, arg, lse]);
+    run(acqPixelsLaunch(classes, tau, grid), [z, bvsb, arg, lse]);
     const starts = Tensor.fromArray(regionStart, [R + 1], 'i32');
     const pixels = Tensor.fromArray(regionPixels, [regionPixels.length], 'i32');
     const stats = Tensor.empty([R, REGION_STAT_COLUMNS]);
     const byClass = Tensor.empty([R, 2 * classes]);
-    run(acqRegionsLaunch(R, classes, tau), [z, bvsb, arg, lse, starts, pixels, stats, byClass]);
+    run(acqRegionsLaunch(R, classes, tau, grid), [z, bvsb, arg, lse, starts, pixels, stats, byClass]);
     return [await readF32(stats), await readF32(byClass)];
   });
   const out: ImageRegionStats = {

@@ -1,36 +1,108 @@
-// Whole-image inference: normalise, run the model in eval mode, bring logits (and features) to the
-// image's resolution. Used by acquisition, pseudo-labelling, evaluation and `predict`.
-import { resizeBilinear } from '../engine/ops/resize.js';
-import { Tensor } from '../engine/tensor.js';
+// Whole-image inference: normalise, run the model in eval mode, keep its outputs at the model's own
+// resolution (1/4 of the image). Acquisition, evaluation, label maps and pseudo-labels sample them
+// bilinearly per pixel inside their kernels (kernels/grid-sample.wgsl.ts), so the full-resolution
+// logits (K channels per pixel: 160 MiB for a 1024x2048 image with 20 outputs) are never stored.
+import { read } from '../engine/io.js';
+import { run } from '../engine/ops/run.js';
+import { dense } from '../engine/ops/shape.js';
+import { BindingLimitError } from '../engine/errors.js';
+import { Tensor, tidy } from '../engine/tensor.js';
+import { predictedLabelsLaunch } from '../kernels/confusion.wgsl.js';
+import { gridOf } from '../kernels/grid-sample.wgsl.js';
 import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
+import { regionStats, type ImageRegionStats } from './acquisition.js';
 import { IMAGENET_MEAN, IMAGENET_STD, type LoadedSample } from './data/dataset.js';
+import { pseudoLabels, type PseudoLabelFlags } from './pseudo-labels.js';
+import { predictInTiles } from './tiles.js';
+import type { RegionAdjacency, RegionPixels } from './superpixels/adjacency.js';
+
+type Image = Pick<LoadedSample, 'image' | 'width' | 'height'>;
 
 /** [1, H, W, 3] ImageNet-normalised input of an RGB image. */
-export function imageTensor(s: Pick<LoadedSample, 'image' | 'width' | 'height'>): Tensor {
+export function imageTensor(s: Image): Tensor {
   const n = s.width * s.height;
   const out = new Float32Array(n * 3);
   for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) out[i * 3 + c] = (s.image[i * 3 + c] / 255 - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
   return Tensor.fromArray(out, [1, s.height, s.width, 3]);
 }
 
-export interface FullResolution {
-  /** [1, H, W, K] raw cosine logits. */
+export interface ModelOutputs {
+  /** [1, h, w, K] raw cosine logits at the model's output resolution. */
   logits: Tensor;
-  /**
-   * [1, h, w, D] normalised features at the model's output resolution (1/4), when asked for: the
-   * pseudo-label kernels sample them per pixel, so the 16x larger full-resolution map is never made.
-   */
+  /** [1, h, w, D] normalised features at the same resolution, when asked for. */
   features: Tensor | null;
 }
 
-/** Eval-mode forward of one image, logits resized to the image (bilinear, align_corners false). */
-export function predictFull(model: DeepLabV3Plus, s: Pick<LoadedSample, 'image' | 'width' | 'height'>, features = false): FullResolution {
+/**
+ * Eval-mode forward of one image; outputs stay at the model's resolution (see above). An image
+ * whose activations are past the adapter's binding limit is run in tiles (tiles.ts): halving the
+ * tiles' longer side until they fit, down to `minTile` pixels. `tiles` forces a tile grid.
+ */
+export function predictImage(model: DeepLabV3Plus, s: Image, features = false, options: { tiles?: [number, number]; minTile?: number } = {}): ModelOutputs {
   const x = imageTensor(s);
-  const out = model.predict(x, { features });
-  const logits = resizeBilinear(out.logits, [s.height, s.width], false);
-  x.dispose();
-  out.logits.dispose();
-  return { logits, features: out.features };
+  try {
+    if (options.tiles) return predictInTiles(model, x, options.tiles[0], options.tiles[1], features);
+    let [ny, nx] = [1, 1];
+    for (;;) {
+      try {
+        // In a scope, so a forward stopped half-way frees what it made.
+        return tidy(() => {
+          const out = ny === 1 && nx === 1 ? model.predict(x, { features }) : predictInTiles(model, x, ny, nx, features);
+          return { logits: out.logits, features: out.features };
+        });
+      } catch (e) {
+        if (!(e instanceof BindingLimitError)) throw e;
+        const min = options.minTile ?? 128;
+        const canY = s.height / (2 * ny) >= min;
+        const canX = s.width / (2 * nx) >= min;
+        if (canY && (!canX || s.height / ny >= s.width / nx)) ny *= 2;
+        else if (canX) nx *= 2;
+        else throw new BindingLimitError(`${e.message} (even in ${ny}x${nx} tiles of the ${s.width}x${s.height} image)`);
+      }
+    }
+  } finally {
+    x.dispose();
+  }
+}
+
+/** Acquisition statistics of one pool image (its forward, then the region kernels). */
+export async function imageRegionStats(model: DeepLabV3Plus, s: Image, regions: RegionPixels, tau: number): Promise<ImageRegionStats> {
+  return tidy(async () => {
+    const { logits } = predictImage(model, s);
+    return regionStats(logits, tau, regions.offsets, regions.pixels, s);
+  });
+}
+
+/** Stage-2 pseudo-labels of one labelled image (its forward with features, then the kernels). */
+export async function imagePseudoLabels(
+  model: DeepLabV3Plus,
+  s: Image,
+  regions: { ids: Int32Array; pixels: RegionPixels; adjacency: RegionAdjacency },
+  labels: ReadonlyMap<number, number>,
+  flags: PseudoLabelFlags,
+): Promise<Int32Array> {
+  return tidy(async () => {
+    const { logits, features } = predictImage(model, s, true);
+    return pseudoLabels({ logits, features: features!, width: s.width, ...regions, labels }, flags);
+  });
+}
+
+/**
+ * Each pixel's class (argmax over the first `classes` outputs) of a width x height image, from
+ * logits at any resolution ([1, h, w, K] or [h, w, K]) or rows [pixels, K], sampled per pixel on
+ * the GPU.
+ */
+export async function labelMap(logits: Tensor, classes: number, image: { width: number; height: number }): Promise<Uint8Array> {
+  const outputs = logits.shape[logits.rank - 1];
+  if (classes > outputs) throw new Error(`label map: ${classes} classes but the logits have ${outputs} outputs`);
+  const npix = image.width * image.height;
+  const grid = gridOf(logits.shape, npix, logits.rank === 2 ? undefined : image.width, 'label map: logits');
+  const labels = await tidy(async () => {
+    const out = Tensor.empty([npix], 'i32');
+    run(predictedLabelsLaunch(classes, outputs, grid), [dense(logits), out]);
+    return (await read(out)) as Int32Array;
+  });
+  return Uint8Array.from(labels);
 }
 
 /** Argmax over the first `classes` outputs of [.., K] logits read back to the host. */

@@ -1,9 +1,10 @@
 // mIoU from a confusion matrix accumulated on the GPU over a split (kernels/confusion.wgsl.ts).
 import { read } from '../engine/io.js';
 import { run } from '../engine/ops/run.js';
-import { contiguous, zeros } from '../engine/ops/shape.js';
+import { dense, zeros } from '../engine/ops/shape.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { confusionLaunch, MAX_EVAL_CLASSES } from '../kernels/confusion.wgsl.js';
+import { gridOf } from '../kernels/grid-sample.wgsl.js';
 
 export interface IoUReport {
   /** IoU per class; NaN where the class is absent from both ground truth and prediction. */
@@ -23,15 +24,21 @@ export class ConfusionMatrix {
     this.cm = zeros([classes * classes], 'u32').keep();
   }
 
-  /** logits: rows [pixel, outputs] (outputs >= classes); gt: class ids per pixel, 255 = ignore. */
-  add(logits: Tensor, gt: Int32Array | Tensor): void {
+  /**
+   * logits: rows [pixel, outputs] (outputs >= classes) at the image's resolution, or a grid
+   * [1, h, w, outputs] / [h, w, outputs] at any resolution (the model's 1/4), sampled bilinearly
+   * per pixel in the kernel; a grid needs the image `width` unless it is the image's own size.
+   * gt: class ids per pixel, 255 = ignore.
+   */
+  add(logits: Tensor, gt: Int32Array | Tensor, width?: number): void {
     tidy(() => {
       const outputs = logits.shape[logits.rank - 1];
-      const npix = logits.size / outputs;
-      const z = contiguous(logits);
+      const npix = gt instanceof Tensor ? gt.size : gt.length;
+      if (logits.rank === 2 && logits.shape[0] !== npix) throw new Error(`confusion: ${npix} labels for ${logits.shape[0]} pixels`);
+      const grid = gridOf(logits.shape, npix, width, 'confusion: logits');
+      const z = dense(logits);
       const g = gt instanceof Tensor ? gt : Tensor.fromArray(gt, [gt.length], 'i32');
-      if (g.size !== npix) throw new Error(`confusion: ${g.size} labels for ${npix} pixels`);
-      run(confusionLaunch(npix, this.classes, outputs), [z, g, this.cm]);
+      run(confusionLaunch(this.classes, outputs, grid), [z, g, this.cm]);
     });
   }
 

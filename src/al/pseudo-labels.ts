@@ -4,17 +4,22 @@ import { read } from '../engine/io.js';
 import { affine, mul, rsqrt, square } from '../engine/ops/elementwise.js';
 import { sum } from '../engine/ops/reduce.js';
 import { run } from '../engine/ops/run.js';
-import { dense, reshape } from '../engine/ops/shape.js';
+import { dense } from '../engine/ops/shape.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { acqPixelsLaunch } from '../kernels/acquisition.wgsl.js';
-import { expandLaunch, localiseLaunch, protoFeaturesLaunch, protosLaunch, thresholdLaunch, type FeatureGrid, type PseudoLabelFlags } from '../kernels/pseudo-labels.wgsl.js';
+import { gridOf } from '../kernels/grid-sample.wgsl.js';
+import { expandLaunch, localiseLaunch, protoFeaturesLaunch, protosLaunch, thresholdLaunch, type PseudoLabelFlags, type PseudoLabelGrids } from '../kernels/pseudo-labels.wgsl.js';
 import type { RegionAdjacency, RegionPixels } from './superpixels/adjacency.js';
 
 export type { PseudoLabelFlags };
 export const DEFAULT_PSEUDO_FLAGS: PseudoLabelFlags = { localise: true, expand: true, reading: 'code' };
 
 export interface PseudoLabelInput {
-  /** Logits at full resolution, rows [pixel, class] (raw cosine; see `flags.tau` for the prototypes' temperature). */
+  /**
+   * Logits (raw cosine; see `flags.tau` for the prototypes' temperature): rows [pixel, class] at full
+   * resolution, or a grid [1, h, w, class] (or [h, w, class]) at any resolution, sampled per pixel
+   * like the features.
+   */
   logits: Tensor;
   /**
    * Features (need not be unit length: cosines normalise): rows [pixel, dim] at full resolution, or
@@ -22,7 +27,7 @@ export interface PseudoLabelInput {
    * bilinearly per pixel (align_corners false) inside the kernels; a grid needs `width`.
    */
   features: Tensor;
-  /** Image width in pixels (ids.length / width rows); needed when `features` is a grid. */
+  /** Image width in pixels (ids.length / width rows); needed when an input is a grid of another size. */
   width?: number;
   /** Superpixel id of each pixel. */
   ids: Int32Array;
@@ -51,21 +56,13 @@ export function pairTables(count: number, labels: ReadonlyMap<number, number>, c
   return { labOf, pairStart: Int32Array.from(start), pairRegion: Int32Array.from(region), pairClass: Int32Array.from(cls) };
 }
 
-/** The image and feature grid sizes of an input, checked. */
-function featureGrid(input: PseudoLabelInput, npix: number): FeatureGrid {
-  const f = input.features;
-  const dim = f.shape[f.rank - 1];
-  if (f.rank === 2) {
-    // Rows at full resolution: a one-row image whose grid is the image itself.
-    if (f.shape[0] !== npix) throw new Error(`pseudo-labels: features [${f.shape}] do not match ${npix} pixels`);
-    return { width: npix, height: 1, fh: 1, fw: npix };
-  }
-  if (!(f.rank === 3 || (f.rank === 4 && f.shape[0] === 1))) throw new Error(`pseudo-labels: features must be [pixels, dim], [h, w, dim] or [1, h, w, dim], got [${f.shape}]`);
-  const [fh, fw] = f.shape.slice(f.rank - 3, f.rank - 1);
-  const width = input.width ?? (fh * fw === npix ? fw : 0);
-  if (!width || npix % width !== 0) throw new Error(`pseudo-labels: features [${f.shape}] are a grid: give the image width (${npix} pixels)`);
-  if (dim < 1) throw new Error('pseudo-labels: features have no channels');
-  return { width, height: npix / width, fh, fw };
+/** The feature and logit grids of an input, checked, both sampled at the image's pixels. */
+function gridsOf(input: PseudoLabelInput, npix: number): PseudoLabelGrids {
+  const { features: f, logits: z } = input;
+  // The image width: given, or that of whichever input is a grid of the image's own size.
+  const own = (t: Tensor) => (t.rank >= 3 && t.shape[t.rank - 3] * t.shape[t.rank - 2] === npix ? t.shape[t.rank - 2] : undefined);
+  const width = input.width ?? own(f) ?? own(z);
+  return { features: gridOf(f.shape, npix, width, 'pseudo-labels: features'), logits: gridOf(z.shape, npix, width, 'pseudo-labels: logits') };
 }
 
 /** Pseudo-label map (class ids, 255 = ignore) of one image. */
@@ -73,10 +70,7 @@ export async function pseudoLabels(input: PseudoLabelInput, flags: PseudoLabelFl
   const classes = input.logits.shape[input.logits.rank - 1];
   const dim = input.features.shape[input.features.rank - 1];
   const npix = input.ids.length;
-  const grid = featureGrid(input, npix);
-  if (input.logits.size !== npix * classes) {
-    throw new Error(`pseudo-labels: logits [${input.logits.shape}] do not match ${npix} pixels`);
-  }
+  const grid = gridsOf(input, npix);
   const t = pairTables(input.pixels.count, input.labels, classes);
   const P = t.pairRegion.length;
   if (P === 0) return new Int32Array(npix).fill(255);
@@ -85,7 +79,7 @@ export async function pseudoLabels(input: PseudoLabelInput, flags: PseudoLabelFl
     // probability at tau (METHOD difference 3). Scaling the logits once does it: the other kernels
     // take an argmax over classes or compare features, which the scale does not change.
     const z = dense(flags.reading === 'text' ? affine(input.logits, 1 / (flags.tau ?? 0.1), 0) : input.logits);
-    const feat = dense(reshape(input.features, [grid.fh * grid.fw, dim]));
+    const feat = dense(input.features);
     // An empty table (e.g. no adjacency in a one-superpixel image) binds one unused element.
     const i32 = (a: Int32Array) => Tensor.fromArray(a.length > 0 ? a : new Int32Array(1), [Math.max(a.length, 1)], 'i32');
     const ids = i32(input.ids);
@@ -101,9 +95,9 @@ export async function pseudoLabels(input: PseudoLabelInput, flags: PseudoLabelFl
     const bvsb = Tensor.empty([npix]);
     const arg = Tensor.empty([npix], 'i32');
     const lse = Tensor.empty([npix]);
-    run(acqPixelsLaunch(npix, classes, 1), [z, bvsb, arg, lse]);
+    run(acqPixelsLaunch(classes, 1, grid.logits), [z, bvsb, arg, lse]);
     const protoPixel = Tensor.empty([P], 'i32');
-    run(protosLaunch(P, classes), [z, lse, pairRegion, pairClass, regionStart, regionPixels, protoPixel]);
+    run(protosLaunch(P, classes, grid), [z, lse, pairRegion, pairClass, regionStart, regionPixels, protoPixel]);
     const raw = Tensor.empty([P, dim]);
     run(protoFeaturesLaunch(P, dim, grid), [feat, protoPixel, raw]);
     const proto = mul(raw, rsqrt(sum(square(raw), 1, true)));

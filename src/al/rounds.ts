@@ -16,13 +16,12 @@
 // the last completed phase or checkpoint and never loses or duplicates a labelled region.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readF32 } from '../engine/io.js';
 import { tidy } from '../engine/tensor.js';
 import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { createModel } from '../model/presets.js';
 import { importResNetWeights } from '../model/weights.js';
-import { regionStats, scoreRegions, selectByBudget, type ImageRegionStats } from './acquisition.js';
+import { scoreRegions, selectByBudget, type ImageRegionStats } from './acquisition.js';
 import { identityDifferences, type RunConfig } from './config.js';
 import { writeFileAtomic } from './data/atomic-write.js';
 import type { Dataset } from './data/dataset.js';
@@ -33,10 +32,9 @@ import { DataCheckError, preflightCheck } from './data/preflight.js';
 import { answeredRegions, AwaitingAnswersError, expectedClicks, writeRoundQueries } from './human/ask.js';
 import { queriesFile } from './human/queries.js';
 import { DEFAULT_SYNTHETIC, ensureSyntheticDataset } from './data/synthetic.js';
-import { argmaxRows, predictFull } from './inference.js';
+import { imagePseudoLabels, imageRegionStats, labelMap, predictImage } from './inference.js';
 import { ConfusionMatrix, type IoUReport } from './metrics.js';
 import { Pool, type LabelledRegion } from './pool.js';
-import { pseudoLabels } from './pseudo-labels.js';
 import { popcount } from './region-batch.js';
 import { writeLabelPng, writeMetrics, type RoundMetrics, type StageTraining } from './report.js';
 import { Rng, hashSeed } from './rng.js';
@@ -228,12 +226,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
         const stats: ImageRegionStats[] = [];
         for (const img of pool.images) {
           const loaded = train.load(train.samples[img.index]);
-          stats.push(
-            await tidy(async () => {
-              const { logits } = predictFull(model, loaded);
-              return regionStats(logits, cfg.tau, img.pixels.offsets, img.pixels.pixels);
-            }),
-          );
+          stats.push(await imageRegionStats(model, loaded, img.pixels, cfg.tau));
         }
         scores = scoreRegions(cfg.acquisition, stats, candidates, { nu: cfg.nu, undefinedClass, over: cfg.reading === 'code' ? 'pool' : 'candidates' });
       }
@@ -357,16 +350,15 @@ function pick(r: IoUReport) {
 export async function evaluate(model: DeepLabV3Plus, val: Dataset, cfg: Pick<RunConfig, 'valLimit' | 'visualise'>, visDir: string | null, tag: string): Promise<IoUReport> {
   const cm = new ConfusionMatrix(val.numClasses);
   const n = cfg.valLimit > 0 ? Math.min(cfg.valLimit, val.samples.length) : val.samples.length;
-  const outputs = model.outputs;
   try {
     for (let i = 0; i < n; i++) {
       const sample = val.samples[i];
       const loaded = val.load(sample);
       await tidy(async () => {
-        const { logits } = predictFull(model, loaded);
-        cm.add(logits, Int32Array.from(loaded.label));
+        const { logits } = predictImage(model, loaded);
+        cm.add(logits, Int32Array.from(loaded.label), loaded.width);
         if (visDir && i < cfg.visualise) {
-          const pred = argmaxRows(await readF32(logits), outputs, val.numClasses);
+          const pred = await labelMap(logits, val.numClasses, loaded);
           writeLabelPng(join(visDir, `${fileSafe(sample.id)}-${tag}.png`), pred, loaded.width, loaded.height, val.palette);
           const common = join(visDir, '..');
           if (!existsSync(join(common, `${fileSafe(sample.id)}-image.png`))) {
@@ -402,10 +394,7 @@ async function writePseudoLabels(
     const label =
       cfg.pseudo === 'oracle'
         ? oraclePseudoLabels(img.map.ids, loaded.label, pool.labelsOf(index), cfg.labelling, ds.numClasses, ds.hasUndefinedClass)
-        : await tidy(async () => {
-            const { logits, features } = predictFull(model, loaded, true);
-            return pseudoLabels({ logits, features: features!, width: loaded.width, ids: img.map.ids, pixels: img.pixels, adjacency: img.adjacency, labels: pool.labelsOf(index) }, flags);
-          });
+        : await imagePseudoLabels(model, loaded, { ids: img.map.ids, pixels: img.pixels, adjacency: img.adjacency }, pool.labelsOf(index), flags);
     const bytes = Uint8Array.from(label, (v) => (v < 0 || v > 255 ? 255 : v));
     writeGreyPng(join(dir, `${img.id}.png`), { width: loaded.width, height: loaded.height, data: bytes });
     if (k < cfg.visualise) writeLabelPng(join(visDir, `${fileSafe(img.id)}-pseudo.png`), bytes, loaded.width, loaded.height, ds.palette);

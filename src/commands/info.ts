@@ -1,5 +1,6 @@
 // `alseg info`: the adapter, the limits alseg requested and the features it uses.
 import type { CommandModule } from 'yargs';
+import { convTileSet } from '../engine/ops/conv.js';
 import { destroyEngine, initEngine } from '../engine/runtime.js';
 
 export const infoCommand: CommandModule<object, { json: boolean }> = {
@@ -14,6 +15,8 @@ export const infoCommand: CommandModule<object, { json: boolean }> = {
       features: e.features,
       flushEvery: e.queue.flushEvery,
       kernels: e.tuning,
+      subgroupSizes: e.features.includes('subgroups') ? [e.adapter.info.subgroupMinSize, e.adapter.info.subgroupMaxSize] : null,
+      convTiles: convTileSet(),
     };
     await destroyEngine();
     if (argv.json) {
@@ -30,6 +33,9 @@ export const infoCommand: CommandModule<object, { json: boolean }> = {
     console.log('requested limits');
     for (const [k, v] of Object.entries(e.limits)) console.log(`  ${k.padEnd(36)} ${v}`);
     console.log(`features     ${e.features.length ? e.features.join(', ') : '(none)'}`);
-    console.log(`kernels      matmul ${e.tuning.matmul}${e.tuning.matmul === 'subgroup8' ? ` (${e.tuning.matmulTm} rows/lane)` : ''}; ${e.queue.flushEvery} dispatches per submit`);
+    const t = e.tuning;
+    console.log(`subgroups    ${e.features.includes('subgroups') ? `${e.adapter.info.subgroupMinSize}-${e.adapter.info.subgroupMaxSize} lanes` : '(none)'}`);
+    console.log(`kernels      matmul ${t.matmul}${t.matmul === 'subgroup8' ? ` (${t.matmulTm} rows/lane)` : ''}, conv ${t.conv}, conv tiles ${report.convTiles}; ${e.queue.flushEvery} dispatches per submit`);
+    console.log(`  because    ${t.reason}; conv tiles for a ${a.isSoftware ? 'software' : 'hardware'} adapter`);
   },
 };

@@ -2,9 +2,8 @@
 import { basename, extname, join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { readRgbPng } from '../al/data/png.js';
-import { argmaxRows, predictFull } from '../al/inference.js';
+import { labelMap, predictImage } from '../al/inference.js';
 import { writeLabelPng } from '../al/report.js';
-import { readF32 } from '../engine/io.js';
 import { destroyEngine, initEngine } from '../engine/runtime.js';
 import { tidy } from '../engine/tensor.js';
 import { modelFromCheckpoint } from './model-io.js';
@@ -30,8 +29,8 @@ export const predictCommand: CommandModule<object, Args> = {
       for (const file of argv.images) {
         const img = readRgbPng(file);
         const pred = await tidy(async () => {
-          const { logits } = predictFull(model, { image: img.data, width: img.width, height: img.height });
-          return argmaxRows(await readF32(logits), model.outputs, dataset.numClasses);
+          const { logits } = predictImage(model, { image: img.data, width: img.width, height: img.height });
+          return labelMap(logits, dataset.numClasses, img);
         });
         const outFile = join(argv.out, `${basename(file, extname(file))}-pred.png`);
         writeLabelPng(outFile, pred, img.width, img.height, dataset.palette);

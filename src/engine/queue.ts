@@ -114,6 +114,12 @@ export class CommandQueue {
     if (launch.uniforms.byteLength > this.slot) {
       throw new Error(`kernel "${spec.name}": uniform block of ${launch.uniforms.byteLength} B exceeds ${this.slot} B`);
     }
+    // An adapter may allow fewer storage buffers per stage than a kernel binds (WebGPU's default
+    // is 8; the pseudo-label expansion binds 11): say so by name instead of a validation error.
+    const perStage = this.device.limits.maxStorageBuffersPerShaderStage;
+    if (spec.bindings.length > perStage) {
+      throw new Error(`kernel "${spec.name}" binds ${spec.bindings.length} storage buffers; this adapter allows ${perStage} per shader stage`);
+    }
     const [x, y, z] = launch.workgroups;
     if (x === 0 || y === 0 || z === 0) return;
     const limit = this.device.limits.maxStorageBufferBindingSize;

@@ -3,16 +3,9 @@
 import { openDevice, type OpenedDevice } from './device.js';
 import { BufferPool, type MemoryStats } from './pool.js';
 import { CommandQueue } from './queue.js';
+import { chooseTuning, type Tuning } from './variants.js';
 
-/** Kernel variants chosen for this adapter (bench/ measures the alternatives). */
-export interface Tuning {
-  /** 'subgroup8' shares B through subgroup broadcasts; needs 8-lane subgroups (lavapipe/AVX2). */
-  matmul: 'portable' | 'subgroup8';
-  /** Rows of C per invocation in the subgroup variant. */
-  matmulTm: number;
-  /** Implicit-GEMM convolution kernel (forward, stride-1 input gradient); same condition as matmul. */
-  conv: 'portable' | 'subgroup8';
-}
+export type { Tuning };
 
 export interface Engine extends OpenedDevice {
   pool: BufferPool;
@@ -20,16 +13,9 @@ export interface Engine extends OpenedDevice {
   tuning: Tuning;
 }
 
-function chooseTuning(opened: OpenedDevice): Tuning {
+function tuningOf(opened: OpenedDevice): Tuning {
   const info = opened.adapter.info;
-  const sg8 = opened.features.includes('subgroups') && info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
-  const forced = process.env.ALSEG_MATMUL;
-  const matmul = forced === 'portable' || forced === 'subgroup8' ? forced : sg8 ? 'subgroup8' : 'portable';
-  if (matmul === 'subgroup8' && !sg8) throw new Error('ALSEG_MATMUL=subgroup8 needs an adapter with 8-lane subgroups');
-  const forcedConv = process.env.ALSEG_CONV;
-  const conv = forcedConv === 'portable' || forcedConv === 'subgroup8' ? forcedConv : sg8 ? 'subgroup8' : 'portable';
-  if (conv === 'subgroup8' && !sg8) throw new Error('ALSEG_CONV=subgroup8 needs an adapter with 8-lane subgroups');
-  return { matmul, matmulTm: Number(process.env.ALSEG_MATMUL_TM) || 8, conv };
+  return chooseTuning({ feature: opened.features.includes('subgroups'), minSize: info.subgroupMinSize, maxSize: info.subgroupMaxSize }, process.env);
 }
 
 export interface EngineOptions {
@@ -47,7 +33,7 @@ export async function initEngine(options: EngineOptions = {}): Promise<Engine> {
     const pool = new BufferPool(opened.device);
     const flushEvery = options.flushEvery ?? (Number(process.env.ALSEG_FLUSH_EVERY) || 16);
     const queue = new CommandQueue(opened.device, pool, flushEvery);
-    current = { ...opened, pool, queue, tuning: chooseTuning(opened) };
+    current = { ...opened, pool, queue, tuning: tuningOf(opened) };
     return current;
   })();
   try {

@@ -5,6 +5,9 @@
 // BvSB, the majority predicted class, and per class c: the sum of u(x) over pixels predicted c
 // and the sum of p_c(x). The last two let PixBal's second pass (Eq. 4, weights from the pool's
 // mean softmax, Eq. 3) be evaluated exactly without running the model over the pool again.
+// Logits z are read at the model's resolution and sampled bilinearly at each pixel
+// (grid-sample.wgsl.ts): no full-resolution K-channel tensor is needed.
+import { GRID_TAPS, gridRead, gridWords, type SampleGrid } from './grid-sample.wgsl.js';
 import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
 
 const WG = 64;
@@ -13,8 +16,13 @@ export const MAX_ACQ_CLASSES = 32;
 export const REGION_STAT_COLUMNS = 3;
 
 const HEADER = `
-struct U { n: u32, classes: u32, inv_tau: f32, _p: u32 }
+struct U { n: u32, classes: u32, inv_tau: f32, width: u32, gh: u32, gw: u32, sy: f32, sx: f32 }
 @group(0) @binding(0) var<uniform> u: U;`;
+
+// The logits of pixel x: taps once, then z(t, c) per class.
+const LOGITS = `${GRID_TAPS}
+${gridRead('z_at', 'z', 'u.classes')}
+fn taps(x: u32) -> Taps { return grid_taps(x, u.width, u.gh, u.gw, u.sy, u.sx); }`;
 
 const PIXELS: KernelSpec = {
   name: 'acq_pixels',
@@ -24,20 +32,21 @@ const PIXELS: KernelSpec = {
 @group(0) @binding(2) var<storage, read_write> bvsb: array<f32>;
 @group(0) @binding(3) var<storage, read_write> arg: array<i32>;
 @group(0) @binding(4) var<storage, read_write> lse: array<f32>;
+${LOGITS}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let i = ${linearIndex(WG)};
   if (i >= u.n) { return; }
-  let row = i * u.classes;
+  let t = taps(i);
   var best = -3.4028234663852886e38;
   var second = -3.4028234663852886e38;
   var best_c = 0u;
   for (var c = 0u; c < u.classes; c++) {
-    let v = z[row + c] * u.inv_tau;
+    let v = z_at(t, c) * u.inv_tau;
     if (v > best) { second = best; best = v; best_c = c; } else if (v > second) { second = v; }
   }
   var total = 0.0;
-  for (var c = 0u; c < u.classes; c++) { total += exp(z[row + c] * u.inv_tau - best); }
+  for (var c = 0u; c < u.classes; c++) { total += exp(z_at(t, c) * u.inv_tau - best); }
   // p_second / p_best = exp(second - best)
   bvsb[i] = select(exp(second - best), 0.0, u.classes < 2u) + 1e-8;
   arg[i] = i32(best_c);
@@ -57,6 +66,7 @@ const REGIONS: KernelSpec = {
 @group(0) @binding(6) var<storage, read> region_pixels: array<i32>;
 @group(0) @binding(7) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(8) var<storage, read_write> by_class: array<f32>;
+${LOGITS}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let r = ${linearIndex(WG)};
@@ -73,8 +83,8 @@ fn main(${ENTRY_PARAMS}) {
     votes[c] += 1u;
     u_sum[c] += bvsb[x];
     total += bvsb[x];
-    let row = x * u.classes;
-    for (var k = 0u; k < u.classes; k++) { p_sum[k] += exp(z[row + k] * u.inv_tau - lse[x]); }
+    let t = taps(x);
+    for (var k = 0u; k < u.classes; k++) { p_sum[k] += exp(z_at(t, k) * u.inv_tau - lse[x]); }
   }
   var major = 0u;
   for (var c = 1u; c < u.classes; c++) { if (votes[c] > votes[major]) { major = c; } }
@@ -90,9 +100,16 @@ fn main(${ENTRY_PARAMS}) {
 }`,
 };
 
-export function acqPixelsLaunch(npix: number, classes: number, tau: number): Launch {
-  return { spec: PIXELS, uniforms: new Uniforms().u32(npix, classes).f32(1 / tau).u32(0).pack(), workgroups: grid1d(Math.ceil(npix / WG)) };
+function uni(n: number, classes: number, tau: number, g: SampleGrid): ArrayBuffer {
+  const w = gridWords(g);
+  return new Uniforms().u32(n, classes).f32(1 / tau).u32(g.width, ...w.cells).f32(...w.scales).pack();
 }
-export function acqRegionsLaunch(regions: number, classes: number, tau: number): Launch {
-  return { spec: REGIONS, uniforms: new Uniforms().u32(regions, classes).f32(1 / tau).u32(0).pack(), workgroups: grid1d(Math.ceil(regions / WG)) };
+
+/** Buffers: z [gh, gw, classes] (the grid g), bvsb, arg, lse [npix = g.width * g.height]. */
+export function acqPixelsLaunch(classes: number, tau: number, g: SampleGrid): Launch {
+  const npix = g.width * g.height;
+  return { spec: PIXELS, uniforms: uni(npix, classes, tau, g), workgroups: grid1d(Math.ceil(npix / WG)) };
+}
+export function acqRegionsLaunch(regions: number, classes: number, tau: number, g: SampleGrid): Launch {
+  return { spec: REGIONS, uniforms: uni(regions, classes, tau, g), workgroups: grid1d(Math.ceil(regions / WG)) };
 }

@@ -1,52 +1,64 @@
-// The adapter-peak probe: the highest multiply-add throughput the adapter gives. Every invocation
-// runs ACC independent chains of vec4 multiply-adds (enough parallel work to fill a pipeline) on
-// lane-specific values: lavapipe merges lanes that compute identical values and would otherwise
-// over-report. The result is written out and checked on the CPU, so nothing can be optimised away.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+// The adapter-peak probe: the highest multiply-add throughput the adapter gives, found by a sweep
+// (bench/peak.ts) over the two things that decide it. Independent chains per invocation: a
+// pipeline needs several multiply-adds in flight per lane to hide its latency (on lavapipe 16
+// chains measured 110 GFLOP/s, 24 chains 135). Workgroup size: how many invocations a core runs
+// side by side. The body is straight-line code, STEPS unrolled rounds of `chains` vec4
+// multiply-adds and no runtime loop: a loop's counter, compare and branch sit in the same issue
+// slots and measured 50 GFLOP/s for the same body on lavapipe. Every invocation starts from
+// lane-specific values (lavapipe merges lanes that compute identical values and would otherwise
+// over-report); the result is written out and checked on the CPU, so nothing can be optimised away.
+import { ENTRY_PARAMS, Uniforms, cachedSpec, grid1d, linearIndex, type Launch } from './kernel.js';
 
-export const PEAK_ACC = 16;
-const WG = 64;
+/** Rounds of multiply-adds per invocation, unrolled. */
+export const PEAK_STEPS = 32;
 
-const SPEC: KernelSpec = {
-  name: 'peak_probe',
-  bindings: ['read_write'],
-  wgsl: `
-struct U { n: u32, iters: u32, a: f32, b: f32 }
+export interface PeakConfig {
+  /** Independent vec4 chains per invocation. */
+  chains: number;
+  /** Workgroup size (1-D). */
+  wg: number;
+}
+
+function wgsl(c: PeakConfig): string {
+  const ks = [...Array(c.chains).keys()];
+  const round = ks.map((k) => `x${k} = x${k} * a + b;`).join(' ');
+  return `
+struct U { n: u32, _p: u32, a: f32, b: f32 }
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@compute @workgroup_size(${WG})
+@compute @workgroup_size(${c.wg})
 fn main(${ENTRY_PARAMS}) {
-  let i = ${linearIndex(WG)};
+  let i = ${linearIndex(c.wg)};
   if (i >= u.n) { return; }
   let a = vec4<f32>(u.a);
   let b = vec4<f32>(u.b);
   let s = f32(i % 1024u) * 1e-4;
-  ${[...Array(PEAK_ACC).keys()].map((k) => `var x${k} = vec4<f32>(s + ${k}.0 * 0.01, s + ${k}.0 * 0.01 + 0.001, s + ${k}.0 * 0.01 + 0.002, s + ${k}.0 * 0.01 + 0.003);`).join('\n  ')}
-  for (var t = 0u; t < u.iters; t++) {
-    ${[...Array(PEAK_ACC).keys()].map((k) => `x${k} = x${k} * a + b;`).join('\n    ')}
-  }
-  out[i] = ${[...Array(PEAK_ACC).keys()].map((k) => `dot(x${k}, vec4<f32>(1.0))`).join(' + ')};
-}`,
-};
-
-/** n invocations of `iters` iterations: flops = n * iters * PEAK_ACC * 4 lanes * 2. */
-export function peakLaunch(n: number, iters: number, a: number, b: number): Launch {
-  return { spec: SPEC, uniforms: new Uniforms().u32(n, iters).f32(a, b).pack(), workgroups: grid1d(Math.ceil(n / WG)) };
+  ${ks.map((k) => `var x${k} = vec4<f32>(s + ${k}.0 * 0.01, s + ${k}.0 * 0.01 + 0.001, s + ${k}.0 * 0.01 + 0.002, s + ${k}.0 * 0.01 + 0.003);`).join('\n  ')}
+  ${Array(PEAK_STEPS).fill(round).join('\n  ')}
+  out[i] = ${ks.map((k) => `dot(x${k}, vec4<f32>(1.0))`).join(' + ')};
+}`;
 }
 
-export function peakFlops(n: number, iters: number): number {
-  return n * iters * PEAK_ACC * 4 * 2;
+/** n invocations of one probe configuration; a and b are the multiply-add's operands. */
+export function peakLaunch(c: PeakConfig, n: number, a: number, b: number): Launch {
+  const spec = cachedSpec(`peak_probe_c${c.chains}_wg${c.wg}`, ['read_write'], () => wgsl(c));
+  return { spec, uniforms: new Uniforms().u32(n, 0).f32(a, b).pack(), workgroups: grid1d(Math.ceil(n / c.wg)) };
+}
+
+/** Floating-point operations of n invocations (a multiply-add is 2, a vec4 has 4 lanes). */
+export function peakFlops(c: PeakConfig, n: number): number {
+  return n * c.chains * PEAK_STEPS * 4 * 2;
 }
 
 /** The value invocation i writes, computed in float32 on the CPU (for checking the probe). */
-export function peakExpected(i: number, iters: number, a: number, b: number): number {
+export function peakExpected(c: PeakConfig, i: number, a: number, b: number): number {
   const f = Math.fround;
   const s = f(f(i % 1024) * f(1e-4));
   let total = 0;
-  for (let k = 0; k < PEAK_ACC; k++) {
+  for (let k = 0; k < c.chains; k++) {
     for (let lane = 0; lane < 4; lane++) {
       let x = f(f(s + f(k * 0.01)) + f(lane * 0.001));
-      for (let t = 0; t < iters; t++) x = f(f(x * a) + b);
+      for (let t = 0; t < PEAK_STEPS; t++) x = f(f(x * a) + b);
       total += x;
     }
   }

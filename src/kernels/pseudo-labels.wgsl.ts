@@ -14,13 +14,13 @@
 //              prototype (later regions overwrite earlier ones). Text reading (Eq. 13): the most
 //              similar prototype among those above their thresholds, over all candidates.
 //              Localised labels overwrite labelled pixels; everything else is 255.
-// Features are read at the model's own resolution (1/4) and sampled bilinearly per pixel
-// (align_corners false, as resizeBilinear) inside the kernels: the full-resolution feature map,
-// 16x larger and often past a storage binding's limit, is never stored. Full-resolution features
+// Features and logits are read at the model's own resolution (1/4) and sampled bilinearly per
+// pixel (align_corners false, as resizeBilinear) inside the kernels: the full-resolution maps,
+// 16x larger and often past a storage binding's limit, are never stored. Full-resolution inputs
 // are the case of a grid as large as the image (every tap weight 0 or 1).
 //   proto_features: one thread a (pair, channel): the sampled feature at the prototypical pixel.
 import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
-import { BILINEAR_SPAN } from './resize.wgsl.js';
+import { GRID_TAPS, gridRead, gridWords, type SampleGrid } from './grid-sample.wgsl.js';
 
 const WG = 64;
 export const IGNORE = 255;
@@ -28,13 +28,21 @@ export const IGNORE = 255;
 const HEADER = `
 struct U {
   n: u32, classes: u32, dim: u32, flags: u32,
-  width: u32, fh: u32, fw: u32, _p: u32,
-  sy: f32, sx: f32,
+  width: u32, fh: u32, fw: u32, lh: u32,
+  lw: u32, _p: u32, sy: f32, sx: f32,
+  lsy: f32, lsx: f32,
 }
 @group(0) @binding(0) var<uniform> u: U;
 const LOCALISE_OFF = 1u;
 const EXPAND_OFF = 2u;
 const TEXT_READING = 4u;`;
+
+// Features and logits at pixel x: each is a grid sampled bilinearly (grid-sample.wgsl.ts).
+const SAMPLE = `${GRID_TAPS}
+${gridRead('feature', 'feat', 'u.dim')}
+fn taps(x: u32) -> Taps { return grid_taps(x, u.width, u.fh, u.fw, u.sy, u.sx); }`;
+const LOGIT = `${gridRead('logit', 'z', 'u.classes')}
+fn ltaps(x: u32) -> Taps { return grid_taps(x, u.width, u.lh, u.lw, u.lsy, u.lsx); }`;
 
 const PROTOS: KernelSpec = {
   name: 'pl_protos',
@@ -47,6 +55,8 @@ const PROTOS: KernelSpec = {
 @group(0) @binding(5) var<storage, read> region_start: array<i32>;
 @group(0) @binding(6) var<storage, read> region_pixels: array<i32>;
 @group(0) @binding(7) var<storage, read_write> proto_pixel: array<i32>;
+${GRID_TAPS}
+${LOGIT}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let j = ${linearIndex(WG)};
@@ -57,33 +67,12 @@ fn main(${ENTRY_PARAMS}) {
   var arg = region_pixels[region_start[s]];
   for (var q = region_start[s]; q < region_start[s + 1]; q++) {
     let x = u32(region_pixels[q]);
-    let p = exp(z[x * u.classes + c] - lse[x]);
+    let p = exp(logit(ltaps(x), c) - lse[x]);
     if (p > best) { best = p; arg = i32(x); }
   }
   proto_pixel[j] = arg;
 }`,
 };
-
-// The four feature rows around image pixel x and their bilinear weights.
-const SAMPLE = `${BILINEAR_SPAN}
-struct Taps { row: vec4<u32>, lx: f32, ly: f32 }
-// Half-pixel source coordinate (align_corners false), as resizeBilinear.
-fn axis(d: u32, n: u32, s: f32) -> vec3<f32> {
-  return span(max((f32(d) + 0.5) * s - 0.5, 0.0), n);
-}
-fn taps(x: u32) -> Taps {
-  let ay = axis(x / u.width, u.fh, u.sy);
-  let ax = axis(x % u.width, u.fw, u.sx);
-  let r0 = u32(ay.x) * u.fw;
-  let r1 = u32(ay.y) * u.fw;
-  let row = vec4<u32>(r0 + u32(ax.x), r0 + u32(ax.y), r1 + u32(ax.x), r1 + u32(ax.y)) * u.dim;
-  return Taps(row, ax.z, ay.z);
-}
-fn feature(t: Taps, d: u32) -> f32 {
-  let top = feat[t.row.x + d] * (1.0 - t.lx) + feat[t.row.y + d] * t.lx;
-  let bottom = feat[t.row.z + d] * (1.0 - t.lx) + feat[t.row.w + d] * t.lx;
-  return top * (1.0 - t.ly) + bottom * t.ly;
-}`;
 
 // Eq. (11)'s cosine between the feature at pixel taps t and prototype j (unit length).
 const SIM = `${SAMPLE}
@@ -129,6 +118,7 @@ const LOCALISE: KernelSpec = {
 @group(0) @binding(8) var<storage, read_write> assign_pair: array<i32>;
 @group(0) @binding(9) var<storage, read_write> assign_sim: array<f32>;
 ${SIM}
+${LOGIT}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let x = ${linearIndex(WG)};
@@ -138,12 +128,13 @@ fn main(${ENTRY_PARAMS}) {
   assign_sim[x] = 0.0;
   if (l < 0) { return; }
   let tp = taps(x);
+  let lt = ltaps(x);
   var best = -3.4028234663852886e38;
   var best_j = pair_start[l];
   var best_sim = 0.0;
   for (var j = pair_start[l]; j < pair_start[l + 1]; j++) {
     let sim = cosine(tp, j);
-    let score = select(sim, z[x * u.classes + u32(pair_class[j])], (u.flags & LOCALISE_OFF) != 0u);
+    let score = select(sim, logit(lt, u32(pair_class[j])), (u.flags & LOCALISE_OFF) != 0u);
     if (score > best) { best = score; best_j = j; best_sim = sim; }
   }
   assign_pair[x] = best_j;
@@ -263,35 +254,38 @@ export interface PseudoLabelFlags {
   tau?: number;
 }
 
-/** The image (width x height pixels) and the feature grid (fh x fw) sampled for it. */
-export interface FeatureGrid {
-  width: number;
-  height: number;
-  fh: number;
-  fw: number;
+/** The image's feature grid and logit grid (both sampled at its width x height pixels). */
+export interface PseudoLabelGrids {
+  features: SampleGrid;
+  logits: SampleGrid;
 }
-const NO_GRID: FeatureGrid = { width: 1, height: 1, fh: 1, fw: 1 };
+const ONE: SampleGrid = { width: 1, height: 1, gh: 1, gw: 1 };
+const NO_GRID: PseudoLabelGrids = { features: ONE, logits: ONE };
 
-function uni(n: number, classes: number, dim: number, f: PseudoLabelFlags, g: FeatureGrid = NO_GRID): ArrayBuffer {
+function uni(n: number, classes: number, dim: number, f: PseudoLabelFlags, g: PseudoLabelGrids = NO_GRID): ArrayBuffer {
   const flags = (f.localise ? 0 : 1) | (f.expand ? 0 : 2) | (f.reading === 'text' ? 4 : 0);
+  if (g.features.width !== g.logits.width) throw new Error(`pseudo-labels: feature and logit grids sampled at different image widths (${g.features.width}, ${g.logits.width})`);
+  const fw = gridWords(g.features);
+  const lw = gridWords(g.logits);
   return new Uniforms()
-    .u32(n, classes, dim, flags, g.width, g.fh, g.fw, 0)
-    .f32(g.fh / g.height, g.fw / g.width)
+    .u32(n, classes, dim, flags, g.features.width, ...fw.cells, lw.cells[0], lw.cells[1], 0)
+    .f32(...fw.scales, ...lw.scales)
     .pack();
 }
 
-export const protosLaunch = (pairs: number, classes: number): Launch => ({
+/** Buffers: z [lh, lw, classes], lse [pixels], pair and region tables, proto_pixel [pairs]. */
+export const protosLaunch = (pairs: number, classes: number, g: PseudoLabelGrids): Launch => ({
   spec: PROTOS,
-  uniforms: uni(pairs, classes, 0, { localise: true, expand: true, reading: 'code' }),
+  uniforms: uni(pairs, classes, 0, { localise: true, expand: true, reading: 'code' }, g),
   workgroups: grid1d(Math.ceil(pairs / WG)),
 });
 /** Buffers: feat [fh, fw, dim], proto_pixel [pairs], out [pairs, dim]. */
-export const protoFeaturesLaunch = (pairs: number, dim: number, g: FeatureGrid): Launch => ({
+export const protoFeaturesLaunch = (pairs: number, dim: number, g: PseudoLabelGrids): Launch => ({
   spec: PROTO_FEATURES,
   uniforms: uni(pairs, 0, dim, { localise: true, expand: true, reading: 'code' }, g),
   workgroups: grid1d(Math.ceil((pairs * dim) / WG)),
 });
-export const localiseLaunch = (npix: number, classes: number, dim: number, f: PseudoLabelFlags, g: FeatureGrid): Launch => ({
+export const localiseLaunch = (npix: number, classes: number, dim: number, f: PseudoLabelFlags, g: PseudoLabelGrids): Launch => ({
   spec: LOCALISE,
   uniforms: uni(npix, classes, dim, f, g),
   workgroups: grid1d(Math.ceil(npix / WG)),
@@ -301,7 +295,7 @@ export const thresholdLaunch = (pairs: number): Launch => ({
   uniforms: uni(pairs, 0, 0, { localise: true, expand: true, reading: 'code' }),
   workgroups: grid1d(Math.ceil(pairs / WG)),
 });
-export const expandLaunch = (npix: number, classes: number, dim: number, f: PseudoLabelFlags, g: FeatureGrid): Launch => ({
+export const expandLaunch = (npix: number, classes: number, dim: number, f: PseudoLabelFlags, g: PseudoLabelGrids): Launch => ({
   spec: EXPAND,
   uniforms: uni(npix, classes, dim, f, g),
   workgroups: grid1d(Math.ceil(npix / WG)),

@@ -12,6 +12,13 @@ import { useEngine } from '../helpers.js';
 useEngine();
 
 describe('GPU errors', () => {
+  it('a kernel binding more storage buffers than the adapter allows is named before it is compiled', () => {
+    const n = engine().device.limits.maxStorageBuffersPerShaderStage + 1;
+    const ts = Array.from({ length: n }, () => Tensor.empty([4]));
+    const launch = { spec: { name: 'too_many_bindings_for_test', bindings: Array(n).fill('read_write'), wgsl: '' }, uniforms: new Uniforms().u32(0).pack(), workgroups: [1, 1, 1] as [number, number, number] };
+    expect(() => run(launch, ts)).toThrow(new RegExp(`kernel "too_many_bindings_for_test" binds ${n} storage buffers; this adapter allows ${n - 1}`));
+    for (const t of ts) t.dispose();
+  });
   it('a kernel that fails to compile is named, with the WGSL line', async () => {
     const out = Tensor.empty([4]);
     run(

@@ -1,25 +1,33 @@
-// The adapter-peak probe (kernels/peak.wgsl.ts) computes what its float32 CPU reference says, so a
-// benchmark figure built on it is not the product of optimised-away or lane-merged work.
+// The adapter-peak probe (kernels/peak.wgsl.ts) computes what its float32 CPU reference says in
+// the configurations the bench sweeps (fewest and most chains, small and large workgroups, an odd
+// invocation count), so a benchmark figure built on it is not the product of optimised-away or
+// lane-merged work.
 import { describe, expect, it } from 'vitest';
 import { read } from '../../src/engine/io.js';
 import { run } from '../../src/engine/ops/run.js';
 import { Tensor } from '../../src/engine/tensor.js';
-import { peakExpected, peakLaunch } from '../../src/kernels/peak.wgsl.js';
+import { peakExpected, peakFlops, peakLaunch, PEAK_STEPS } from '../../src/kernels/peak.wgsl.js';
 import { useEngine } from '../helpers.js';
 
 useEngine();
 
 describe('peak probe', () => {
-  it('every invocation writes its own float32 reference value (rel. error <= 1e-4)', async () => {
+  it.each([
+    [8, 64],
+    [24, 128],
+    [32, 64],
+  ])('%i chains, workgroup %i: every invocation writes its own float32 reference value (rel. error <= 1e-5)', async (chains, wg) => {
+    const c = { chains, wg };
     const n = 1031;
     const out = Tensor.empty([n]);
-    run(peakLaunch(n, 37, 0.999, 0.001), [out]);
+    run(peakLaunch(c, n, 0.999, 0.001), [out]);
     const got = await read(out);
     for (let i = 0; i < n; i += 97) {
-      const want = peakExpected(i, 37, 0.999, 0.001);
-      expect(Math.abs(got[i] - want) / Math.abs(want)).toBeLessThanOrEqual(1e-4);
+      const want = peakExpected(c, i, 0.999, 0.001);
+      expect(Math.abs(got[i] - want) / Math.abs(want)).toBeLessThanOrEqual(1e-5);
     }
     expect(new Set(Array.from(got.slice(0, 64))).size).toBeGreaterThan(32); // lanes differ
+    expect(peakFlops(c, n)).toBe(n * chains * PEAK_STEPS * 8);
     out.dispose();
   });
 });

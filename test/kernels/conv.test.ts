@@ -3,11 +3,11 @@
 // kernels/cpu/conv.ts: every stride/dilation/groups combination DeepLabv3+ uses, on small awkward
 // shapes (odd channels, 1x1 spatial, batch 1 and 3, dilation larger than the input).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { conv2d, convConfig, setConvConfig, type Conv2dOptions, type ConvConfig } from '../../src/engine/ops/conv.js';
+import { CONV_TILE_SETS, conv2d, convConfig, setConvConfig, type Conv2dOptions, type ConvConfig } from '../../src/engine/ops/conv.js';
 import { concat, slice } from '../../src/engine/ops/shape.js';
 import { conv2dGradRef, conv2dRef, type Conv2dParams } from '../../src/kernels/cpu/conv.js';
 import { randomNd, type Nd } from '../../src/kernels/cpu/nd.js';
-import { expectClose, finiteDifferenceCheck, gpuVsReference, toGpu, toNd, useEngine } from '../helpers.js';
+import { expectClose, finiteDifferenceCheck, gpuVsReference, skipUnlessAvailable, toGpu, toNd, useEngine } from '../helpers.js';
 
 useEngine();
 afterEach(() => setConvConfig(null));
@@ -88,11 +88,19 @@ describe('conv2d reference', () => {
 });
 
 // Every implicit-GEMM kernel the engine may pick: the portable one and the 8-lane-subgroup one
-// (forced through the config; the latter needs an adapter with 8-lane subgroups).
-const KERNELS: ConvConfig['kernel'][] = ['portable', 'subgroup8'];
+// (forced through the config; the latter runs only on an adapter with 8-lane subgroups and is
+// skipped elsewhere, naming the missing feature), with each tile set's defaults: the software
+// adapter's and the hardware one's, so a GPU's choice is tested here too.
+const KERNELS: [ConvConfig['kernel'], 'software' | 'hardware'][] = [
+  ['portable', 'software'],
+  ['subgroup8', 'software'],
+  ['portable', 'hardware'],
+  ['subgroup8', 'hardware'],
+];
 
-describe.each(KERNELS)('conv2d GPU vs reference (forward and backward), %s kernel', (kernel) => {
-  beforeEach(() => setConvConfig({ kernel }));
+describe.each(KERNELS)('conv2d GPU vs reference (forward and backward), %s kernel, %s tiles', (kernel, tiles) => {
+  skipUnlessAvailable(kernel);
+  beforeEach(() => setConvConfig({ ...CONV_TILE_SETS[tiles], kernel }));
   for (const [i, c] of CASES.entries()) {
     const p = params(c);
     it(`${c.name}: x [${c.x}] k ${c.k} -> ${c.cout}`, async () => {
@@ -130,7 +138,7 @@ describe.each(KERNELS)('conv2d GPU vs reference (forward and backward), %s kerne
   it('the opt-in subgroup weight gradient (sg.wgradTr) gives the same results, split and unsplit', async () => {
     const base = convConfig();
     for (const [wgradTr, wgradInvocations] of [[8, base.wgradInvocations], [4, 1]]) {
-      setConvConfig({ kernel, sg: { ...base.sg, wgradTr }, wgradInvocations });
+      setConvConfig({ ...CONV_TILE_SETS[tiles], kernel, sg: { ...base.sg, wgradTr }, wgradInvocations });
       for (const c of [CASES[21], CASES[22], CASES[23]]) {
         const p = params(c);
         await gpuVsReference((ts) => conv2d(ts[0], ts[1], { ...opts(p), bias: ts[2] ?? null }), refOf(p), gradOf(p), inputs(c, 6), {
@@ -142,7 +150,7 @@ describe.each(KERNELS)('conv2d GPU vs reference (forward and backward), %s kerne
   });
   it('1x1 stride-1 convs through the subgroup matmul (sg.matmul1x1) give the same results', async () => {
     const base = convConfig();
-    setConvConfig({ kernel, sg: { ...base.sg, matmul1x1: true } });
+    setConvConfig({ ...CONV_TILE_SETS[tiles], kernel, sg: { ...base.sg, matmul1x1: true } });
     const odd: Case = { name: '1x1 odd', x: [2, 5, 7, 9], k: [1, 1], cout: 7 };
     for (const c of [CASES[6], CASES[7], CASES[19], odd]) {
       const p = params(c);

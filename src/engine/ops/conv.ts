@@ -76,17 +76,25 @@ const SOFTWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { 
 const HARDWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, wgradTr: 0, matmul1x1: false }, wgrad: { tr: 4, tc: 8 }, wgradInvocations: 16384 };
 let override: Partial<ConvConfig> = {};
 
+/** Which default tile set the current adapter takes. */
+export function convTileSet(): 'software' | 'hardware' {
+  return engine().summary.isSoftware ? 'software' : 'hardware';
+}
+
+/** The default tiles of each set, for tests that run the other adapter's choice here. */
+export const CONV_TILE_SETS: Readonly<Record<'software' | 'hardware', Readonly<Tiles>>> = { software: SOFTWARE, hardware: HARDWARE };
+
 /** The tile configuration for the current adapter (software or hardware defaults, plus overrides). */
 export function convConfig(): ConvConfig {
   const e = engine();
-  const cfg: ConvConfig = { kernel: e.tuning.conv, ...(e.summary.isSoftware ? SOFTWARE : HARDWARE), ...override };
-  if (cfg.kernel === 'subgroup8' && !hasSubgroup8()) throw new Error("conv: kernel 'subgroup8' needs an adapter with 8-lane subgroups");
+  const cfg: ConvConfig = { kernel: e.tuning.conv, ...CONV_TILE_SETS[convTileSet()], ...override };
+  if (cfg.kernel === 'subgroup8' && !hasSubgroup8()) throw new Error(`conv: kernel 'subgroup8' cannot run here: ${e.tuning.reason}`);
   return cfg;
 }
 
+/** The 8-lane subgroup kernels may run: the adapter's subgroups are exactly 8 wide, not forced portable (engine/variants.ts). */
 function hasSubgroup8(): boolean {
-  const e = engine();
-  return e.features.includes('subgroups') && e.adapter.info.subgroupMinSize === 8 && e.adapter.info.subgroupMaxSize === 8;
+  return engine().tuning.subgroup8;
 }
 
 /** A mask-free (valid) implicit-GEMM launch through the configured kernel. */
