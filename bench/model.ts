@@ -25,14 +25,14 @@ interface Setup {
 
 const CLASSES = 20;
 
-interface Recorded {
+export interface Recorded {
   launch: Launch;
   buffers: readonly GPUBuffer[];
   phase: 'forward' | 'backward' | 'optimizer';
 }
 
 /** Family of a dispatch: the kernel name's first part, with the step phase for convolutions. */
-function familyOf(r: Recorded): string {
+export function familyOf(r: Recorded): string {
   const name = r.launch.spec.name;
   if (r.phase === 'optimizer') return 'optimizer';
   if (name.startsWith('conv_igemm')) return r.phase === 'forward' ? 'conv fwd' : 'conv input-grad';
@@ -45,7 +45,7 @@ function familyOf(r: Recorded): string {
   return `${what} ${r.phase === 'forward' ? 'fwd' : 'bwd'}`;
 }
 
-async function recordStep(run: (mark: (p: Recorded['phase']) => void) => void): Promise<Recorded[]> {
+export async function recordStep(run: (mark: (p: Recorded['phase']) => void) => void): Promise<Recorded[]> {
   const q = engine().queue;
   const original = q.dispatch;
   const out: Recorded[] = [];
@@ -63,7 +63,7 @@ async function recordStep(run: (mark: (p: Recorded['phase']) => void) => void): 
   return out;
 }
 
-async function timeReplay(rs: readonly Recorded[], reps: number): Promise<number> {
+export async function timeReplay(rs: readonly Recorded[], reps: number): Promise<number> {
   const q = engine().queue;
   for (const r of rs) q.dispatch(r.launch, r.buffers); // warm
   await sync();
