@@ -92,13 +92,14 @@ function spec(tile: ConvTile, vecA: boolean, vecB: boolean, bias: boolean, valid
       return lines.join('\n      ');
     })
     .join('\n      ');
-  // Valid, all-vec4 case: pointer increments and no index arithmetic in the reduction loop, and
-  // each B row is consumed right after its load (fewer live registers).
-  const fast = valid && vecA && vecB;
+  // All-vec4 case: pointer increments and no index arithmetic in the reduction loop, and each B
+  // row is consumed right after its load (fewer live registers). Masked, a row whose source pixel
+  // is outside A (zero padding folded into the indexing) reads zeros through a select.
+  const fast = vecA && vecB;
   const fastLoop = `${rows.map((r) => `var pa${r} = base${r} / 4u;`).join(' ')}
       var pb = bTap / 4u;
       for (var k = 0u; k < u.kc; k += 4u) {
-        ${rows.map((r) => `let a${r} = am[pa${r}];`).join(' ')}
+        ${rows.map((r) => `let a${r} = ${valid ? `am[pa${r}]` : `select(vec4<f32>(0.0), am[pa${r}], ok${r}b)`};`).join(' ')}
         ${[0, 1, 2, 3]
           .map((dk) =>
             [

@@ -47,6 +47,10 @@ const CASES: Case[] = [
   { name: '3x3 d2 vec4 channels, ragged tiles', x: [3, 7, 9, 12], k: [3, 3], cout: 20, p: 2, d: 2, bias: true },
   { name: '1x1 vec4 channels, cout not a multiple of 8', x: [1, 13, 11, 16], k: [1, 1], cout: 12 },
   { name: '5x3 kernel, asymmetric', x: [2, 8, 6, 8], k: [5, 3], cout: 8, p: 2 },
+  // Padding folded into the kernels' indexing: a stem-like 7x7 s2 p3, and padding wider than the
+  // taps reach (the input gradient's source then starts inside the padding on both sides).
+  { name: '7x7 s2 p3, 3 -> 8 channels', x: [2, 11, 10, 3], k: [7, 7], cout: 8, s: 2, p: 3 },
+  { name: '3x3 p2 (padding beyond the taps), vec4', x: [1, 5, 6, 8], k: [3, 3], cout: 8, p: 2, bias: true },
   // Enough input channels for the subgroup weight-gradient kernel (>= 7 channel tiles per tap).
   { name: '3x3 p1, 50 -> 11 channels (scalar loads)', x: [2, 7, 9, 50], k: [3, 3], cout: 11, p: 1, bias: true },
   { name: '3x3 s2 p1, 64 -> 16 channels', x: [1, 7, 6, 64], k: [3, 3], cout: 16, s: 2, p: 1 },

@@ -69,11 +69,8 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
     options.training ? 'batch_norm' : 'batch_norm_eval',
     [x, gamma, beta],
     (g) => {
-      const [dx, grads] = batchNormBackward(x, g, stats, gamma, options.training);
+      const [dx, dgamma, dbeta] = batchNormBackward(x, g, stats, gamma, options.training);
       stats.dispose();
-      const dgamma = grads.view([c], [1], 0);
-      const dbeta = grads.view([c], [1], c);
-      grads.dispose();
       return [x.requiresGrad ? dx : (dx.dispose(), null), dgamma, dbeta];
     },
     [x],
@@ -83,8 +80,8 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
   return y;
 }
 
-/** [dx, grads [2, C] = (dgamma, dbeta)] given the saved statistics [2, C] = (mean, invstd). */
-function batchNormBackward(x: Tensor, g: Tensor, stats: Tensor, gamma: Tensor, training: boolean): [Tensor, Tensor] {
+/** [dx, dgamma, dbeta] given the saved statistics [2, C] = (mean, invstd). */
+function batchNormBackward(x: Tensor, g: Tensor, stats: Tensor, gamma: Tensor, training: boolean): [Tensor, Tensor, Tensor] {
   const c = x.shape[x.rank - 1];
   const m = x.size / c;
   const xp = dense(x);
@@ -94,10 +91,11 @@ function batchNormBackward(x: Tensor, g: Tensor, stats: Tensor, gamma: Tensor, t
   const partial = Tensor.empty([chunks, 2, c]);
   run(bnBackwardReduceLaunch(m, c, chunks), [xp, gp, stats, partial]);
   const coef = Tensor.empty([3, c]);
-  const grads = Tensor.empty([2, c]);
-  run(bnBackwardFinalizeLaunch(m, c, chunks, training), [partial, stats, gam, coef, grads]);
+  const dgamma = Tensor.empty([c]);
+  const dbeta = Tensor.empty([c]);
+  run(bnBackwardFinalizeLaunch(m, c, chunks, training), [partial, stats, gam, coef, dgamma, dbeta]);
   const dx = Tensor.empty(x.shape);
   run(bnBackwardApplyLaunch(m, c), [xp, gp, stats, coef, dx]);
   for (const t of [xp, gp, gam, partial, coef]) t.dispose();
-  return [dx, grads];
+  return [dx, dgamma, dbeta];
 }
