@@ -53,6 +53,12 @@ export interface ImplicitGemm {
   /** B is [kh*kw, kc, bRow] with columns from bOff. */
   bRow: number;
   bOff: number;
+  /**
+   * B stored transposed (subgroup kernel only): element (tap, k, col) at bOff + (tap * ncols + col)
+   * * bRow + k, so the input gradient reads the forward's HWIO weight in place instead of a
+   * per-tap transposed copy.
+   */
+  bTransposed?: boolean;
   /** Output pixel stride and channel offset. */
   oPix: number;
   oOff: number;
@@ -228,6 +234,7 @@ export function igemmUniforms(g: ImplicitGemm, tilesM: number, tilesN: number): 
  * rows m < batch*dstH*dstW, columns [oOff, oOff + ncols) of each pixel; nothing else is touched.
  */
 export function implicitGemmLaunch(g: ImplicitGemm, tile: ConvTile, bias: boolean, valid = false): Launch {
+  if (g.bTransposed) throw new Error('implicitGemmLaunch: a transposed B is read by the subgroup kernel only');
   if (valid && (g.y.div !== 1 || g.x.div !== 1)) throw new Error('implicitGemmLaunch: the valid variant needs div = 1');
   const m = g.batch * g.dstH * g.dstW;
   const a4 = (...v: number[]) => v.every((x) => x % 4 === 0);

@@ -100,7 +100,7 @@ function directLaunch(g: ImplicitGemm, cfg: ConvConfig, pass: 'fwd' | 'dgrad', b
   // [N*H*W, Cin] x [Cin, Cout] of the subgroup matmul kernel.
   const plainGemm =
     g.kh === 1 && g.kw === 1 && g.y.mul === 1 && g.x.mul === 1 && g.y.add === 0 && g.x.add === 0 && g.srcH === g.dstH && g.srcW === g.dstW;
-  if (cfg.sg.matmul1x1 && plainGemm && !bias && g.oOff === 0 && g.oPix === g.ncols) {
+  if (cfg.sg.matmul1x1 && plainGemm && !bias && !g.bTransposed && g.oOff === 0 && g.oPix === g.ncols) {
     const m = g.batch * g.dstH * g.dstW;
     return matmulSubgroupLaunch(
       { batch: 1, m, n: g.ncols, k: g.kc },
@@ -325,11 +325,11 @@ function inputGrad(gy: Tensor, w: Tensor, g: Geo, depthwise: boolean, cfg: ConvC
     const ym = bwdMap(g, 0);
     const xm = bwdMap(g, 1);
     const padded = leaves(g.h, g.ho, g.kh, ym) || leaves(g.w, g.wo, g.kw, xm);
+    // The subgroup kernel reads the HWIO weight in place as the per-tap transposed B (vec4 along
+    // Cout); otherwise a transposed copy [kh, kw, Cout/groups, Cin/groups] per group.
+    const a4 = (...v: number[]) => v.every((x) => x % 4 === 0);
+    const inPlace = direct && cfg.kernel === 'subgroup8' && a4(g.coutG, g.cout, gv.pix, gv.off);
     for (let q = 0; q < g.groups; q++) {
-      // Per-tap transposed weight of this group: [kh, kw, Cout/groups, Cin/groups].
-      const cols = g.groups === 1 ? wp.t.view(wp.t.shape, wp.t.strides, wp.t.offset) : slice(wp.t, 3, q * g.coutG, (q + 1) * g.coutG);
-      const perm = permute(cols, [0, 1, 3, 2]);
-      const wt = contiguous(perm);
       const geo: ImplicitGemm = {
         batch: g.n,
         srcH: g.ho,
@@ -350,6 +350,13 @@ function inputGrad(gy: Tensor, w: Tensor, g: Geo, depthwise: boolean, cfg: ConvC
         oOff: q * g.cinG,
         biasOff: 0,
       };
+      if (inPlace) {
+        run(directLaunch({ ...geo, bRow: g.cout, bOff: q * g.coutG, bTransposed: true }, cfg, 'dgrad', false, padded), [gv.t, wp.t, dx]);
+        continue;
+      }
+      const cols = g.groups === 1 ? wp.t.view(wp.t.shape, wp.t.strides, wp.t.offset) : slice(wp.t, 3, q * g.coutG, (q + 1) * g.coutG);
+      const perm = permute(cols, [0, 1, 3, 2]);
+      const wt = contiguous(perm);
       const launch = direct ? directLaunch(geo, cfg, 'dgrad', false, padded) : implicitGemmLaunch(geo, cfg.dgrad, false, false);
       run(launch, [gv.t, wt, dx]);
       for (const t of [cols, perm, wt]) t.dispose();
