@@ -138,15 +138,19 @@ function applyLaunch(spec: KernelSpec, m: number, c: number, vec: boolean): Laun
   return { spec, uniforms: new Uniforms().u32(n, cv, c, 0).pack(), workgroups: grid1d(Math.ceil(n / WG)) };
 }
 
-/** y = (x - mean) * invstd * gamma + beta. Buffers: x, stats [2, C], gamma, beta, y. */
-export function bnApplyLaunch(m: number, c: number): Launch {
+/**
+ * y = (x - mean) * invstd * gamma + beta, with `relu` max(y, 0) in the same pass (inference: one
+ * read and one write of the activation instead of two each). Buffers: x, stats [2, C], gamma, beta, y.
+ */
+export function bnApplyLaunch(m: number, c: number, relu = false): Launch {
   const vec = c % 4 === 0;
-  const spec = cachedSpec(`bn_apply_${vec ? 'v4' : 's'}`, ['read', 'read', 'read', 'read', 'read_write'], () =>
+  const spec = cachedSpec(`bn_apply_${vec ? 'v4' : 's'}${relu ? '_relu' : ''}`, ['read', 'read', 'read', 'read', 'read_write'], () =>
     applyBody(
       vec,
       `let mean = ${vec ? 'vec4<f32>(stats[c4], stats[c4 + 1u], stats[c4 + 2u], stats[c4 + 3u])' : 'stats[c4]'};
   let inv = ${vec ? 'vec4<f32>(stats[u.c + c4], stats[u.c + c4 + 1u], stats[u.c + c4 + 2u], stats[u.c + c4 + 3u])' : 'stats[u.c + c4]'};
-  out[i] = (x[i] - mean) * inv * CH(gamma) + CH(beta);`,
+  let y = (x[i] - mean) * inv * CH(gamma) + CH(beta);
+  out[i] = ${relu ? `max(y, ${vec ? 'vec4<f32>(0.0)' : '0.0'})` : 'y'};`,
       ['x', 'stats', 'gamma', 'beta'],
     ),
   );

@@ -93,6 +93,13 @@ export abstract class Module {
 /** A module with one input and one output. */
 export abstract class Layer extends Module {
   abstract forward(x: Tensor): Tensor;
+  /**
+   * Inference (no tape): this layer and `next` as one forward, when they have a fused kernel
+   * (BatchNorm2d then ReLU); null otherwise.
+   */
+  fusedWith(_next: Layer): ((x: Tensor) => Tensor) | null {
+    return null;
+  }
 }
 
 /** Children named 0, 1, 2, ... applied in order (torch.nn.Sequential). */
@@ -111,9 +118,12 @@ export class Sequential extends Layer {
     // Without a tape no intermediate is needed once the next layer has read it: inference frees
     // each layer's temporaries and its input as it goes, so its peak memory is a few activations
     // rather than all of them. (A layer that returns its input, or a view of it, keeps it alive.)
-    for (const l of this.layers) {
+    for (let i = 0; i < this.layers.length; i++) {
       const input = y;
-      const next = tidy(() => l.forward(input));
+      const fused = i + 1 < this.layers.length ? this.layers[i].fusedWith(this.layers[i + 1]) : null;
+      const l = this.layers[i];
+      const next = tidy(() => (fused ? fused(input) : l.forward(input)));
+      if (fused) i++;
       if (input !== x && next !== input) input.dispose();
       y = next;
     }

@@ -12,7 +12,7 @@ import {
   bnFinalizeLaunch,
   bnStatsLaunch,
 } from '../../kernels/batchnorm.wgsl.js';
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape, run } from './run.js';
 import { dense } from './shape.js';
@@ -23,6 +23,11 @@ export interface BatchNormOptions {
   /** Weight of the new batch statistic in the running estimate (PyTorch's 0.1). */
   momentum?: number;
   eps?: number;
+  /**
+   * ReLU fused into the same pass (inference only: refused while a tape records, since the
+   * backward rule is BN's alone).
+   */
+  relu?: boolean;
 }
 
 /**
@@ -44,6 +49,9 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
     if (!t.isContiguous || t.offset !== 0) throw new Error('batchNorm: running statistics must be contiguous tensors (updated in place)');
   }
   if (options.training && m < 2) throw new Error(`batchNorm: training needs more than one value per channel, got ${fmtShape(x.shape)}`);
+  if (options.relu && isGradEnabled() && (x.requiresGrad || gamma.requiresGrad || beta.requiresGrad)) {
+    throw new Error('batchNorm: the fused ReLU is for inference (no gradient tape)');
+  }
   const eps = options.eps ?? 1e-5;
   const momentum = options.momentum ?? 0.1;
   const xp = dense(x);
@@ -60,7 +68,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
     run(bnEvalStatsLaunch(c, eps), [runningMean, runningVar, stats]);
   }
   const out = Tensor.empty(x.shape);
-  run(bnApplyLaunch(m, c), [xp, stats, gp, bp, out]);
+  run(bnApplyLaunch(m, c, options.relu === true), [xp, stats, gp, bp, out]);
   xp.dispose();
   gp.dispose();
   bp.dispose();
