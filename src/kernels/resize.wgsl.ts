@@ -22,6 +22,12 @@ export interface ResizeGeometry {
   ho: number;
   wo: number;
   alignCorners: boolean;
+  /**
+   * Forward output's pixel stride and channel offset in elements (default c and 0): the output
+   * may be a channel slice of a wider NHWC tensor (a part of a concatenation).
+   */
+  oPix?: number;
+  oOff?: number;
 }
 
 /**
@@ -40,6 +46,7 @@ struct U {
   total: u32, h: u32, w: u32, c: u32,
   ho: u32, wo: u32, align: u32, _p0: u32,
   scaleY: f32, scaleX: f32, invY: f32, invX: f32,
+  oPix: u32, oOff: u32, _p1: u32, _p2: u32,
 }
 @group(0) @binding(0) var<uniform> u: U;
 // (i0, i1, lambda) of output index d along an axis with input size n and scale s.
@@ -77,7 +84,7 @@ fn outRange(i: u32, out: u32, inv: f32) -> vec2<u32> {
 }`;
 
 /** Channel vectors per pixel: c / 4 (vec4 kernels) or c (scalar ones). */
-const vec4Of = (g: ResizeGeometry) => g.c % 4 === 0;
+const vec4Of = (g: ResizeGeometry) => g.c % 4 === 0 && (g.oPix ?? g.c) % 4 === 0 && (g.oOff ?? 0) % 4 === 0;
 const lanesOf = (g: ResizeGeometry) => (vec4Of(g) ? g.c / 4 : g.c);
 
 function uniforms(g: ResizeGeometry, total: number): ArrayBuffer {
@@ -87,10 +94,11 @@ function uniforms(g: ResizeGeometry, total: number): ArrayBuffer {
   return new Uniforms()
     .u32(total, g.h, g.w, lanesOf(g), g.ho, g.wo, g.alignCorners ? 1 : 0, 0)
     .f32(scale(g.h, g.ho), scale(g.w, g.wo), inv(g.h, g.ho), inv(g.w, g.wo))
+    .u32(((g.oPix ?? g.c) / g.c) * lanesOf(g), ((g.oOff ?? 0) / g.c) * lanesOf(g), 0, 0)
     .pack();
 }
 
-/** Buffers: x [n, h, w, c], out [n, ho, wo, c]. */
+/** Buffers: x [n, h, w, c], out [n, ho, wo, oPix] (channels [oOff, oOff + c) written). */
 export function resizeLaunch(g: ResizeGeometry): Launch {
   const T = vec4Of(g) ? 'vec4<f32>' : 'f32';
   const name = `resize_fwd${vec4Of(g) ? '_v4' : ''}`;
@@ -115,7 +123,7 @@ fn main(${ENTRY_PARAMS}) {
   let x1 = u32(sx.y);
   let top = x[(r0 + x0) * u.c + ch] * (1.0 - sx.z) + x[(r0 + x1) * u.c + ch] * sx.z;
   let bottom = x[(r1 + x0) * u.c + ch] * (1.0 - sx.z) + x[(r1 + x1) * u.c + ch] * sx.z;
-  out[t] = top * (1.0 - sy.z) + bottom * sy.z;
+  out[((n * u.ho + oy) * u.wo + ox) * u.oPix + u.oOff + ch] = top * (1.0 - sy.z) + bottom * sy.z;
 }`,
     };
     specs.set(spec.name, spec);

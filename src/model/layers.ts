@@ -116,6 +116,9 @@ export class ReLU extends Layer {
   forward(x: Tensor): Tensor {
     return relu(x);
   }
+  override forwardInto(x: Tensor, into: Tensor): Tensor {
+    return relu(x, into);
+  }
 }
 
 export class MaxPool2d extends Layer {

@@ -100,6 +100,13 @@ export abstract class Layer extends Module {
   fusedWith(_next: Layer): ((x: Tensor) => Tensor) | null {
     return null;
   }
+  /**
+   * forward(x) written into `into` (a view of the output's shape, e.g. a slice of concatBy) where
+   * the last op can write to a view; otherwise the plain output, which the caller copies.
+   */
+  forwardInto(x: Tensor, _into: Tensor): Tensor {
+    return this.forward(x);
+  }
 }
 
 /** Children named 0, 1, 2, ... applied in order (torch.nn.Sequential). */
@@ -128,6 +135,13 @@ export class Sequential extends Layer {
       y = next;
     }
     return y;
+  }
+  override forwardInto(x: Tensor, into: Tensor): Tensor {
+    // Inference keeps its freeing and fusing path (and a copy); with a tape the last layer writes.
+    if (!isGradEnabled() || this.layers.length === 0) return this.forward(x);
+    let y = x;
+    for (let i = 0; i + 1 < this.layers.length; i++) y = this.layers[i].forward(y);
+    return this.layers[this.layers.length - 1].forwardInto(y, into);
   }
 }
 
