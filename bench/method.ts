@@ -12,7 +12,7 @@ import { engine, sync } from '../src/engine/runtime.js';
 import { createModel, type PresetName } from '../src/model/presets.js';
 import { randomNd } from '../src/kernels/cpu/nd.js';
 import { timeCases, type BenchContext, type BenchRow } from './harness.js';
-import { familyOf, recordStep, timeReplay, type Recorded } from './model.js';
+import { recordStep, replayRows, type Recorded } from './model.js';
 
 interface Setup {
   preset: PresetName;
@@ -65,21 +65,7 @@ async function suiteFor(s: Setup, ctx: BenchContext): Promise<BenchRow[]> {
 
   // Where the step's GPU time goes: each kernel family of one recorded step replayed alone.
   const full = await recordStep((mark) => step(mark));
-  const families = new Map<string, Recorded[]>();
-  for (const r of full) {
-    const f = familyOf(r);
-    families.set(f, [...(families.get(f) ?? []), r]);
-  }
-  const order = [...families.keys()].sort((a, b) => Number(a === 'optimizer') - Number(b === 'optimizer'));
-  const timed: [string, number, number][] = [];
-  for (const f of order) timed.push([f, await timeReplay(families.get(f)!, ctx.quick || s.preset !== 'tiny' ? 1 : 2), families.get(f)!.length]);
-  const total = timed.reduce((a, [, ms]) => a + ms, 0);
-  const copies = timed.filter(([f]) => /^map_(identity|fill)_/.test(f));
-  const copyMs = copies.reduce((a, [, ms]) => a + ms, 0);
-  rows.push({ suite: 'method', name: `${tag} replay: sum of families`, ms: total, extra: { dispatches: full.length, ofStep: +(total / rows[0].ms).toFixed(3) } });
-  rows.push({ suite: 'method', name: `${tag} replay: copies (identity, fill)`, ms: copyMs, extra: { dispatches: copies.reduce((a, [, , n]) => a + n, 0), ofReplay: +(copyMs / total).toFixed(3) } });
-  timed.sort((a, b) => b[1] - a[1]);
-  for (const [f, ms, n] of timed.slice(0, 12)) rows.push({ suite: 'method', name: `${tag} replay: ${f}`, ms, extra: { dispatches: n, ofReplay: +(ms / total).toFixed(3) } });
+  rows.push(...(await replayRows('method', tag, full, ctx.quick || s.preset !== 'tiny' ? 1 : 2, rows[0].ms, 12)));
 
   optimizer.dispose();
   model.dispose();
