@@ -117,8 +117,8 @@ function spec(tile: ConvTile, vecA: boolean, vecB: boolean, bias: boolean, valid
         ${rows.map((r) => `pa${r} += 1u;`).join(' ')}
         pb += ro4;
       }`;
-  // Valid variant: the launcher guarantees every source position is inside A (a zero-padded
-  // copy), so there are no masks, no divisibility tests and no skipped taps.
+  // Valid variant: the launcher guarantees every source position is inside A (an unpadded conv),
+  // so there are no masks, no divisibility tests and no skipped taps. Padding takes the masked one.
   const axisValid = (r: number) => `
       let base${r} = ((img${r} + u32(by${r} + i32(i) * u.tapY)) * u.srcW + u32(bx${r} + i32(j) * u.tapX)) * u.aPix + u.aOff;`;
   const axis = (r: number) => `
@@ -229,8 +229,9 @@ export function igemmUniforms(g: ImplicitGemm, tilesM: number, tilesN: number): 
 }
 
 /**
- * Launch of one implicit-GEMM (with `valid`, the caller guarantees that every source position of
- * every destination pixel and tap lies inside A, e.g. A is a zero-padded copy, and div == 1) convolution dispatch. Buffers: A, B, [bias], out. `out` is written at
+ * Launch of one implicit-GEMM convolution dispatch. With `valid` the caller guarantees that every
+ * source position of every destination pixel and tap lies inside A, and div == 1; otherwise
+ * positions outside A (zero padding) read as zeros. Buffers: A, B, [bias], out. `out` is written at
  * rows m < batch*dstH*dstW, columns [oOff, oOff + ncols) of each pixel; nothing else is touched.
  */
 export function implicitGemmLaunch(g: ImplicitGemm, tile: ConvTile, bias: boolean, valid = false): Launch {
