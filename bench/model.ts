@@ -25,7 +25,7 @@ interface Setup {
 
 const CLASSES = 20;
 
-interface Recorded {
+export interface Recorded {
   launch: Launch;
   buffers: readonly GPUBuffer[];
   phase: 'forward' | 'backward' | 'optimizer';
@@ -45,7 +45,7 @@ function familyOf(r: Recorded): string {
   return `${what} ${r.phase === 'forward' ? 'fwd' : 'bwd'}`;
 }
 
-async function recordStep(run: (mark: (p: Recorded['phase']) => void) => void): Promise<Recorded[]> {
+export async function recordStep(run: (mark: (p: Recorded['phase']) => void) => void): Promise<Recorded[]> {
   const q = engine().queue;
   const original = q.dispatch;
   const out: Recorded[] = [];
@@ -71,6 +71,33 @@ async function timeReplay(rs: readonly Recorded[], reps: number): Promise<number
   for (let i = 0; i < reps; i++) for (const r of rs) q.dispatch(r.launch, r.buffers);
   await sync();
   return (performance.now() - t0) / reps;
+}
+
+/**
+ * Rows of a per-family replay of one recorded step: the sum over families (and its ratio to the
+ * timed step), the copy kernels (identity and fill maps) together, then each family, largest
+ * first (at most `top`).
+ */
+export async function replayRows(suite: string, tag: string, full: readonly Recorded[], reps: number, stepMs: number, top = Infinity): Promise<BenchRow[]> {
+  const families = new Map<string, Recorded[]>();
+  for (const r of full) {
+    const f = familyOf(r);
+    families.set(f, [...(families.get(f) ?? []), r]);
+  }
+  // The optimiser's replay writes garbage into the parameters: time it last.
+  const order = [...families.keys()].sort((a, b) => Number(a === 'optimizer') - Number(b === 'optimizer'));
+  const timed: [string, number, number][] = [];
+  for (const f of order) timed.push([f, await timeReplay(families.get(f)!, reps), families.get(f)!.length]);
+  const total = timed.reduce((s, [, ms]) => s + ms, 0);
+  const copies = timed.filter(([f]) => /^map_(identity|fill)_/.test(f));
+  const copyMs = copies.reduce((a, [, ms]) => a + ms, 0);
+  const rows: BenchRow[] = [
+    { suite, name: `${tag} replay: sum of families`, ms: total, extra: { dispatches: full.length, ofStep: +(total / stepMs).toFixed(3) } },
+    { suite, name: `${tag} replay: copies (identity, fill)`, ms: copyMs, extra: { dispatches: copies.reduce((a, [, , n]) => a + n, 0), ofReplay: +(copyMs / total).toFixed(3) } },
+  ];
+  timed.sort((a, b) => b[1] - a[1]);
+  for (const [f, ms, n] of timed.slice(0, top)) rows.push({ suite, name: `${tag} replay: ${f}`, ms, extra: { dispatches: n, ofReplay: +(ms / total).toFixed(3) } });
+  return rows;
 }
 
 async function suiteFor(s: Setup, ctx: BenchContext): Promise<BenchRow[]> {
@@ -122,21 +149,7 @@ async function suiteFor(s: Setup, ctx: BenchContext): Promise<BenchRow[]> {
       opt.zeroGrad();
     });
   });
-  const reps = ctx.quick ? 1 : 2;
-  const families = new Map<string, Recorded[]>();
-  for (const r of full) {
-    const f = familyOf(r);
-    families.set(f, [...(families.get(f) ?? []), r]);
-  }
-  // The optimiser's replay writes garbage into the parameters: time it last.
-  const order = [...families.keys()].sort((a, b) => Number(a === 'optimizer') - Number(b === 'optimizer'));
-  const timed: [string, number, number][] = [];
-  for (const f of order) timed.push([f, await timeReplay(families.get(f)!, reps), families.get(f)!.length]);
-  const total = timed.reduce((s, [, ms]) => s + ms, 0);
-  const stepMs = rows[0].ms;
-  rows.push({ suite: 'model', name: `${tag} replay: sum of families`, ms: total, extra: { dispatches: full.length, ofStep: +(total / stepMs).toFixed(3) } });
-  timed.sort((a, b) => b[1] - a[1]);
-  for (const [f, ms, n] of timed) rows.push({ suite: 'model', name: `${tag} replay: ${f}`, ms, extra: { dispatches: n, ofReplay: +(ms / total).toFixed(3) } });
+  rows.push(...(await replayRows('model', tag, full, ctx.quick ? 1 : 2, rows[0].ms)));
 
   opt.dispose();
   model.dispose();

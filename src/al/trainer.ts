@@ -20,9 +20,9 @@ import type { LoadedSample } from './data/dataset.js';
 import { loadLatestCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
 import { DEFAULT_AUGMENT } from './data/augment.js';
 import { BatchLoader, epochPlan } from './data/loader.js';
-import { readingLossOptions, regionLoss } from './losses.js';
+import { readingLossOptions, regionLoss, type RegionLossOptions } from './losses.js';
 import type { Pool } from './pool.js';
-import { buildRegionBatch, chooseMicroBatch, pixelLabelBatch, sliceRegionBatch } from './region-batch.js';
+import { buildRegionBatch, chooseMicroBatch, pixelLabelBatch, sliceRegionBatch, type RegionBatch } from './region-batch.js';
 import { BindingLimitError } from '../engine/errors.js';
 import { add } from '../engine/ops/elementwise.js';
 import { hashSeed } from './rng.js';
@@ -138,21 +138,7 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
   if (start >= run.iterations) return model;
   const wanted = Math.min(cfg.batch, run.images.length);
   if (wanted === 0) throw new Error(`${run.stage} of round ${run.round}: no labelled images to train on`);
-  // The largest micro-batch whose activations fit the adapter's binding limits (probed with an
-  // eval-mode forward, which leaves BN statistics alone).
-  const micro = chooseMicroBatch(
-    Math.min(wanted, env.maxMicroBatch ?? wanted),
-    (m) =>
-      noGrad(() =>
-        tidy(() => {
-          model.eval();
-          const out = model.forward(zeros([m, cfg.crop, cfg.crop, 3]), { features: false });
-          resizeBilinear(out.logits, [cfg.crop, cfg.crop], false);
-        }),
-      ),
-    (e) => e instanceof BindingLimitError,
-    Math.min(2, wanted),
-  );
+  const micro = fitMicroBatch(model, Math.min(wanted, env.maxMicroBatch ?? wanted), cfg.crop, Math.min(2, wanted));
   model.train();
   // Whole micro-batches only: a lone image cannot train batch norm.
   const batch = micro < wanted ? micro * Math.floor(wanted / micro) : wanted;
@@ -223,25 +209,7 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
             )
           : pixelLabelBatch(b.labels, classes);
       optimizer.lrFactor = polyLr(1, it, run.iterations, 0.9, 1e-6 / run.lr);
-      const lossTensor = tidy(() => {
-        // Micro-batches (when the whole batch would exceed a binding limit) accumulate gradients;
-        // their losses add up to the batch's because the tables keep the whole batch's weights.
-        const hw = b.height * b.width;
-        let total: Tensor | null = null;
-        for (let at = 0; at < b.n; at += micro) {
-          const n = Math.min(micro, b.n - at);
-          const part = n === b.n ? tables : sliceRegionBatch(tables, at * hw, (at + n) * hw);
-          const images = Tensor.fromArray(b.images.subarray(at * hw * 3, (at + n) * hw * 3), [n, b.height, b.width, 3]);
-          const out = model.forward(images, { features: false });
-          const logits = resizeBilinear(out.logits, [b.height, b.width], false);
-          const l = regionLoss(logits, part, lossOptions);
-          backward(l.total);
-          total = total ? noGrad(() => add(total!, l.total)) : l.total;
-        }
-        optimizer.step();
-        optimizer.zeroGrad();
-        return total!;
-      });
+      const lossTensor = trainIteration(model, optimizer, b, tables, micro, lossOptions);
       if ((it + 1) % LOSS_EVERY === 0 || it === start || it + 1 === run.iterations) {
         loss = await item(lossTensor);
         log.losses.push([it + 1, loss]);
@@ -278,6 +246,74 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
   await save(run.iterations);
   optimizer.dispose();
   return model;
+}
+
+/**
+ * The largest micro-batch (at most `wanted`, at least `smallest`) whose activations fit the
+ * adapter's binding limits, probed with an eval-mode forward, which leaves BN statistics alone.
+ * Leaves the model in eval mode.
+ */
+export function fitMicroBatch(model: DeepLabV3Plus, wanted: number, crop: number, smallest: number): number {
+  return chooseMicroBatch(
+    wanted,
+    (m) =>
+      noGrad(() =>
+        tidy(() => {
+          model.eval();
+          const out = model.forward(zeros([m, crop, crop, 3]), { features: false });
+          resizeBilinear(out.logits, [crop, crop], false);
+        }),
+      ),
+    (e) => e instanceof BindingLimitError,
+    smallest,
+  );
+}
+
+/** The images of one batch as the trainer reads them: n crops of height x width, normalised RGB (NHWC). */
+export interface StepBatch {
+  n: number;
+  height: number;
+  width: number;
+  images: Float32Array;
+}
+
+/**
+ * One optimiser step of a stage (the step the method runs, and what the benchmarks time): forward,
+ * logits resized to the crop, the fused region loss (stage-1 tables or stage-2 pixel labels, both a
+ * RegionBatch), backward, per micro-batch; then AdamW. Returns the batch's loss (a tensor, not read).
+ * `mark` is told when each phase starts (the benchmarks' per-kernel breakdown).
+ */
+export function trainIteration(
+  model: DeepLabV3Plus,
+  optimizer: AdamW,
+  b: StepBatch,
+  tables: RegionBatch,
+  micro: number,
+  lossOptions: RegionLossOptions,
+  mark?: (phase: 'forward' | 'backward' | 'optimizer') => void,
+): Tensor {
+  return tidy(() => {
+    // Micro-batches (when the whole batch would exceed a binding limit) accumulate gradients;
+    // their losses add up to the batch's because the tables keep the whole batch's weights.
+    const hw = b.height * b.width;
+    let total: Tensor | null = null;
+    for (let at = 0; at < b.n; at += micro) {
+      const n = Math.min(micro, b.n - at);
+      const part = n === b.n ? tables : sliceRegionBatch(tables, at * hw, (at + n) * hw);
+      const images = Tensor.fromArray(b.images.subarray(at * hw * 3, (at + n) * hw * 3), [n, b.height, b.width, 3]);
+      mark?.('forward');
+      const out = model.forward(images, { features: false });
+      const logits = resizeBilinear(out.logits, [b.height, b.width], false);
+      const l = regionLoss(logits, part, lossOptions);
+      mark?.('backward');
+      backward(l.total);
+      total = total ? noGrad(() => add(total!, l.total)) : l.total;
+    }
+    mark?.('optimizer');
+    optimizer.step();
+    optimizer.zeroGrad();
+    return total!;
+  });
 }
 
 /**

@@ -138,15 +138,19 @@ function applyLaunch(spec: KernelSpec, m: number, c: number, vec: boolean): Laun
   return { spec, uniforms: new Uniforms().u32(n, cv, c, 0).pack(), workgroups: grid1d(Math.ceil(n / WG)) };
 }
 
-/** y = (x - mean) * invstd * gamma + beta. Buffers: x, stats [2, C], gamma, beta, y. */
-export function bnApplyLaunch(m: number, c: number): Launch {
+/**
+ * y = (x - mean) * invstd * gamma + beta, with `relu` max(y, 0) in the same pass (inference: one
+ * read and one write of the activation instead of two each). Buffers: x, stats [2, C], gamma, beta, y.
+ */
+export function bnApplyLaunch(m: number, c: number, relu = false): Launch {
   const vec = c % 4 === 0;
-  const spec = cachedSpec(`bn_apply_${vec ? 'v4' : 's'}`, ['read', 'read', 'read', 'read', 'read_write'], () =>
+  const spec = cachedSpec(`bn_apply_${vec ? 'v4' : 's'}${relu ? '_relu' : ''}`, ['read', 'read', 'read', 'read', 'read_write'], () =>
     applyBody(
       vec,
       `let mean = ${vec ? 'vec4<f32>(stats[c4], stats[c4 + 1u], stats[c4 + 2u], stats[c4 + 3u])' : 'stats[c4]'};
   let inv = ${vec ? 'vec4<f32>(stats[u.c + c4], stats[u.c + c4 + 1u], stats[u.c + c4 + 2u], stats[u.c + c4 + 3u])' : 'stats[u.c + c4]'};
-  out[i] = (x[i] - mean) * inv * CH(gamma) + CH(beta);`,
+  let y = (x[i] - mean) * inv * CH(gamma) + CH(beta);
+  out[i] = ${relu ? `max(y, ${vec ? 'vec4<f32>(0.0)' : '0.0'})` : 'y'};`,
       ['x', 'stats', 'gamma', 'beta'],
     ),
   );
@@ -186,17 +190,19 @@ fn main(${ENTRY_PARAMS}) {
 
 /**
  * Per-channel backward coefficients: coef [3, C] = (a, b, c) with dx = a*g + b*(x - mean) + c,
- * and grads [2, C] = (dgamma, dbeta). Buffers: partial, stats, gamma, coef, grads.
+ * dgamma [C] and dbeta [C]. Buffers: partial, stats, gamma, coef, dgamma, dbeta (two buffers, not
+ * one [2, C]: a parameter's gradient must start at offset 0, and a view at offset C was copied).
  */
 export function bnBackwardFinalizeLaunch(m: number, c: number, chunks: number, training: boolean): Launch {
-  const spec = cachedSpec(`bn_bwd_finalize_${training ? 'train' : 'eval'}`, ['read', 'read', 'read', 'read_write', 'read_write'], () => `
+  const spec = cachedSpec(`bn_bwd_finalize_${training ? 'train' : 'eval'}`, ['read', 'read', 'read', 'read_write', 'read_write', 'read_write'], () => `
 struct U { c: u32, chunks: u32, m: f32, _p0: u32 }
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> part: array<f32>;
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
 @group(0) @binding(3) var<storage, read> gamma: array<f32>;
 @group(0) @binding(4) var<storage, read_write> coef: array<f32>;
-@group(0) @binding(5) var<storage, read_write> grads: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dgammaOut: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dbetaOut: array<f32>;
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let ch = ${linearIndex(WG)};
@@ -210,8 +216,8 @@ fn main(${ENTRY_PARAMS}) {
   let inv = stats[u.c + ch];
   let dgamma = sgx * inv;
   let a = gamma[ch] * inv;
-  grads[ch] = dgamma;
-  grads[u.c + ch] = sg;
+  dgammaOut[ch] = dgamma;
+  dbetaOut[ch] = sg;
   coef[ch] = a;
   ${
     training

@@ -53,6 +53,12 @@ export interface ImplicitGemm {
   /** B is [kh*kw, kc, bRow] with columns from bOff. */
   bRow: number;
   bOff: number;
+  /**
+   * B stored transposed (subgroup kernel only): element (tap, k, col) at bOff + (tap * ncols + col)
+   * * bRow + k, so the input gradient reads the forward's HWIO weight in place instead of a
+   * per-tap transposed copy.
+   */
+  bTransposed?: boolean;
   /** Output pixel stride and channel offset. */
   oPix: number;
   oOff: number;
@@ -92,13 +98,14 @@ function spec(tile: ConvTile, vecA: boolean, vecB: boolean, bias: boolean, valid
       return lines.join('\n      ');
     })
     .join('\n      ');
-  // Valid, all-vec4 case: pointer increments and no index arithmetic in the reduction loop, and
-  // each B row is consumed right after its load (fewer live registers).
-  const fast = valid && vecA && vecB;
+  // All-vec4 case: pointer increments and no index arithmetic in the reduction loop, and each B
+  // row is consumed right after its load (fewer live registers). Masked, a row whose source pixel
+  // is outside A (zero padding folded into the indexing) reads zeros through a select.
+  const fast = vecA && vecB;
   const fastLoop = `${rows.map((r) => `var pa${r} = base${r} / 4u;`).join(' ')}
       var pb = bTap / 4u;
       for (var k = 0u; k < u.kc; k += 4u) {
-        ${rows.map((r) => `let a${r} = am[pa${r}];`).join(' ')}
+        ${rows.map((r) => `let a${r} = ${valid ? `am[pa${r}]` : `select(vec4<f32>(0.0), am[pa${r}], ok${r}b)`};`).join(' ')}
         ${[0, 1, 2, 3]
           .map((dk) =>
             [
@@ -110,8 +117,8 @@ function spec(tile: ConvTile, vecA: boolean, vecB: boolean, bias: boolean, valid
         ${rows.map((r) => `pa${r} += 1u;`).join(' ')}
         pb += ro4;
       }`;
-  // Valid variant: the launcher guarantees every source position is inside A (a zero-padded
-  // copy), so there are no masks, no divisibility tests and no skipped taps.
+  // Valid variant: the launcher guarantees every source position is inside A (an unpadded conv),
+  // so there are no masks, no divisibility tests and no skipped taps. Padding takes the masked one.
   const axisValid = (r: number) => `
       let base${r} = ((img${r} + u32(by${r} + i32(i) * u.tapY)) * u.srcW + u32(bx${r} + i32(j) * u.tapX)) * u.aPix + u.aOff;`;
   const axis = (r: number) => `
@@ -222,11 +229,13 @@ export function igemmUniforms(g: ImplicitGemm, tilesM: number, tilesN: number): 
 }
 
 /**
- * Launch of one implicit-GEMM (with `valid`, the caller guarantees that every source position of
- * every destination pixel and tap lies inside A, e.g. A is a zero-padded copy, and div == 1) convolution dispatch. Buffers: A, B, [bias], out. `out` is written at
+ * Launch of one implicit-GEMM convolution dispatch. With `valid` the caller guarantees that every
+ * source position of every destination pixel and tap lies inside A, and div == 1; otherwise
+ * positions outside A (zero padding) read as zeros. Buffers: A, B, [bias], out. `out` is written at
  * rows m < batch*dstH*dstW, columns [oOff, oOff + ncols) of each pixel; nothing else is touched.
  */
 export function implicitGemmLaunch(g: ImplicitGemm, tile: ConvTile, bias: boolean, valid = false): Launch {
+  if (g.bTransposed) throw new Error('implicitGemmLaunch: a transposed B is read by the subgroup kernel only');
   if (valid && (g.y.div !== 1 || g.x.div !== 1)) throw new Error('implicitGemmLaunch: the valid variant needs div = 1');
   const m = g.batch * g.dstH * g.dstW;
   const a4 = (...v: number[]) => v.every((x) => x % 4 === 0);

@@ -6,6 +6,9 @@
 // Backward is a gather: an input pixel walks a conservative range of output rows and columns that
 // may sample it (from the inverse map, widened by one), recomputes each output's (i0, i1, l) with
 // the forward's own float formula, and sums the weights that land on it: no atomics, no scatter.
+// When C is a multiple of 4 an invocation handles 4 channels (vec4 loads and stores): the tap
+// weights, which depend only on the pixel, are computed once for 4 channels instead of once per
+// channel, and a software adapter issues a quarter of the loads (ENGINE-NOTES, Software adapters).
 import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, unflatten, type KernelSpec, type Launch } from './kernel.js';
 
 const WG = 64;
@@ -19,6 +22,12 @@ export interface ResizeGeometry {
   ho: number;
   wo: number;
   alignCorners: boolean;
+  /**
+   * Forward output's pixel stride and channel offset in elements (default c and 0): the output
+   * may be a channel slice of a wider NHWC tensor (a part of a concatenation).
+   */
+  oPix?: number;
+  oOff?: number;
 }
 
 /**
@@ -37,6 +46,7 @@ struct U {
   total: u32, h: u32, w: u32, c: u32,
   ho: u32, wo: u32, align: u32, _p0: u32,
   scaleY: f32, scaleX: f32, invY: f32, invX: f32,
+  oPix: u32, oOff: u32, _p1: u32, _p2: u32,
 }
 @group(0) @binding(0) var<uniform> u: U;
 // (i0, i1, lambda) of output index d along an axis with input size n and scale s.
@@ -73,26 +83,33 @@ fn outRange(i: u32, out: u32, inv: f32) -> vec2<u32> {
   return vec2<u32>(a, b);
 }`;
 
+/** Channel vectors per pixel: c / 4 (vec4 kernels) or c (scalar ones). */
+const vec4Of = (g: ResizeGeometry) => g.c % 4 === 0 && (g.oPix ?? g.c) % 4 === 0 && (g.oOff ?? 0) % 4 === 0;
+const lanesOf = (g: ResizeGeometry) => (vec4Of(g) ? g.c / 4 : g.c);
+
 function uniforms(g: ResizeGeometry, total: number): ArrayBuffer {
   // Forward scales (output -> input) and inverse scales (input -> output) of each axis.
   const scale = (inp: number, out: number) => (g.alignCorners ? (out > 1 ? (inp - 1) / (out - 1) : 0) : inp / out);
   const inv = (inp: number, out: number) => (g.alignCorners ? (inp > 1 ? (out - 1) / (inp - 1) : out) : out / inp);
   return new Uniforms()
-    .u32(total, g.h, g.w, g.c, g.ho, g.wo, g.alignCorners ? 1 : 0, 0)
+    .u32(total, g.h, g.w, lanesOf(g), g.ho, g.wo, g.alignCorners ? 1 : 0, 0)
     .f32(scale(g.h, g.ho), scale(g.w, g.wo), inv(g.h, g.ho), inv(g.w, g.wo))
+    .u32(((g.oPix ?? g.c) / g.c) * lanesOf(g), ((g.oOff ?? 0) / g.c) * lanesOf(g), 0, 0)
     .pack();
 }
 
-/** Buffers: x [n, h, w, c], out [n, ho, wo, c]. */
+/** Buffers: x [n, h, w, c], out [n, ho, wo, oPix] (channels [oOff, oOff + c) written). */
 export function resizeLaunch(g: ResizeGeometry): Launch {
-  let spec = specs.get('resize_fwd');
+  const T = vec4Of(g) ? 'vec4<f32>' : 'f32';
+  const name = `resize_fwd${vec4Of(g) ? '_v4' : ''}`;
+  let spec = specs.get(name);
   if (!spec) {
     spec = {
-      name: 'resize_fwd',
+      name,
       bindings: ['read', 'read_write'],
       wgsl: `${COMMON}
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<${T}>;
+@group(0) @binding(2) var<storage, read_write> out: array<${T}>;
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -106,25 +123,27 @@ fn main(${ENTRY_PARAMS}) {
   let x1 = u32(sx.y);
   let top = x[(r0 + x0) * u.c + ch] * (1.0 - sx.z) + x[(r0 + x1) * u.c + ch] * sx.z;
   let bottom = x[(r1 + x0) * u.c + ch] * (1.0 - sx.z) + x[(r1 + x1) * u.c + ch] * sx.z;
-  out[t] = top * (1.0 - sy.z) + bottom * sy.z;
+  out[((n * u.ho + oy) * u.wo + ox) * u.oPix + u.oOff + ch] = top * (1.0 - sy.z) + bottom * sy.z;
 }`,
     };
     specs.set(spec.name, spec);
   }
-  const total = g.n * g.ho * g.wo * g.c;
+  const total = g.n * g.ho * g.wo * lanesOf(g);
   return { spec, uniforms: uniforms(g, total), workgroups: grid1d(Math.ceil(total / WG)) };
 }
 
 /** Buffers: gy [n, ho, wo, c], dx [n, h, w, c]. */
 export function resizeBackwardLaunch(g: ResizeGeometry): Launch {
-  let spec = specs.get('resize_bwd');
+  const T = vec4Of(g) ? 'vec4<f32>' : 'f32';
+  const name = `resize_bwd${vec4Of(g) ? '_v4' : ''}`;
+  let spec = specs.get(name);
   if (!spec) {
     spec = {
-      name: 'resize_bwd',
+      name,
       bindings: ['read', 'read_write'],
       wgsl: `${COMMON}
-@group(0) @binding(1) var<storage, read> gy: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(1) var<storage, read> gy: array<${T}>;
+@group(0) @binding(2) var<storage, read_write> dx: array<${T}>;
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -132,11 +151,11 @@ fn main(${ENTRY_PARAMS}) {
   ${unflatten('t', [['ch', 'u.c'], ['ix', 'u.w'], ['iy', 'u.h']], 'n')}
   let ry = outRange(iy, u.ho, u.invY);
   let rx = outRange(ix, u.wo, u.invX);
-  var acc = 0.0;
+  var acc = ${T}(0.0);
   for (var oy = ry.x; oy <= ry.y; oy++) {
     let wy = weight(oy, iy, u.h, u.scaleY);
     if (wy == 0.0) { continue; }
-    var row = 0.0;
+    var row = ${T}(0.0);
     for (var ox = rx.x; ox <= rx.y; ox++) {
       let wx = weight(ox, ix, u.w, u.scaleX);
       if (wx != 0.0) { row += wx * gy[((n * u.ho + oy) * u.wo + ox) * u.c + ch]; }
@@ -148,6 +167,6 @@ fn main(${ENTRY_PARAMS}) {
     };
     specs.set(spec.name, spec);
   }
-  const total = g.n * g.h * g.w * g.c;
+  const total = g.n * g.h * g.w * lanesOf(g);
   return { spec, uniforms: uniforms(g, total), workgroups: grid1d(Math.ceil(total / WG)) };
 }

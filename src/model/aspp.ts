@@ -3,7 +3,7 @@
 // projected 1x1 -> BN -> ReLU -> dropout. Names follow the reference implementation
 // (VainF/DeepLabV3Plus-Pytorch): convs.0 .. convs.4 (convs.4 the pooling branch), project.
 import type { Generator } from '../engine/random.js';
-import { concat } from '../engine/ops/shape.js';
+import { concatBy } from '../engine/ops/shape.js';
 import type { Tensor } from '../engine/tensor.js';
 import { expandTo, globalAvgPool, type DropoutRng } from './functional.js';
 import { BatchNorm2d, Conv2d, Dropout, ReLU, convBnRelu, headConvBnRelu } from './layers.js';
@@ -56,10 +56,11 @@ export class Aspp extends Layer {
   }
 
   forward(x: Tensor): Tensor {
-    const outs = this.branches.map((b) => b.forward(x));
     const [n, h, w] = x.shape;
-    // Bilinear upsampling of a 1x1 map is a broadcast.
-    outs.push(expandTo(this.pooling.forward(x), [n, h, w, this.config.channels]));
-    return this.project.forward(concat(outs, 3));
+    const part = [n, h, w, this.config.channels];
+    // Each branch writes its slice of the concatenation (no copy pass); bilinear upsampling of the
+    // pooled 1x1 map is a broadcast, written into its slice too.
+    const produce = [...this.branches.map((b) => (into: Tensor) => b.forwardInto(x, into)), (into: Tensor) => expandTo(this.pooling.forward(x), part, into)];
+    return this.project.forward(concatBy(produce.map(() => part), 3, produce));
   }
 }

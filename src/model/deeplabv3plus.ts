@@ -9,7 +9,7 @@
 // Tensors are NHWC. Names: backbone.* (torchvision ResNet names), head.project.*, head.aspp.*,
 // head.classifier.0/1.*, head.cosine.weight.
 import { noGrad } from '../engine/autograd.js';
-import { concat } from '../engine/ops/shape.js';
+import { concatBy } from '../engine/ops/shape.js';
 import type { ParamGroup } from '../engine/optim.js';
 import { Generator } from '../engine/random.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -76,11 +76,14 @@ export class DeepLabHead extends Module {
   readonly aspp: Aspp;
   readonly classifier: Sequential;
   readonly cosine: CosineHead;
+  /** Channels of the low-level projection (48 x head width). */
+  readonly lowChannels: number;
   constructor(cfg: ResolvedDeepLabConfig, lowChannels: number, highChannels: number, outputs: number, gen: Generator, dropoutRng: DropoutRng) {
     super();
     const ch = (c: number) => scaleChannels(c, cfg.headWidth);
     const d = ch(256);
     const low = ch(48);
+    this.lowChannels = low;
     this.project = this.child('project', convBnRelu({ cin: lowChannels, cout: low, k: 1, init: 'fan_in' }, gen));
     this.aspp = this.child(
       'aspp',
@@ -98,10 +101,12 @@ export class DeepLabHead extends Module {
 
   /** The decoder feature (before normalisation) at the low-level resolution. */
   forward(low: Tensor, high: Tensor): Tensor {
-    const lowP = this.project.forward(low);
+    // The low-level projection and the upsampled ASPP output each write their slice of the
+    // concatenation (no copy pass).
+    const [n, h, w] = low.shape;
     const a = this.aspp.forward(high);
-    const up = resizeBilinear(a, low.shape[1], low.shape[2], false);
-    return this.classifier.forward(concat([lowP, up], 3));
+    const parts = [[n, h, w, this.lowChannels], [n, h, w, a.shape[3]]];
+    return this.classifier.forward(concatBy(parts, 3, [(into) => this.project.forwardInto(low, into), (into) => resizeBilinear(a, h, w, false, into)]));
   }
 }
 

@@ -21,9 +21,9 @@ export function globalAvgPool(x: Tensor): Tensor {
 }
 
 /** Bilinear resize of an NHWC tensor to [h, w] (align_corners false by default, as the method). */
-export function resizeBilinear(x: Tensor, h: number, w: number, alignCorners = false): Tensor {
+export function resizeBilinear(x: Tensor, h: number, w: number, alignCorners = false, into?: Tensor): Tensor {
   if (x.shape[1] === h && x.shape[2] === w) return x;
-  return resize(x, [h, w], alignCorners);
+  return resize(x, [h, w], alignCorners, into);
 }
 
 /**
@@ -54,9 +54,10 @@ export function cosineSimilarity(features: Tensor, weight: Tensor): Tensor {
 }
 
 /** `x` broadcast to `shape` as a new contiguous tensor (recorded: its gradient sums back). */
-export function expandTo(x: Tensor, shape: readonly number[]): Tensor {
+export function expandTo(x: Tensor, shape: readonly number[], into?: Tensor): Tensor {
   const v = broadcastView(x, shape);
-  const out = Tensor.empty(shape);
+  // `into`: a destination view of `shape` (a slice of concatBy), written in place.
+  const out = into ? into.view(into.shape, into.strides, into.offset) : Tensor.empty(shape);
   copyInto(out, v);
   v.dispose();
   return record(out, 'expand', [x], (g) => [sumTo(g, x.shape)]);

@@ -106,11 +106,18 @@ export class BatchNorm2d extends Layer {
   forward(x: Tensor): Tensor {
     return batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, momentum: this.momentum, eps: this.eps });
   }
+  override fusedWith(next: Layer): ((x: Tensor) => Tensor) | null {
+    if (!(next instanceof ReLU) || this.training) return null;
+    return (x) => batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: false, eps: this.eps, relu: true });
+  }
 }
 
 export class ReLU extends Layer {
   forward(x: Tensor): Tensor {
     return relu(x);
+  }
+  override forwardInto(x: Tensor, into: Tensor): Tensor {
+    return relu(x, into);
   }
 }
 

@@ -93,6 +93,20 @@ export abstract class Module {
 /** A module with one input and one output. */
 export abstract class Layer extends Module {
   abstract forward(x: Tensor): Tensor;
+  /**
+   * Inference (no tape): this layer and `next` as one forward, when they have a fused kernel
+   * (BatchNorm2d then ReLU); null otherwise.
+   */
+  fusedWith(_next: Layer): ((x: Tensor) => Tensor) | null {
+    return null;
+  }
+  /**
+   * forward(x) written into `into` (a view of the output's shape, e.g. a slice of concatBy) where
+   * the last op can write to a view; otherwise the plain output, which the caller copies.
+   */
+  forwardInto(x: Tensor, _into: Tensor): Tensor {
+    return this.forward(x);
+  }
 }
 
 /** Children named 0, 1, 2, ... applied in order (torch.nn.Sequential). */
@@ -111,13 +125,23 @@ export class Sequential extends Layer {
     // Without a tape no intermediate is needed once the next layer has read it: inference frees
     // each layer's temporaries and its input as it goes, so its peak memory is a few activations
     // rather than all of them. (A layer that returns its input, or a view of it, keeps it alive.)
-    for (const l of this.layers) {
+    for (let i = 0; i < this.layers.length; i++) {
       const input = y;
-      const next = tidy(() => l.forward(input));
+      const fused = i + 1 < this.layers.length ? this.layers[i].fusedWith(this.layers[i + 1]) : null;
+      const l = this.layers[i];
+      const next = tidy(() => (fused ? fused(input) : l.forward(input)));
+      if (fused) i++;
       if (input !== x && next !== input) input.dispose();
       y = next;
     }
     return y;
+  }
+  override forwardInto(x: Tensor, into: Tensor): Tensor {
+    // Inference keeps its freeing and fusing path (and a copy); with a tape the last layer writes.
+    if (!isGradEnabled() || this.layers.length === 0) return this.forward(x);
+    let y = x;
+    for (let i = 0; i + 1 < this.layers.length; i++) y = this.layers[i].forward(y);
+    return this.layers[this.layers.length - 1].forwardInto(y, into);
   }
 }
 

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { backward } from '../../src/engine/backward.js';
 import { read } from '../../src/engine/io.js';
 import { gather, oneHot } from '../../src/engine/ops/gather.js';
-import { cast, concat, contiguous, fill, permute, reshape, slice, split, transpose } from '../../src/engine/ops/shape.js';
+import { relu } from '../../src/engine/ops/elementwise.js';
+import { resizeBilinear } from '../../src/engine/ops/resize.js';
+import { engine } from '../../src/engine/runtime.js';
+import { cast, concat, concatBy, contiguous, fill, permute, reshape, slice, split, transpose } from '../../src/engine/ops/shape.js';
 import { Tensor } from '../../src/engine/tensor.js';
 import { gatherGradRef, gatherRef, oneHotRef } from '../../src/kernels/cpu/gather.js';
 import { nd, permuteRef, randomNd, type Nd } from '../../src/kernels/cpu/nd.js';
@@ -79,6 +82,38 @@ describe('views', () => {
     expectClose(await toNd(parts[0]), sliceRef(ref([a, b]), 1, 0, 3), 1e-7);
     expectClose(await toNd(parts[1]), sliceRef(ref([a, b]), 1, 3, 8), 1e-7);
     expect(() => split(toGpu(a), [1, 1], 1)).toThrow(/do not add up/);
+  });
+
+  it('concatBy: producers writing their slices (relu into, resize into) or returning a tensor to copy; same values and gradients as concat', async () => {
+    // NHWC parts along channels: relu(a) (written in place), resize(b) 2x (written in place, vec4
+    // channels at offset 4), c as it is (copied in).
+    const [a, b, c] = [randomNd([2, 4, 3, 4], 11), randomNd([2, 2, 2, 8], 12), randomNd([2, 4, 3, 3], 13)];
+    const parts = [[2, 4, 3, 4], [2, 4, 3, 8], [2, 4, 3, 3]];
+    const composed = (ts: Tensor[]) => concat([relu(ts[0]), resizeBilinear(ts[1], [4, 3]), ts[2]], 3);
+    const written = (ts: Tensor[]) => concatBy(parts, 3, [(into) => relu(ts[0], into), (into) => resizeBilinear(ts[1], [4, 3], false, into), () => ts[2]]);
+    const q = engine().queue;
+    const xs = [a, b, c].map((t) => toGpu(t, true));
+    const n0 = q.stats.dispatches;
+    const y1 = written(xs);
+    const dispatches = q.stats.dispatches - n0;
+    const y0 = composed(xs);
+    expect(dispatches).toBe(3); // relu, resize, one copy for the third part
+    expectClose(await toNd(y1), await toNd(y0), 0, 'concatBy vs concat');
+    const g = toGpu(randomNd([2, 4, 3, 15], 14));
+    const grads = async (y: Tensor) => {
+      backward(y, g);
+      const out = await Promise.all(xs.map((x) => toNd(x.grad!)));
+      for (const x of xs) {
+        x.grad!.dispose();
+        x.grad = null;
+      }
+      return out;
+    };
+    const g1 = await grads(y1);
+    const g0 = await grads(y0);
+    g1.forEach((gr, i) => expectClose(gr, g0[i], 0, `gradient of part ${i}`));
+    expect(() => concatBy(parts, 3, [() => xs[2], () => xs[2], () => xs[2]])).toThrow(/part 0/);
+    for (const t of [...xs, g]) t.dispose();
   });
 
   it('fill and cast', async () => {

@@ -1,6 +1,11 @@
 // Batch norm (kernels/batchnorm.wgsl.ts via engine/ops/batchnorm.ts) against kernels/cpu/batchnorm.ts.
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { noGrad } from '../../src/engine/autograd.js';
 import { batchNorm } from '../../src/engine/ops/batchnorm.js';
+import { relu } from '../../src/engine/ops/elementwise.js';
+import { engine } from '../../src/engine/runtime.js';
+import { BatchNorm2d, ReLU } from '../../src/model/layers.js';
+import { Sequential } from '../../src/model/module.js';
 import { batchNormGradRef, batchNormRef } from '../../src/kernels/cpu/batchnorm.js';
 import { randomNd, type Nd } from '../../src/kernels/cpu/nd.js';
 import { expectClose, finiteDifferenceCheck, gpuVsReference, toGpu, toNd, useEngine } from '../helpers.js';
@@ -50,4 +55,38 @@ describe('batch norm', () => {
       });
     }
   }
+  for (const [i, shape] of SHAPES.entries()) {
+    it(`eval with the fused ReLU [${shape}] (scalar and vec4 channels): max(BN, 0) of the reference`, async () => {
+      const { x, gamma, beta, rm, rv } = inputs(shape, 40 + i);
+      const ts = [x, gamma, beta, rm, rv].map((t) => toGpu(t));
+      const y = noGrad(() => batchNorm(ts[0], ts[1], ts[2], ts[3], ts[4], { training: false, relu: true }));
+      const ref = batchNormRef(x, gamma, beta, rm, rv, false).y;
+      const expected = { shape: ref.shape, data: ref.data.map((v) => Math.max(v, 0)) };
+      expect(expected.data.some((v) => v === 0) && expected.data.some((v) => v > 0)).toBe(true);
+      expectClose(await toNd(y), expected, 1e-5, 'bn + relu');
+      for (const t of [...ts, y]) t.dispose();
+    });
+  }
+  it('the fused ReLU is refused while a tape records gradients', () => {
+    const { x, gamma, beta, rm, rv } = inputs([1, 2, 2, 4], 7);
+    const [tx, tg, tb, trm, trv] = [toGpu(x, true), toGpu(gamma), toGpu(beta), toGpu(rm), toGpu(rv)];
+    expect(() => batchNorm(tx, tg, tb, trm, trv, { training: false, relu: true })).toThrow(/inference/);
+    for (const t of [tx, tg, tb, trm, trv]) t.dispose();
+  });
+  it('an eval Sequential(BN, ReLU) without a tape takes the fused kernel and matches BN then ReLU', async () => {
+    const bn = new BatchNorm2d(6);
+    const seq = new Sequential(bn, new ReLU());
+    seq.eval();
+    const { x } = inputs([2, 3, 5, 6], 9);
+    const tx = toGpu(x);
+    const q = engine().queue;
+    const before = q.stats.dispatches;
+    const fused = noGrad(() => seq.forward(tx));
+    const dispatches = q.stats.dispatches - before;
+    const plain = noGrad(() => relu(bn.forward(tx)));
+    expect(dispatches).toBe(2); // eval statistics + the fused apply (no separate ReLU pass)
+    expectClose(await toNd(fused), await toNd(plain), 0, 'fused vs composed');
+    for (const t of [tx, fused, plain]) t.dispose();
+    seq.dispose();
+  });
 });

@@ -51,6 +51,12 @@ const CASES: Case[] = [
   { name: '3x3 p1, 50 -> 11 channels (scalar loads)', x: [2, 7, 9, 50], k: [3, 3], cout: 11, p: 1, bias: true },
   { name: '3x3 s2 p1, 64 -> 16 channels', x: [1, 7, 6, 64], k: [3, 3], cout: 16, s: 2, p: 1 },
   { name: '3x3 d2 p2, 32 -> 20 channels', x: [1, 9, 10, 32], k: [3, 3], cout: 20, p: 2, d: 2 },
+  // Padding folded into the kernels' indexing: a stem-like 7x7 s2 p3, and padding wider than the
+  // taps reach (the input gradient's source then starts inside the padding on both sides).
+  { name: '7x7 s2 p3, 3 -> 8 channels', x: [2, 11, 10, 3], k: [7, 7], cout: 8, s: 2, p: 3 },
+  { name: '3x3 p2 (padding beyond the taps), vec4', x: [1, 5, 6, 8], k: [3, 3], cout: 8, p: 2, bias: true },
+  // The input gradient reading the HWIO weight in place (vec4 Cout): Cin not a multiple of 8, groups.
+  { name: '3x3 p1, 12 -> 20 channels, groups 2', x: [2, 5, 7, 12], k: [3, 3], cout: 20, p: 1, groups: 2 },
 ];
 
 function params(c: Case): Conv2dParams {
@@ -127,7 +133,7 @@ describe.each(KERNELS)('conv2d GPU vs reference (forward and backward), %s kerne
   it('other tiles and no reduction split give the same results', async () => {
     setConvConfig({ kernel, fwd: { tm: 3, tn: 4 }, dgrad: { tm: 2, tn: 12 }, sg: { fwd: { tm: 3, tn: 8 }, dgrad: { tm: 5, tn: 16 }, wgradTr: 4, matmul1x1: false }, wgrad: { tr: 4, tc: 4 }, wgradInvocations: 1 });
     expect(convConfig().kernel).toBe(kernel);
-    for (const c of [CASES[1], CASES[2], CASES[11], CASES[17], CASES[18], CASES[21], CASES[23]]) {
+    for (const c of [CASES[1], CASES[2], CASES[11], CASES[17], CASES[18], CASES[21], CASES[23], CASES[26]]) {
       const p = params(c);
       await gpuVsReference((ts) => conv2d(ts[0], ts[1], { ...opts(p), bias: ts[2] ?? null }), refOf(p), gradOf(p), inputs(c, 3), {
         forward: 2e-6,

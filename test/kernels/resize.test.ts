@@ -14,6 +14,9 @@ const CASES: { shape: number[]; size: [number, number] }[] = [
   { shape: [3, 9, 8, 2], size: [4, 3] },
   { shape: [1, 1, 1, 5], size: [3, 4] },
   { shape: [1, 3, 4, 2], size: [1, 1] },
+  // C a multiple of 4 takes the vec4 kernels: 4x upsampling as of logits, and a downsampling.
+  { shape: [2, 6, 5, 8], size: [24, 20] },
+  { shape: [1, 9, 7, 12], size: [4, 5] },
 ];
 
 describe('bilinear resize', () => {

@@ -12,7 +12,7 @@ import {
   bnFinalizeLaunch,
   bnStatsLaunch,
 } from '../../kernels/batchnorm.wgsl.js';
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape, run } from './run.js';
 import { dense } from './shape.js';
@@ -23,6 +23,11 @@ export interface BatchNormOptions {
   /** Weight of the new batch statistic in the running estimate (PyTorch's 0.1). */
   momentum?: number;
   eps?: number;
+  /**
+   * ReLU fused into the same pass (inference only: refused while a tape records, since the
+   * backward rule is BN's alone).
+   */
+  relu?: boolean;
 }
 
 /**
@@ -44,6 +49,9 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
     if (!t.isContiguous || t.offset !== 0) throw new Error('batchNorm: running statistics must be contiguous tensors (updated in place)');
   }
   if (options.training && m < 2) throw new Error(`batchNorm: training needs more than one value per channel, got ${fmtShape(x.shape)}`);
+  if (options.relu && isGradEnabled() && (x.requiresGrad || gamma.requiresGrad || beta.requiresGrad)) {
+    throw new Error('batchNorm: the fused ReLU is for inference (no gradient tape)');
+  }
   const eps = options.eps ?? 1e-5;
   const momentum = options.momentum ?? 0.1;
   const xp = dense(x);
@@ -60,7 +68,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
     run(bnEvalStatsLaunch(c, eps), [runningMean, runningVar, stats]);
   }
   const out = Tensor.empty(x.shape);
-  run(bnApplyLaunch(m, c), [xp, stats, gp, bp, out]);
+  run(bnApplyLaunch(m, c, options.relu === true), [xp, stats, gp, bp, out]);
   xp.dispose();
   gp.dispose();
   bp.dispose();
@@ -69,11 +77,8 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
     options.training ? 'batch_norm' : 'batch_norm_eval',
     [x, gamma, beta],
     (g) => {
-      const [dx, grads] = batchNormBackward(x, g, stats, gamma, options.training);
+      const [dx, dgamma, dbeta] = batchNormBackward(x, g, stats, gamma, options.training);
       stats.dispose();
-      const dgamma = grads.view([c], [1], 0);
-      const dbeta = grads.view([c], [1], c);
-      grads.dispose();
       return [x.requiresGrad ? dx : (dx.dispose(), null), dgamma, dbeta];
     },
     [x],
@@ -83,8 +88,8 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
   return y;
 }
 
-/** [dx, grads [2, C] = (dgamma, dbeta)] given the saved statistics [2, C] = (mean, invstd). */
-function batchNormBackward(x: Tensor, g: Tensor, stats: Tensor, gamma: Tensor, training: boolean): [Tensor, Tensor] {
+/** [dx, dgamma, dbeta] given the saved statistics [2, C] = (mean, invstd). */
+function batchNormBackward(x: Tensor, g: Tensor, stats: Tensor, gamma: Tensor, training: boolean): [Tensor, Tensor, Tensor] {
   const c = x.shape[x.rank - 1];
   const m = x.size / c;
   const xp = dense(x);
@@ -94,10 +99,11 @@ function batchNormBackward(x: Tensor, g: Tensor, stats: Tensor, gamma: Tensor, t
   const partial = Tensor.empty([chunks, 2, c]);
   run(bnBackwardReduceLaunch(m, c, chunks), [xp, gp, stats, partial]);
   const coef = Tensor.empty([3, c]);
-  const grads = Tensor.empty([2, c]);
-  run(bnBackwardFinalizeLaunch(m, c, chunks, training), [partial, stats, gam, coef, grads]);
+  const dgamma = Tensor.empty([c]);
+  const dbeta = Tensor.empty([c]);
+  run(bnBackwardFinalizeLaunch(m, c, chunks, training), [partial, stats, gam, coef, dgamma, dbeta]);
   const dx = Tensor.empty(x.shape);
   run(bnBackwardApplyLaunch(m, c), [xp, gp, stats, coef, dx]);
   for (const t of [xp, gp, gam, partial, coef]) t.dispose();
-  return [dx, grads];
+  return [dx, dgamma, dbeta];
 }

@@ -12,11 +12,12 @@
 // Paths: depthwise (groups == Cin == Cout) has its own kernel; everything else is the implicit GEMM
 // of conv2d.wgsl.ts (a 1x1 conv there is a GEMM with no padding work), one dispatch per group.
 // Backward: the input gradient is the same implicit GEMM as a gather-style transposed convolution
-// (stride becomes a divisibility test, dilation is negated) with the per-tap transposed weight; the
-// weight gradient is the register-blocked reduction of conv2d-backward.wgsl.ts, split into chunks
+// (stride becomes a divisibility test, dilation is negated) with the per-tap transposed weight (read
+// in place by the subgroup kernel, a transposed copy otherwise); the weight gradient is the register-blocked reduction of conv2d-backward.wgsl.ts, split into chunks
 // (summed in a second pass) when it has too few tiles to fill the device; the bias gradient is a
 // column sum. Tiles are chosen per adapter (convConfig), never baked into the kernels.
-// On adapters with 8-lane subgroups (engine().tuning.conv === 'subgroup8', lavapipe) the mask-free
+// Zero padding is never a copy: it is folded into the kernels' indexing (directLaunch's `padded`).
+// On adapters with 8-lane subgroups (engine().tuning.conv === 'subgroup8', lavapipe) the div == 1
 // launches (forward, stride-1 input gradient) take conv2d-subgroup.wgsl.ts, which shares the weight
 // loads of a subgroup through broadcasts: 1.4-2x the portable kernel on lavapipe (bench/conv-variants.ts).
 import { implicitGemmLaunch, type AxisMap, type ConvTile, type ImplicitGemm } from '../../kernels/conv2d.wgsl.js';
@@ -30,7 +31,7 @@ import { engine } from '../runtime.js';
 import { Tensor } from '../tensor.js';
 import { sum } from './reduce.js';
 import { fmtShape, run } from './run.js';
-import { contiguous, copyInto, permute, reshape, slice, zeros } from './shape.js';
+import { contiguous, copyInto, permute, reshape, slice } from './shape.js';
 
 export interface Conv2dOptions {
   stride?: number | readonly [number, number];
@@ -97,14 +98,18 @@ function hasSubgroup8(): boolean {
   return engine().tuning.subgroup8;
 }
 
-/** A mask-free (valid) implicit-GEMM launch through the configured kernel. */
-function validLaunch(g: ImplicitGemm, cfg: ConvConfig, pass: 'fwd' | 'dgrad', bias: boolean) {
-  if (cfg.kernel !== 'subgroup8') return implicitGemmLaunch(g, cfg[pass], bias, true);
+/**
+ * A div == 1 implicit-GEMM launch (forward, stride-1 input gradient) through the configured kernel.
+ * `padded`: some source positions fall outside A and read as zeros (padding folded into the
+ * kernels' indexing, no padded copy); otherwise every one lies inside A (the mask-free form).
+ */
+function directLaunch(g: ImplicitGemm, cfg: ConvConfig, pass: 'fwd' | 'dgrad', bias: boolean, padded: boolean) {
+  if (cfg.kernel !== 'subgroup8') return implicitGemmLaunch(g, cfg[pass], bias, !padded);
   // sg.matmul1x1: a 1x1, stride-1, unpadded conv (whole output rows, no bias) is the plain GEMM
   // [N*H*W, Cin] x [Cin, Cout] of the subgroup matmul kernel.
   const plainGemm =
     g.kh === 1 && g.kw === 1 && g.y.mul === 1 && g.x.mul === 1 && g.y.add === 0 && g.x.add === 0 && g.srcH === g.dstH && g.srcW === g.dstW;
-  if (cfg.sg.matmul1x1 && plainGemm && !bias && g.oOff === 0 && g.oPix === g.ncols) {
+  if (cfg.sg.matmul1x1 && plainGemm && !bias && !g.bTransposed && g.oOff === 0 && g.oPix === g.ncols) {
     const m = g.batch * g.dstH * g.dstW;
     return matmulSubgroupLaunch(
       { batch: 1, m, n: g.ncols, k: g.kc },
@@ -113,7 +118,14 @@ function validLaunch(g: ImplicitGemm, cfg: ConvConfig, pass: 'fwd' | 'dgrad', bi
       engine().tuning.matmulTm,
     );
   }
-  return implicitGemmSubgroupLaunch(g, cfg.sg[pass].tm, bias, cfg.sg[pass].tn);
+  return implicitGemmSubgroupLaunch(g, cfg.sg[pass].tm, bias, cfg.sg[pass].tn, padded);
+}
+
+/** Whether the source positions of `axis` (pos = dst * mul + add + tap * step) can leave [0, size). */
+function leaves(dst: number, size: number, k: number, m: AxisMap): boolean {
+  const lo = Math.min(m.add, m.add + (k - 1) * m.tap);
+  const hi = (dst - 1) * m.mul + Math.max(m.add, m.add + (k - 1) * m.tap);
+  return lo < 0 || hi >= size;
 }
 
 /** Overrides parts of the per-adapter tile choice (benchmarks, tuning); `null` restores the defaults. */
@@ -152,20 +164,6 @@ function nhwc(t: Tensor): { t: Tensor; pix: number; off: number; copied: boolean
 function plain(t: Tensor): { t: Tensor; copied: boolean } {
   if (t.isContiguous && t.offset === 0) return { t, copied: false };
   return { t: noGrad(() => contiguous(t)), copied: true };
-}
-
-/**
- * A zero-padded NHWC copy of `v` (pad rows top and bottom, columns left and right), so the
- * implicit GEMM can take its mask-free "valid" variant: the copy is one memory pass, while the
- * masks would cost a select per load of the whole reduction.
- */
-function padded(v: { t: Tensor; pix: number; off: number }, py: number, px: number): { t: Tensor; pix: number; off: number; copied: boolean } {
-  const [n, h, w, c] = v.t.shape;
-  const out = zeros([n, h + 2 * py, w + 2 * px, c]);
-  const region = out.view([n, h, w, c], out.strides, (py * (w + 2 * px) + px) * c);
-  copyInto(region, v.t);
-  region.dispose();
-  return { t: out, pix: c, off: 0, copied: true };
 }
 
 interface Geo {
@@ -243,24 +241,24 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
     ]);
     if (xp.copied) xp.t.dispose();
   } else {
-    const x0 = nhwc(x);
-    const [py, px] = g.padding;
-    const xv = py === 0 && px === 0 ? x0 : noGrad(() => padded(x0, py, px));
-    if (xv !== x0 && x0.copied) x0.t.dispose();
+    const xv = nhwc(x);
+    const y = fwdMap(g, 0);
+    const xm = fwdMap(g, 1);
+    const padded = leaves(ho, h, kh, y) || leaves(wo, wd, kw, xm);
     for (let q = 0; q < groups; q++) {
-      const launch = validLaunch(
+      const launch = directLaunch(
         {
           batch: n,
-          srcH: h + 2 * py,
-          srcW: wd + 2 * px,
+          srcH: h,
+          srcW: wd,
           dstH: ho,
           dstW: wo,
           kh,
           kw,
           kc: cinG,
           ncols: g.coutG,
-          y: { ...fwdMap(g, 0), add: 0 },
-          x: { ...fwdMap(g, 1), add: 0 },
+          y,
+          x: xm,
           aPix: xv.pix,
           aOff: xv.off + q * cinG,
           bRow: cout,
@@ -272,6 +270,7 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
         cfg,
         'fwd',
         bp !== null,
+        padded,
       );
       run(launch, [xv.t, wp.t, ...(bp ? [bp.t] : []), out]);
     }
@@ -328,30 +327,30 @@ function inputGrad(gy: Tensor, w: Tensor, g: Geo, depthwise: boolean, cfg: ConvC
     );
     if (gp.copied) gp.t.dispose();
   } else {
-    // Stride 1: a valid convolution of gy zero-padded by (k-1)*d - p with the flipped kernel.
-    const g0 = nhwc(gy);
-    const pads = [0, 1].map((a) => (a === 0 ? g.kh - 1 : g.kw - 1) * g.dilation[a] - g.padding[a]);
-    const valid = g.stride[0] === 1 && g.stride[1] === 1 && pads.every((p) => p >= 0);
-    const gv = valid && (pads[0] > 0 || pads[1] > 0) ? noGrad(() => padded(g0, pads[0], pads[1])) : g0;
-    if (gv !== g0 && g0.copied) g0.t.dispose();
-    const map = (a: 0 | 1): AxisMap => (valid ? { mul: 1, add: g.padding[a] + pads[a], tap: -g.dilation[a], div: 1 } : bwdMap(g, a));
+    // Stride 1: a convolution of gy (zero outside it) with the flipped kernel, the padding folded
+    // into the kernels' indexing; stride > 1 takes the masked kernel with its divisibility test.
+    const gv = nhwc(gy);
+    const direct = g.stride[0] === 1 && g.stride[1] === 1;
+    const ym = bwdMap(g, 0);
+    const xm = bwdMap(g, 1);
+    const padded = leaves(g.h, g.ho, g.kh, ym) || leaves(g.w, g.wo, g.kw, xm);
+    // The subgroup kernel reads the HWIO weight in place as the per-tap transposed B (vec4 along
+    // Cout); otherwise a transposed copy [kh, kw, Cout/groups, Cin/groups] per group.
+    const a4 = (...v: number[]) => v.every((x) => x % 4 === 0);
+    const inPlace = direct && cfg.kernel === 'subgroup8' && a4(g.coutG, g.cout, gv.pix, gv.off);
     for (let q = 0; q < g.groups; q++) {
-      // Per-tap transposed weight of this group: [kh, kw, Cout/groups, Cin/groups].
-      const cols = g.groups === 1 ? wp.t.view(wp.t.shape, wp.t.strides, wp.t.offset) : slice(wp.t, 3, q * g.coutG, (q + 1) * g.coutG);
-      const perm = permute(cols, [0, 1, 3, 2]);
-      const wt = contiguous(perm);
       const geo: ImplicitGemm = {
         batch: g.n,
-        srcH: g.ho + (valid ? 2 * pads[0] : 0),
-        srcW: g.wo + (valid ? 2 * pads[1] : 0),
+        srcH: g.ho,
+        srcW: g.wo,
         dstH: g.h,
         dstW: g.w,
         kh: g.kh,
         kw: g.kw,
         kc: g.coutG,
         ncols: g.cinG,
-        y: map(0),
-        x: map(1),
+        y: ym,
+        x: xm,
         aPix: gv.pix,
         aOff: gv.off + q * g.coutG,
         bRow: g.cinG,
@@ -360,7 +359,14 @@ function inputGrad(gy: Tensor, w: Tensor, g: Geo, depthwise: boolean, cfg: ConvC
         oOff: q * g.cinG,
         biasOff: 0,
       };
-      const launch = valid ? validLaunch(geo, cfg, 'dgrad', false) : implicitGemmLaunch(geo, cfg.dgrad, false, false);
+      if (inPlace) {
+        run(directLaunch({ ...geo, bRow: g.cout, bOff: q * g.coutG, bTransposed: true }, cfg, 'dgrad', false, padded), [gv.t, wp.t, dx]);
+        continue;
+      }
+      const cols = g.groups === 1 ? wp.t.view(wp.t.shape, wp.t.strides, wp.t.offset) : slice(wp.t, 3, q * g.coutG, (q + 1) * g.coutG);
+      const perm = permute(cols, [0, 1, 3, 2]);
+      const wt = contiguous(perm);
+      const launch = direct ? directLaunch(geo, cfg, 'dgrad', false, padded) : implicitGemmLaunch(geo, cfg.dgrad, false, false);
       run(launch, [gv.t, wt, dx]);
       for (const t of [cols, perm, wt]) t.dispose();
     }

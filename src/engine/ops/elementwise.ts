@@ -35,15 +35,19 @@ function scaleGrad(g: Tensor, factor: Tensor, shape: readonly number[]): Tensor 
 
 // ---- unary -------------------------------------------------------------------------------
 
-function unary(op: UnaryOp, x: Tensor, params: [number, number], backward: ((g: Tensor, out: Tensor) => Tensor) | null): Tensor {
+function unary(op: UnaryOp, x: Tensor, params: [number, number], backward: ((g: Tensor, out: Tensor) => Tensor) | null, into?: Tensor): Tensor {
   checkF32(op, x);
-  const out = mapRaw(op, [x], x.shape, params);
+  if (into && (into.dtype !== 'f32' || into.shape.length !== x.shape.length || into.shape.some((d, i) => d !== x.shape[i]))) {
+    throw new Error(`${op}: destination ${fmtShape(into.shape)} does not match ${fmtShape(x.shape)}`);
+  }
+  const out = mapRaw(op, [x], x.shape, params, into);
   if (!backward) return out;
   return record(out, op, [x], (g) => [backward(g, out)], [x, out]);
 }
 
 export const neg = (x: Tensor): Tensor => unary('neg', x, [0, 0], (g) => mapRaw('neg', [g], g.shape));
-export const relu = (x: Tensor): Tensor => unary('relu', x, [0, 0], (g, y) => mapRaw('relu_grad', [g, y], g.shape));
+/** max(x, 0); with `into` (a view of x's shape, e.g. a slice of concatBy) written there in place. */
+export const relu = (x: Tensor, into?: Tensor): Tensor => unary('relu', x, [0, 0], (g, y) => mapRaw('relu_grad', [g, y], g.shape), into);
 export const exp = (x: Tensor): Tensor => unary('exp', x, [0, 0], (g, y) => mapRaw('mul', [g, y], g.shape));
 export const log = (x: Tensor): Tensor => unary('log', x, [0, 0], (g) => mapRaw('div', [g, x], g.shape));
 export const sqrt = (x: Tensor): Tensor =>

@@ -6,22 +6,34 @@ import { Tensor } from '../tensor.js';
 import { fmtShape, run } from './run.js';
 import { dense } from './shape.js';
 
-/** [N, H, W, C] -> [N, size[0], size[1], C]. */
-export function resizeBilinear(x: Tensor, size: readonly [number, number], alignCorners = false): Tensor {
+/**
+ * [N, H, W, C] -> [N, size[0], size[1], C]. `into`: a destination of that shape written in place
+ * when it is a channel slice of a wider NHWC tensor (a part of concatBy); otherwise ignored.
+ */
+export function resizeBilinear(x: Tensor, size: readonly [number, number], alignCorners = false, into?: Tensor): Tensor {
   if (x.rank !== 4 || x.dtype !== 'f32') throw new Error(`resizeBilinear: expects an f32 NHWC tensor, got ${x.dtype} ${fmtShape(x.shape)}`);
   const [n, h, w, c] = x.shape;
   const [ho, wo] = size;
   if (!(Number.isInteger(ho) && Number.isInteger(wo) && ho > 0 && wo > 0)) throw new Error(`resizeBilinear: bad size [${size}]`);
-  const g: ResizeGeometry = { n, h, w, c, ho, wo, alignCorners };
+  const slice = into && channelSlice(into, [n, ho, wo, c]);
+  const g: ResizeGeometry = { n, h, w, c, ho, wo, alignCorners, ...(slice ? { oPix: into.strides[2], oOff: into.offset } : {}) };
   const xp = dense(x);
-  const out = Tensor.empty([n, ho, wo, c]);
+  const out = slice ? into.view(into.shape, into.strides, into.offset) : Tensor.empty([n, ho, wo, c]);
   run(resizeLaunch(g), [xp, out]);
   xp.dispose();
   return record(out, 'resize_bilinear', [x], (gy) => {
     const gp = dense(gy);
     const dx = Tensor.empty(x.shape);
-    run(resizeBackwardLaunch(g), [gp, dx]);
+    run(resizeBackwardLaunch({ n, h, w, c, ho, wo, alignCorners }), [gp, dx]);
     gp.dispose();
     return [dx];
   });
+}
+
+/** Whether `t` of `shape` is an NHWC channel slice: pixels at a common stride, channels contiguous. */
+function channelSlice(t: Tensor, shape: readonly number[]): boolean {
+  const [n, h, w, c] = shape;
+  const s = t.strides;
+  const pix = s[2];
+  return t.shape.every((d, i) => d === shape[i]) && (c === 1 || s[3] === 1) && pix >= c && (h === 1 || s[1] === w * pix) && (n === 1 || s[0] === h * w * pix);
 }

@@ -39,8 +39,9 @@ const EXPRS: Record<string, string> = { ...UNARY, ...BINARY, ...TERNARY };
  * Runs one map kernel over inputs already broadcast to `shape` (views with stride 0 are fine) into
  * a new contiguous f32 tensor. Records nothing: ops build their backward rules from these.
  */
-export function mapRaw(op: UnaryOp | BinaryOp | TernaryOp, inputs: readonly T[], shape: readonly number[], params: [number, number] = [0, 0]): T {
-  const out = T.empty(shape, 'f32');
+export function mapRaw(op: UnaryOp | BinaryOp | TernaryOp, inputs: readonly T[], shape: readonly number[], params: [number, number] = [0, 0], into?: T): T {
+  // `into`: a destination view of `shape` (e.g. a slice of a concatenation), written in place.
+  const out = into ? into.view(into.shape, into.strides, into.offset) : T.empty(shape, 'f32');
   run(mapLaunch({ name: op, expr: EXPRS[op] }, shape, inputs.map(operand), operand(out), params), [...inputs, out]);
   return out;
 }

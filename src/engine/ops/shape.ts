@@ -123,6 +123,39 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   return record(out, 'concat', xs, (g) => xs.map((t, i) => slice(g, ax, starts[i], starts[i] + t.shape[ax])));
 }
 
+/**
+ * A concatenation along `axis` written by its producers: `produce[i](into)` receives the view of
+ * part i inside the one output buffer and returns the part, which ops that can write to a view
+ * (relu, expand) write there directly, so no copy pass follows; any other tensor returned is
+ * copied in. Same result and backward (slices of the gradient) as concat.
+ */
+export function concatBy(shapes: readonly Shape[], axis: number, produce: readonly ((into: Tensor) => Tensor)[]): Tensor {
+  if (shapes.length === 0 || shapes.length !== produce.length) throw new Error('concatBy: one producer per part shape, at least one');
+  const ax = axisOf(axis, shapes[0].length, 'concatBy');
+  const shape = [...shapes[0]];
+  shape[ax] = shapes.reduce((a, s) => a + s[ax], 0);
+  const out = Tensor.empty(shape);
+  const starts: number[] = [];
+  const parts: Tensor[] = [];
+  let at = 0;
+  for (const [i, s] of shapes.entries()) {
+    starts.push(at);
+    const region = out.view(s, out.strides, at * out.strides[ax]);
+    const part = produce[i](region);
+    if (!sameShape(part.shape, s)) {
+      region.dispose();
+      out.dispose();
+      throw new Error(`concatBy: part ${i} is ${fmtShape(part.shape)}, expected ${fmtShape(s)}`);
+    }
+    const inPlace = part.sharesStorageWith(region) && part.offset === region.offset && part.strides.every((d, k) => d === region.strides[k]);
+    if (!inPlace) noGrad(() => copyInto(region, part));
+    region.dispose();
+    parts.push(part);
+    at += s[ax];
+  }
+  return record(out, 'concat', parts, (g) => parts.map((t, i) => slice(g, ax, starts[i], starts[i] + t.shape[ax])));
+}
+
 export function split(x: Tensor, sizes: readonly number[], axis: number): Tensor[] {
   const ax = axisOf(axis, x.rank, 'split');
   if (sizes.reduce((a, b) => a + b, 0) !== x.shape[ax]) {
