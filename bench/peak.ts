@@ -49,7 +49,7 @@ async function measure(c: PeakConfig, quick: boolean): Promise<{ gflops: number;
   for (const i of [0, 1, 7, 1023, 1024, n - 1]) {
     const want = peakExpected(c, i, a, b);
     if (Math.abs(values[i] - want) > 1e-4 * Math.abs(want)) {
-      throw new Error(`peak probe (${c.chains} chains, workgroup ${c.wg}) computed a wrong value at ${i}: ${values[i]} vs ${want}; its figure cannot be trusted`);
+      throw new Error(`peak probe (${c.chains} ${c.width === 4 ? 'vec4' : 'f32'} chains, workgroup ${c.wg}) computed a wrong value at ${i}: ${values[i]} vs ${want}; its figure cannot be trusted`);
     }
     checked++;
   }
@@ -62,14 +62,16 @@ export async function measurePeak(quick: boolean): Promise<PeakResult> {
   const sweep: PeakResult['sweep'] = [];
   let best: { config: PeakConfig; gflops: number; ms: number } | null = null;
   let checked = 0;
+  for (const width of [1, 4] as const) {
   for (const chains of quick ? [16, 24, 32] : CHAINS) {
     for (const wg of (quick ? [64, 128] : WORKGROUPS).filter((w) => w <= maxWg)) {
-      const config = { chains, wg };
+      const config = { width, chains, wg };
       const m = await measure(config, quick);
       checked += m.checked;
       sweep.push({ config, gflops: m.gflops, ms: m.ms });
       if (!best || m.gflops > best.gflops) best = { config, gflops: m.gflops, ms: m.ms };
     }
+  }
   }
   return { gflops: best!.gflops, ms: best!.ms, checked, best: best!.config, sweep };
 }

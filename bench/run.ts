@@ -39,12 +39,12 @@ async function main(): Promise<void> {
   const adapter = `${e.summary.vendor}-${e.summary.device || e.summary.architecture}`.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-+$/, '');
   console.log(`adapter: ${e.summary.description} (${e.summary.backend}${e.summary.isSoftware ? ', software' : ''})`);
   const peak = await measurePeak(quick);
-  const cfg = (c: { chains: number; wg: number }) => `${c.chains} chains x workgroup ${c.wg}`;
+  const cfg = (c: { width: number; chains: number; wg: number }) => `${c.chains} ${c.width === 4 ? 'vec4' : 'f32'} chains x workgroup ${c.wg}`;
   console.log(`adapter-peak probe sweep: ${peak.sweep.map((s) => `${cfg(s.config)} ${s.gflops.toFixed(1)}`).join('; ')} GFLOP/s`);
   console.log(`adapter-peak probe: ${peak.gflops.toFixed(1)} GFLOP/s, won by ${cfg(peak.best)} (output checked at ${peak.checked} invocations)`);
   const ctx: BenchContext = { peakGflops: peak.gflops, quick };
   const rows: BenchRow[] = [
-    { suite: 'peak', name: `vec4 multiply-add probe (best: ${cfg(peak.best)})`, ms: peak.ms, gflops: peak.gflops, ofPeak: 1 },
+    { suite: 'peak', name: `multiply-add probe (best: ${cfg(peak.best)})`, ms: peak.ms, gflops: peak.gflops, ofPeak: 1 },
     ...peak.sweep.map((s) => ({ suite: 'peak', name: `probe ${cfg(s.config)}`, ms: s.ms, gflops: s.gflops, ofPeak: s.gflops / peak.gflops })),
   ];
   const suites: [string, (c: BenchContext) => Promise<BenchRow[]>][] = [['engine', engineSuite], ...SUITES];

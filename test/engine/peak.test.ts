@@ -13,11 +13,13 @@ useEngine();
 
 describe('peak probe', () => {
   it.each([
-    [8, 64],
-    [24, 128],
-    [32, 64],
-  ])('%i chains, workgroup %i: every invocation writes its own float32 reference value (rel. error <= 1e-5)', async (chains, wg) => {
-    const c = { chains, wg };
+    [4, 8, 64],
+    [4, 24, 128],
+    [4, 32, 64],
+    [1, 24, 128],
+    [1, 8, 256],
+  ] as const)('width %i, %i chains, workgroup %i: every invocation writes its own float32 reference value (rel. error <= 1e-5)', async (width, chains, wg) => {
+    const c = { width, chains, wg };
     const n = 1031;
     const out = Tensor.empty([n]);
     run(peakLaunch(c, n, 0.999, 0.001), [out]);
@@ -27,7 +29,7 @@ describe('peak probe', () => {
       expect(Math.abs(got[i] - want) / Math.abs(want)).toBeLessThanOrEqual(1e-5);
     }
     expect(new Set(Array.from(got.slice(0, 64))).size).toBeGreaterThan(32); // lanes differ
-    expect(peakFlops(c, n)).toBe(n * chains * PEAK_STEPS * 8);
+    expect(peakFlops(c, n)).toBe(n * chains * PEAK_STEPS * width * 2);
     out.dispose();
   });
 });
