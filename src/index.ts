@@ -22,5 +22,5 @@ export { trainStep, crossEntropyWithTemperature, segmentationLoss, predictAtInpu
 export { upsampleOutput, logitsAtInput, type ForwardOptions, type ResolvedDeepLabConfig } from './model/deeplabv3plus.js';
 export { presetConfig, type Preset } from './model/presets.js';
 export { importResNetWeightsFrom, type ImportReport, type WeightScheme } from './model/weights.js';
-export { Module, Layer, Sequential, snapshotState, restoreState, disposeSnapshot, type StateSnapshot } from './model/module.js';
+export { Module, Layer, Sequential } from './model/module.js';
 export { ResNet, type ResNetConfig, type ResNetDepth } from './model/resnet.js';

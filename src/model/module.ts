@@ -2,9 +2,8 @@
 // grad), named buffers (kept tensors that are state but not trained: BN running statistics) and
 // named child modules. Dotted names follow torchvision (`layer1.0.conv1.weight`), so checkpoints
 // and pretrained weights line up by name. `train()` / `eval()` switch BN and dropout behaviour.
-import { isGradEnabled, noGrad } from '../engine/autograd.js';
+import { isGradEnabled } from '../engine/autograd.js';
 import { engine } from '../engine/runtime.js';
-import { copyInto } from '../engine/ops/shape.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 
 export abstract class Module {
@@ -143,38 +142,6 @@ export class Sequential extends Layer {
     for (let i = 0; i + 1 < this.layers.length; i++) y = this.layers[i].forward(y);
     return this.layers[this.layers.length - 1].forwardInto(y, into);
   }
-}
-
-/** A GPU copy of every parameter and buffer (e.g. the initial weights each AL round restarts from). */
-export type StateSnapshot = Map<string, Tensor>;
-
-export function snapshotState(m: Module): StateSnapshot {
-  return noGrad(() => {
-    const snap: StateSnapshot = new Map();
-    for (const [name, t] of m.namedState()) {
-      const c = Tensor.empty(t.shape, t.dtype).keep();
-      copyInto(c, t);
-      snap.set(name, c);
-    }
-    return snap;
-  });
-}
-
-/** Copies a snapshot back into the module's tensors in place (optimiser references stay valid). */
-export function restoreState(m: Module, snap: StateSnapshot): void {
-  noGrad(() => {
-    for (const [name, t] of m.namedState()) {
-      const s = snap.get(name);
-      if (!s) throw new Error(`restoreState: the snapshot has no tensor "${name}"`);
-      if (s.shape.join(',') !== t.shape.join(',')) throw new Error(`restoreState: "${name}" is [${s.shape}] in the snapshot, [${t.shape}] in the model`);
-      copyInto(t, s);
-    }
-  });
-}
-
-export function disposeSnapshot(snap: StateSnapshot): void {
-  for (const t of snap.values()) t.dispose();
-  snap.clear();
 }
 
 /** Overwrites a contiguous tensor's contents from the host, keeping the tensor object. */
