@@ -46,7 +46,7 @@ export async function engineSuite(ctx: BenchContext): Promise<BenchRow[]> {
   }
   Object.assign(tuning, saved);
 
-  // Dawn spins a core while we wait on the GPU unless the engine yields (ENGINE-NOTES).
+  // Dawn spins a core while we wait on the GPU unless the engine yields (docs/engine.md, "Software adapters").
   setPollYield(0);
   const spin = await timeCases('engine', [{ ...cases[1], name: 'matmul 1024^3, Dawn spinning (no yield)' }], ctx);
   setPollYield(200);

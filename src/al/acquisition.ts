@@ -1,4 +1,4 @@
-// Acquisition functions over the unlabelled pool (paper Sec. 3.1; METHOD.md "Acquisition"):
+// Acquisition functions over the unlabelled pool (paper Sec. 3.1; docs/method.md, "Acquisition"):
 // Random, BvSB (Eq. 2, region mean, min-max normalised), ClassBal (exp(-share of the region's
 // dominant predicted class) x normalised BvSB) and PixBal (Eqs. 3-4). As in the authors' selection
 // scripts, the normalisation and the class shares are taken over the whole pool by default. Per-pixel and per-region

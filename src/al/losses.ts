@@ -22,7 +22,7 @@ export interface RegionLossOptions {
 }
 
 /**
- * The loss options of a reading (METHOD differences 1-2 in docs/method-readings.md): the code keeps
+ * The loss options of a reading (docs/method.md differences 1-2; docs/method-readings.md): the code keeps
  * the authors' +1e-8 inside every log; the text's equations have none, so its terms are computed
  * as log-probabilities.
  */

@@ -1,4 +1,4 @@
-// Simulated annotator (METHOD.md, Oracle simulation; paper Sec. 3.1). Region answers are read
+// Simulated annotator (docs/method.md, "Oracle simulation"; paper Sec. 3.1). Region answers are read
 // from full-resolution ground truth:
 // - multi-class: the classes present in the region once a boundary band is removed (thick
 //   superpixel boundaries dilated by a 5x5 square), or in the whole region when the band covers

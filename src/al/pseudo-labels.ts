@@ -76,7 +76,7 @@ export async function pseudoLabels(input: PseudoLabelInput, flags: PseudoLabelFl
   if (P === 0) return new Int32Array(npix).fill(255);
   return tidy(async () => {
     // Prototypes (Eq. 8): the code picks them by softmax at temperature 1, the text by the model's
-    // probability at tau (METHOD difference 3). Scaling the logits once does it: the other kernels
+    // probability at tau (docs/method.md difference 3). Scaling the logits once does it: the other kernels
     // take an argmax over classes or compare features, which the scale does not change.
     const z = dense(flags.reading === 'text' ? affine(input.logits, 1 / (flags.tau ?? 0.1), 0) : input.logits);
     const feat = dense(input.features);

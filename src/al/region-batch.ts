@@ -1,7 +1,7 @@
 // The host-side tables the stage-1 losses read for one batch: which labelled region each pixel
 // belongs to, each region's label set, the weight of each pixel term and of each (region, class)
 // pair, and each region's pixel list. The two readings of the loss normalisation differ only in
-// these weights (METHOD.md, "Where the authors' code and the paper's text differ", 1 and 2):
+// these weights (docs/method.md, "Where the code and the text differ", 1 and 2):
 //   'code': every CE (MP) pixel term weighs lambda / (1 + number of CE (MP) pixels in the batch),
 //           every PP pair weighs lambda_PP / (1 + number of pairs);
 //   'text': a region's pixel terms are averaged, then regions are averaged (Eqs. 6-7); a region's

@@ -1,4 +1,4 @@
-// The active-learning loop (METHOD.md; paper Sec. 3): each round selects regions (random in round
+// The active-learning loop (docs/method.md; paper Sec. 3): each round selects regions (random in round
 // 1, then the acquisition function on the previous round's stage-1 model), asks the oracle, trains
 // stage 1 from the initial weights on the partial labels, turns them into pseudo-labels, trains
 // stage 2 from the initial weights on those, and evaluates both on the validation split.

@@ -1,7 +1,8 @@
 // The command stream: one pending encoder and compute pass, flushed every `flushEvery` dispatches,
-// before any readback and at step end (ENGINE-NOTES rule 1). Each dispatch gets its own slot in a
-// uniform ring, written once just before the submit that uses it (rule 2). Pipelines are cached by
-// kernel name; shapes travel in uniforms so one pipeline serves every shape (rule 7).
+// before any readback and at step end (docs/engine.md, "Command batching and flushes"). Each
+// dispatch gets its own slot in a uniform ring, written once just before the submit that uses it
+// ("Uniform ring"). Pipelines are cached by kernel name; shapes travel in uniforms so one pipeline
+// serves every shape.
 import type { KernelSpec, Launch } from '../kernels/kernel.js';
 import { BindingLimitError, GpuError } from './errors.js';
 import { BUFFER_USAGE, READBACK_USAGE, type BufferPool } from './pool.js';

@@ -19,7 +19,7 @@ function tuningOf(opened: OpenedDevice): Tuning {
 }
 
 export interface EngineOptions {
-  /** Dispatches per submit (ENGINE-NOTES: 15-16 is the sweet spot on most adapters). */
+  /** Dispatches per submit (docs/engine.md, "Command batching and flushes": 15-16 suits most adapters). */
   flushEvery?: number;
 }
 

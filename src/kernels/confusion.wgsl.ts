@@ -1,6 +1,6 @@
 // Confusion matrix for mIoU, and the label map it counts: one thread a pixel; the prediction is
 // the argmax over the first `classes` outputs (the undefined class, when the model has one, is
-// never predicted at evaluation: METHOD.md "Model"). Logits are read at the model's resolution
+// never predicted at evaluation: docs/method.md, "Model"). Logits are read at the model's resolution
 // and sampled bilinearly at each pixel (grid-sample.wgsl.ts), so no full-resolution K-channel
 // tensor is needed. Counts are integers, so u32 atomics are exact; each workgroup first counts
 // into workgroup memory, then adds its nonzero cells to the global matrix.

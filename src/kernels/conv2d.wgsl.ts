@@ -1,7 +1,7 @@
 // Convolution as an implicit GEMM over NHWC tensors (no im2col buffer): row m of the GEMM is an
 // output pixel (n, y, x), column c an output channel, and the reduction runs over the kernel taps
 // and, inside each tap, over the source channels, which are contiguous in NHWC, so A is read as
-// vec4 along channels. Register-blocked as in matmul.wgsl.ts (ENGINE-NOTES, Software adapters): each
+// vec4 along channels. Register-blocked as in matmul.wgsl.ts (docs/engine.md, "Software adapters"): each
 // invocation keeps a TM x TN tile of outputs in registers, consecutive lanes take consecutive row
 // tiles; a tile size is a per-adapter choice (ConvTile), not a constant.
 //
@@ -23,7 +23,7 @@ export interface ConvTile {
 
 const WG = 64;
 
-/** One spatial axis of the source-coordinate map above. */
+/** One spatial axis of the source-coordinate map above (`tap` is the tapStep there). */
 export interface AxisMap {
   mul: number;
   add: number;

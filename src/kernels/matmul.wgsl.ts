@@ -1,5 +1,5 @@
 // Batched C[b] = A[b] @ B[b] with arbitrary strides (so transposed views need no copy).
-// Register-blocked for software adapters (ENGINE-NOTES, Software adapters): loads are what costs on
+// Register-blocked for software adapters (docs/engine.md, "Software adapters"): loads are what costs on
 // lavapipe, so each invocation keeps a TM x TN tile of C in registers and reuses every loaded value
 // TN (for A) or TM (for B) times; consecutive lanes take consecutive M-tiles. When a row of B (or
 // A) is contiguous and 4-aligned, one vec4 load brings 4 values, the variant's main saving.

@@ -1,14 +1,15 @@
-// Stage-2 pseudo-labels for one image (paper Sec. 3.3, Eqs. 8, 11-13; METHOD.md "Stage 2").
+// Stage-2 pseudo-labels for one image (paper Sec. 3.3, Eqs. 8, 11-13; docs/method.md,
+// "Stage-2 pseudo-labels").
 // Tables: `ids` maps a pixel to its superpixel; labelled superpixels have an entry in `lab_of`
 // (-1 otherwise) whose (superpixel, class) pairs are pairs[pair_start[l] .. pair_start[l+1]).
 //   protos:    one thread a pair: the prototypical pixel x*_{s,c}, argmax over the region's pixels
-//              of softmax(z)_c at temperature 1 (the code's choice, METHOD.md difference 3) (Eq. 8).
+//              of softmax(z)_c at temperature 1 (the code's choice, docs/method.md difference 3) (Eq. 8).
 //   localise:  one thread a pixel of a labelled region: the pair whose prototype is most similar
 //              (Eq. 11), or, with localisation off, the pair of the most confident class.
 //   threshold: one thread a pair: the lower median of the similarities of the pixels localised to
 //              it (Eq. 12), 1.0 when there are none; found by bisection on the float's ordered bits.
 //   expand:    one thread a pixel: candidate regions are its own superpixel and the superpixels that
-//              touch it (a 3x3 dilation, METHOD.md difference 4). Code reading: among labelled
+//              touch it (a 3x3 dilation, docs/method.md difference 4). Code reading: among labelled
 //              candidates, the one with the largest id whose best prototype passes (some
 //              prototype beats its threshold) labels the pixel with the class of its most similar
 //              prototype (later regions overwrite earlier ones). Text reading (Eq. 13): the most

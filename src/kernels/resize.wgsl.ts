@@ -8,7 +8,7 @@
 // the forward's own float formula, and sums the weights that land on it: no atomics, no scatter.
 // When C is a multiple of 4 an invocation handles 4 channels (vec4 loads and stores): the tap
 // weights, which depend only on the pixel, are computed once for 4 channels instead of once per
-// channel, and a software adapter issues a quarter of the loads (ENGINE-NOTES, Software adapters).
+// channel, and a software adapter issues a quarter of the loads (docs/engine.md, "Software adapters").
 import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, unflatten, type KernelSpec, type Launch } from './kernel.js';
 
 const WG = 64;

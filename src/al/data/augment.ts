@@ -1,4 +1,4 @@
-// Training-time augmentation (METHOD.md, Training): random scale 0.5-2.0, random crop padded with
+// Training-time augmentation (docs/method.md, "Training"): random scale 0.5-2.0, random crop padded with
 // the mean colour / label 255 / region -1, horizontal flip p = 0.5, ImageNet mean/std. One inverse
 // mapping from output pixel to source pixel serves all three maps, so the label and superpixel maps
 // follow exactly the image's geometry (bilinear for the image, nearest for ids).

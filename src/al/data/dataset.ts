@@ -29,7 +29,7 @@ export interface Dataset {
   /** Real classes (19 Cityscapes, 21 VOC); the model adds one output when hasUndefinedClass. */
   numClasses: number;
   /**
-   * Whether void pixels (255) become an extra "undefined" class C (METHOD.md, Model): true for
+   * Whether void pixels (255) become an extra "undefined" class C (docs/method.md, "Model"): true for
    * Cityscapes and the synthetic set, false for VOC, whose 255 is an object-boundary band.
    */
   hasUndefinedClass: boolean;

@@ -9,7 +9,7 @@ export interface RegionAdjacency {
 }
 
 /**
- * Which regions touch. 8-connected (default) is the reference's reading (METHOD.md, difference 4):
+ * Which regions touch. 8-connected (default) is the reference's reading (docs/method.md, difference 4):
  * the regions hit by a 3x3 dilation of a region's mask, i.e. any pixel pair at Chebyshev distance 1.
  * 4-connected is the paper text's "adjacent".
  */

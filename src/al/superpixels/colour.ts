@@ -2,7 +2,7 @@
 
 /**
  * Histogram equalisation with one histogram over all three RGB channels together, as the
- * reference preprocesses SEEDS input (METHOD.md, Superpixels). OpenCV's equalizeHist mapping.
+ * reference preprocesses SEEDS input (docs/method.md, "Superpixels"). OpenCV's equalizeHist mapping.
  */
 export function equalizeJoint(rgb: Uint8Array): Uint8Array {
   const hist = new Float64Array(256);

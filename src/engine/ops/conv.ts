@@ -3,7 +3,7 @@
 // Layout: activations are NHWC [N, H, W, C] and weights HWIO [kh, kw, Cin/groups, Cout].
 // Why NHWC: channels are the contiguous axis, so every kernel of this family (implicit GEMM,
 // depthwise, batch norm, pooling, resize, the cosine head) reads 4 channels with one vec4 load, and
-// on a software adapter loads are what costs (ENGINE-NOTES, Software adapters); a 1x1 conv is a
+// on a software adapter loads are what costs (docs/engine.md, "Software adapters"); a 1x1 conv is a
 // plain GEMM over the [N*H*W, C] view; channel concat/split of the decoder are slices along the
 // last axis, which the kernels read in place through a pixel stride and channel offset. HWIO puts
 // Cout last so the weight is a row-major [kh*kw*Cin/groups, Cout] GEMM operand, read as vec4 along

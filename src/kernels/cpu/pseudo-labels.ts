@@ -1,5 +1,6 @@
 // CPU reference of stage-2 pseudo-labels (kernels/pseudo-labels.wgsl.ts), in float64, following
-// METHOD.md step by step: prototypes, localisation, lower-median thresholds, expansion.
+// docs/method.md ("Stage-2 pseudo-labels") step by step: prototypes, localisation, lower-median
+// thresholds, expansion.
 export interface PseudoRefInput {
   z: ArrayLike<number>;
   feat: ArrayLike<number>;
