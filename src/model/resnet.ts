@@ -106,7 +106,11 @@ export class ResNet extends Module {
   readonly layers: Sequential[];
   readonly lowChannels: number;
   readonly highChannels: number;
-  /** Dilation of layer4's 3x3 convs (1, 2 or 4): what ASPP rates scale with. */
+  /**
+   * Stride of layer4's output relative to the input (8, 16 or 32, from the config). Strides past
+   * it become dilation: layer4's 3x3 convs reach dilation 32 / outputStride (its first block keeps
+   * the previous stage's, as torchvision does), and ASPP's rates scale with 16 / outputStride.
+   */
   readonly outputStride: number;
 
   constructor(config: ResNetConfig, gen: Generator) {

@@ -169,7 +169,10 @@ export function split(x: Tensor, sizes: readonly number[], axis: number): Tensor
   });
 }
 
-/** Broadcast view of `x` to `shape` (stride 0 along broadcast axes). Not recorded: see broadcast.ts. */
+/**
+ * Broadcast view of `x` to `shape` (stride 0 along broadcast axes). Not recorded: the ops that
+ * broadcast record their own rules and fold gradients back with `sumTo` (reduce.ts).
+ */
 export function broadcastView(x: Tensor, shape: Shape): Tensor {
   const lead = shape.length - x.rank;
   if (lead < 0) throw new Error(`cannot broadcast ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
