@@ -113,27 +113,37 @@ function ensureRunDataset(cfg: RunConfig): void {
   }
 }
 
-export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {}): Promise<LoopResult> {
-  const emit = options.onEvent ?? (() => undefined);
+/**
+ * Opens a run directory for a new or resumed run: refuses to overwrite a run unless resuming, names
+ * each setting a resumed run changed, checks the data (before anything is written), then writes
+ * config.json. Shared by the active-learning loop and the fully supervised reference.
+ */
+export async function openRunDirectory(cfg: RunConfig, resume: boolean | undefined, emit: (e: LoopEvent) => void): Promise<void> {
   const dir = cfg.out;
   const cfgFile = join(dir, 'config.json');
-  const progressFile = join(dir, 'progress.json');
   if (existsSync(cfgFile)) {
-    if (!options.resume) throw new Error(`${dir} already holds a run: pass --resume to continue it, or choose another --out`);
+    if (!resume) throw new Error(`${dir} already holds a run: pass --resume to continue it, or choose another --out`);
     const saved = readJson<RunConfig>(cfgFile);
     const differences = identityDifferences(saved, cfg);
     if (differences.length) {
       throw new Error(`${cfgFile}: the run there was started with other settings; resume it with the same options:\n  ${differences.join('\n  ')}`);
     }
   }
-  if (cfg.dataset === 'folder' && cfg.oracle !== 'human') {
-    throw new Error(`${cfg.root}: a folder of plain images has no labels for the simulated oracle to read; answer the queries yourself with --oracle human`);
-  }
   // Bad data stops the run before anything is written or trained.
   emit({ kind: 'phase', round: 0, phase: 'data', detail: `${cfg.dataset} at ${cfg.root}` });
   await checkRunData(cfg, emit);
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(cfgFile, JSON.stringify(cfg, null, 2));
+}
+
+export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {}): Promise<LoopResult> {
+  const emit = options.onEvent ?? (() => undefined);
+  const dir = cfg.out;
+  const progressFile = join(dir, 'progress.json');
+  if (cfg.dataset === 'folder' && cfg.oracle !== 'human') {
+    throw new Error(`${cfg.root}: a folder of plain images has no labels for the simulated oracle to read; answer the queries yourself with --oracle human`);
+  }
+  await openRunDirectory(cfg, options.resume, emit);
   const progress: ProgressFile = existsSync(progressFile) ? readJson<ProgressFile>(progressFile) : { version: 1, rounds: [] };
   const saveProgress = () => writeFileAtomic(progressFile, JSON.stringify(progress, null, 2));
 

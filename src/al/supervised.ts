@@ -3,31 +3,20 @@
 // on every pixel label of the whole training split, then evaluated on the validation split. Its run
 // directory holds config.json, the checkpoint, training/ (loss curve) and metrics.json like an AL
 // run's, with one "round" that spent no clicks; a killed run resumes from its checkpoint.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { createModel } from '../model/presets.js';
 import { importResNetWeights } from '../model/weights.js';
-import { identity, type RunConfig } from './config.js';
-import { writeFileAtomic } from './data/atomic-write.js';
+import type { RunConfig } from './config.js';
 import { Pool } from './pool.js';
 import { writeMetrics, type RoundMetrics } from './report.js';
-import { evaluate, openRunDataset, type LoopEvent, type LoopResult } from './rounds.js';
+import { evaluate, openRunDataset, openRunDirectory, type LoopEvent, type LoopResult } from './rounds.js';
 import { buildSuperpixelCache, defaultSuperpixelCacheDir } from './superpixels/cache.js';
 import { readStageLog, trainStage, type TrainEnv } from './trainer.js';
 
 export async function runSupervised(cfg: RunConfig, options: { resume?: boolean; onEvent?: (e: LoopEvent) => void } = {}): Promise<LoopResult> {
   const emit = options.onEvent ?? (() => undefined);
   const dir = cfg.out;
-  const cfgFile = join(dir, 'config.json');
-  if (existsSync(cfgFile)) {
-    if (!options.resume) throw new Error(`${dir} already holds a run: pass --resume to continue it, or choose another --out`);
-    if (!isDeepStrictEqual(identity(JSON.parse(readFileSync(cfgFile, 'utf8')) as RunConfig), identity(cfg))) {
-      throw new Error(`${cfgFile}: the run there was started with other settings; resume it with the same options (see its config.json)`);
-    }
-  }
-  mkdirSync(dir, { recursive: true });
-  writeFileAtomic(cfgFile, JSON.stringify(cfg, null, 2));
+  await openRunDirectory(cfg, options.resume, emit);
   const train = openRunDataset(cfg, 'train');
   const val = openRunDataset(cfg, 'val');
   // The pool is only the trainer's view of the split (dataset, BN recalibration); nothing is selected.
