@@ -14,7 +14,7 @@
 //   vis/                                      colour PNGs of images, ground truth, predictions, pseudo-labels
 // Every file is written atomically; a killed run resumed with the same directory continues from
 // the last completed phase or checkpoint and never loses or duplicates a labelled region.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tidy } from '../engine/tensor.js';
 import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
@@ -40,6 +40,7 @@ import { writeLabelPng, writeMetrics, type RoundMetrics, type StageTraining } fr
 import { Rng, hashSeed } from './rng.js';
 import { defaultSuperpixelCacheDir, buildSuperpixelCache } from './superpixels/cache.js';
 import { readStageLog, trainStage, type StageName, type StageProgress, type TrainEnv } from './trainer.js';
+import { readJson } from './json-file.js';
 
 export interface RoundProgress {
   round: number;
@@ -73,14 +74,6 @@ export interface LoopResult {
   rounds: RoundMetrics[];
   dir: string;
   labelled: readonly LabelledRegion[];
-}
-
-function readJson<T>(file: string): T {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch (e) {
-    throw new Error(`${file}: cannot read (${e instanceof Error ? e.message : String(e)})`);
-  }
 }
 
 export function openRunDataset(cfg: RunConfig, split: string): Dataset {

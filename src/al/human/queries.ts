@@ -7,11 +7,12 @@
 // An answer costs clicks as the simulated oracle's does (oracle.ts): one per class in multi-class
 // mode, one in dominant mode; "unsure" costs none and leaves the region unlabelled (mask 0), like a
 // region the simulated oracle finds only ignored pixels in.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/atomic-write.js';
 import type { Labelling } from '../config.js';
 import type { LabelledRegion } from '../pool.js';
+import { readJson } from '../json-file.js';
 
 export interface Query {
   /** 0..n-1 within the round: the only handle the annotation page has on a query. */
@@ -69,14 +70,6 @@ export const queriesFile = (dir: string, round: number) => join(dir, 'queries', 
 export const queryImageDir = (dir: string, round: number) => join(dir, 'queries', `round-${round}`);
 export const answersFile = (dir: string, round: number) => join(dir, 'answers', `round-${round}.json`);
 export const labelsFile = (dir: string, round: number) => join(dir, 'labels', `round-${round}.json`);
-
-function readJson<T>(file: string): T {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch (e) {
-    throw new Error(`${file}: cannot read (${e instanceof Error ? e.message : String(e)})`);
-  }
-}
 
 export function readQueries(dir: string, round: number): QueryFile {
   const file = queriesFile(dir, round);
