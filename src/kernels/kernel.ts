@@ -1,6 +1,7 @@
 // What a kernel is, independent of who runs it: WGSL source, the access mode of each storage
 // binding, and (per launch) a uniform block and a grid. The engine turns these into pipelines and
-// dispatches; kernels never import the engine.
+// dispatches; kernels never import the engine. A kernel's interface is declared in signature.ts.
+import type { Signature } from './signature.js';
 
 /** Access of one storage binding, in binding order (binding 0 is always the uniform block). */
 export type Access = 'read' | 'write' | 'read_write';
@@ -10,13 +11,20 @@ export interface KernelSpec {
   readonly name: string;
   readonly wgsl: string;
   readonly bindings: readonly Access[];
+  /** The declared interface: launches of such a kernel bind tensors by name, checked against it. */
+  readonly signature?: Signature;
 }
 
-export interface Launch {
+/** `B`: the names of the kernel's storage bindings (a declared kernel's launch is bound by name). */
+export interface Launch<B extends string = string> {
   readonly spec: KernelSpec;
   /** Packed uniform block (u32/i32/f32 words), written to the dispatch's own uniform slot. */
   readonly uniforms: ArrayBuffer;
   readonly workgroups: readonly [number, number, number];
+  /** The uniform values by field name (declared kernels), for the engine's size checks. */
+  readonly values?: Readonly<Record<string, number | readonly number[]>>;
+  /** Type-level only: ties the launch to its binding names. */
+  readonly bindingNames?: B;
 }
 
 /** Largest grid dimension every adapter accepts (WebGPU default limit). */

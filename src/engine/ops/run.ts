@@ -1,14 +1,59 @@
-// The one place ops hand a kernel launch to the queue.
+// The one place ops hand a kernel launch to the queue. A declared kernel's tensors come by name
+// and are checked against its declaration (src/kernels/signature.ts) before anything is encoded.
 import type { Launch } from '../../kernels/kernel.js';
 import type { StridedOperand } from '../../kernels/elementwise.wgsl.js';
+import { dtypeOf } from '../../kernels/signature.js';
 import { engine } from '../runtime.js';
 import type { Tensor } from '../tensor.js';
 
-export function run(launch: Launch, tensors: readonly Tensor[]): void {
+export function run<B extends string>(launch: Launch<B>, tensors: Readonly<Record<B, Tensor>>): void;
+export function run(launch: Launch, tensors: readonly Tensor[]): void;
+export function run(launch: Launch, tensors: readonly Tensor[] | Readonly<Record<string, Tensor>>): void {
+  const list = Array.isArray(tensors) ? (tensors as readonly Tensor[]) : bindNamed(launch, tensors as Readonly<Record<string, Tensor>>);
   engine().queue.dispatch(
     launch,
-    tensors.map((t) => t.buffer),
+    list.map((t) => t.buffer),
   );
+}
+
+/** Elements from a view's first to its last: what it covers of its storage. */
+function reach(t: Tensor): number {
+  if (t.size === 0) return 0;
+  return t.shape.reduce((r, d, i) => r + (d - 1) * Math.abs(t.strides[i]), t.offset + 1);
+}
+
+/**
+ * The tensors of a declared kernel in binding order, after checking each against its declaration:
+ * every binding given once, the element dtype, the size the kernel may index (non-empty where the
+ * declaration does not say), and no output bound to another binding as well.
+ */
+export function bindNamed(launch: Launch, tensors: Readonly<Record<string, Tensor>>): Tensor[] {
+  const { spec } = launch;
+  const sig = spec.signature;
+  if (!sig) throw new Error(`kernel "${spec.name}" declares no bindings by name: pass its tensors in binding order`);
+  const decls = Object.entries(sig.bindings);
+  for (const k of Object.keys(tensors)) {
+    if (!(k in sig.bindings)) throw new Error(`kernel "${spec.name}" has no binding "${k}" (its bindings: ${decls.map(([n]) => n).join(', ')})`);
+  }
+  const list = decls.map(([name, d]) => {
+    const t = tensors[name] as Tensor | undefined;
+    if (!t) throw new Error(`kernel "${spec.name}": binding "${name}" not given`);
+    const want = dtypeOf(d.type);
+    if (t.dtype !== want) throw new Error(`kernel "${spec.name}": binding "${name}" reads ${d.type}, got a ${t.dtype} tensor ${t.shape.join('x') || 'scalar'}`);
+    const need = d.len && launch.values ? d.len(launch.values as never) : 1;
+    const has = reach(t);
+    if (has < need) throw new Error(`kernel "${spec.name}": binding "${name}" may index ${need} elements, the tensor covers ${has}`);
+    return t;
+  });
+  decls.forEach(([name, d], i) => {
+    if (d.access === 'read') return;
+    decls.forEach(([other], j) => {
+      if (j !== i && list[j].buffer === list[i].buffer) {
+        throw new Error(`kernel "${spec.name}": output "${name}" shares its buffer with binding "${other}"`);
+      }
+    });
+  });
+  return list;
 }
 
 export function operand(t: Tensor): StridedOperand {

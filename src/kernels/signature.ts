@@ -1,0 +1,153 @@
+// A kernel's interface, declared once: its uniform fields (name and type, in order) and its
+// storage bindings (name, element type, access). From the declaration come the WGSL header (the
+// `struct U` laid out by WGSL's alignment rules and the `@binding` lines, in declaration order), the
+// uniform packer, and what the engine checks a launch's named tensors against (docs/engine.md,
+// "Declaring a kernel"). Kernels never import the engine: a launch carries the declaration and the
+// uniform values, and the engine binds by name.
+import type { Access, KernelSpec, Launch } from './kernel.js';
+
+export type Scalar = 'u32' | 'i32' | 'f32';
+/** Uniform field types: scalars, and vectors of them (laid out at WGSL's uniform alignment). */
+export type UniformType = Scalar | `vec${2 | 3 | 4}<${Scalar}>`;
+/** Element types of a storage binding. vec4<f32> binds an f32 tensor read four at a time. */
+export type Element = Scalar | 'vec4<f32>' | 'atomic<u32>' | 'atomic<i32>';
+
+/** Uniform values by field name: a number for a scalar field, an array for a vector field. */
+export type UniformValues<F extends Record<string, UniformType>> = { readonly [K in keyof F]: F[K] extends Scalar ? number : readonly number[] };
+
+export interface BindingDecl<F extends Record<string, UniformType> = Record<string, UniformType>> {
+  readonly type: Element;
+  /** 'write': an output the kernel only stores to (WGSL spells it read_write). */
+  readonly access: Access;
+  /** Elements (of the bound tensor's dtype) the kernel may index, from the uniforms, where derivable. */
+  len?(u: UniformValues<F>): number;
+}
+
+export type Bindings<F extends Record<string, UniformType>> = Record<string, BindingDecl<F>>;
+
+interface Field {
+  readonly name: string;
+  readonly type: UniformType;
+  readonly offset: number;
+}
+
+export interface Signature<F extends Record<string, UniformType> = Record<string, UniformType>, B extends Bindings<F> = Bindings<F>> {
+  readonly uniforms: F;
+  readonly bindings: B;
+  /** The WGSL declarations: `struct U`, its uniform at binding 0, the storage bindings at 1..n. */
+  readonly header: string;
+  /** Bytes of the packed uniform block (a multiple of 16). */
+  readonly size: number;
+  /** The uniform block for `values`, every field given once, integer fields integers. */
+  pack(values: UniformValues<F>): ArrayBuffer;
+}
+
+/** A kernel spec that knows its declaration. */
+export interface DeclaredSpec<F extends Record<string, UniformType> = Record<string, UniformType>, B extends Bindings<F> = Bindings<F>> extends KernelSpec {
+  readonly signature: Signature<F, B>;
+}
+
+// WGSL's uniform-address-space layout: scalars align to 4, vec2 to 8, vec3 and vec4 to 16.
+function shapeOf(t: UniformType): { lanes: number; align: number; scalar: Scalar } {
+  const m = /^vec([234])<(u32|i32|f32)>$/.exec(t);
+  if (!m) return { lanes: 1, align: 4, scalar: t as Scalar };
+  const lanes = Number(m[1]);
+  return { lanes, align: lanes === 2 ? 8 : 16, scalar: m[2] as Scalar };
+}
+
+const roundUp = (x: number, a: number): number => Math.ceil(x / a) * a;
+
+function layout(uniforms: Record<string, UniformType>): { fields: Field[]; size: number } {
+  const fields: Field[] = [];
+  let at = 0;
+  for (const [name, type] of Object.entries(uniforms)) {
+    const { lanes, align } = shapeOf(type);
+    at = roundUp(at, align);
+    fields.push({ name, type, offset: at });
+    at += lanes * 4;
+  }
+  // The block is written to a 16-byte-aligned slot and bound whole: round to 16, at least 16.
+  return { fields, size: Math.max(16, roundUp(at, 16)) };
+}
+
+function checkScalar(kernel: string, field: string, scalar: Scalar, v: unknown): number {
+  if (typeof v !== 'number') throw new Error(`kernel "${kernel}": uniform "${field}" must be a number, got ${typeof v}`);
+  if (scalar === 'f32') return v;
+  const [lo, hi] = scalar === 'u32' ? [0, 2 ** 32 - 1] : [-(2 ** 31), 2 ** 31 - 1];
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`kernel "${kernel}": uniform "${field}" is ${scalar}, got ${v}`);
+  return v;
+}
+
+/**
+ * Declares a kernel's interface. `name` (a family name, for messages) and the key order of
+ * `uniforms` and `bindings` fix the struct's field order and the binding numbers.
+ */
+export function signature<const F extends Record<string, UniformType>, const B extends Bindings<F>>(name: string, uniforms: F, bindings: B): Signature<F, B> {
+  const { fields, size } = layout(uniforms);
+  const members = fields.length > 0 ? fields.map((f) => `  ${f.name}: ${f.type},`) : ['  _unused: u32,'];
+  const storage = Object.entries(bindings).map(
+    ([b, d], i) => `@group(0) @binding(${i + 1}) var<storage, ${d.access === 'read' ? 'read' : 'read_write'}> ${b}: array<${d.type}>;`,
+  );
+  const header = ['struct U {', ...members, '}', '@group(0) @binding(0) var<uniform> u: U;', ...storage].join('\n');
+  return {
+    uniforms,
+    bindings,
+    header,
+    size,
+    pack(values: UniformValues<F>): ArrayBuffer {
+      const given = values as Record<string, unknown>;
+      for (const k of Object.keys(given)) if (!(k in uniforms)) throw new Error(`kernel "${name}": no uniform "${k}" (declared: ${fields.map((f) => f.name).join(', ')})`);
+      const buf = new ArrayBuffer(size);
+      const view = new DataView(buf);
+      for (const f of fields) {
+        if (!(f.name in given)) throw new Error(`kernel "${name}": uniform "${f.name}" not given`);
+        const { lanes, scalar } = shapeOf(f.type);
+        const v = given[f.name];
+        const parts = lanes === 1 ? [v] : Array.isArray(v) && v.length === lanes ? v : null;
+        if (!parts) throw new Error(`kernel "${name}": uniform "${f.name}" is ${f.type}, give ${lanes} numbers`);
+        parts.forEach((p: unknown, i: number) => {
+          const x = checkScalar(name, f.name, scalar, p);
+          const at = f.offset + 4 * i;
+          if (scalar === 'f32') view.setFloat32(at, x, true);
+          else if (scalar === 'i32') view.setInt32(at, x, true);
+          else view.setUint32(at, x, true);
+        });
+      }
+      return buf;
+    },
+  };
+}
+
+const SPECS = new Map<string, DeclaredSpec>();
+
+/**
+ * The kernel called `name` (one variant: it keys the pipeline cache, so variants put their
+ * parameters into it) with the declared interface and the WGSL body after the header, generated
+ * on first use.
+ */
+export function declared<F extends Record<string, UniformType>, B extends Bindings<F>>(name: string, sig: Signature<F, B>, body: () => string): DeclaredSpec<F, B> {
+  let s = SPECS.get(name) as DeclaredSpec<F, B> | undefined;
+  if (!s) {
+    const access = Object.values(sig.bindings).map((d) => d.access);
+    s = { name, signature: sig, bindings: access, wgsl: `${sig.header}\n${body()}` };
+    SPECS.set(name, s);
+  }
+  return s;
+}
+
+/** A launch of a declared kernel: the uniforms packed and kept by name for the engine's checks. */
+export function launchOf<F extends Record<string, UniformType>, B extends Bindings<F>>(
+  spec: DeclaredSpec<F, B>,
+  values: UniformValues<F>,
+  workgroups: readonly [number, number, number],
+): Launch<Extract<keyof B, string>> {
+  return { spec, uniforms: spec.signature.pack(values), workgroups: [...workgroups] as [number, number, number], values };
+}
+
+/** The tensor dtype a binding's element type reads. */
+export function dtypeOf(e: Element): Scalar {
+  if (e === 'vec4<f32>') return 'f32';
+  if (e === 'atomic<u32>') return 'u32';
+  if (e === 'atomic<i32>') return 'i32';
+  return e;
+}
