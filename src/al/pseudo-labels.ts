@@ -95,7 +95,7 @@ export async function pseudoLabels(input: PseudoLabelInput, flags: PseudoLabelFl
     const bvsb = Tensor.empty([npix]);
     const arg = Tensor.empty([npix], 'i32');
     const lse = Tensor.empty([npix]);
-    run(acqPixelsLaunch(classes, 1, grid.logits), [z, bvsb, arg, lse]);
+    run(acqPixelsLaunch(classes, 1, grid.logits), { z, bvsb, arg, lse });
     const protoPixel = Tensor.empty([P], 'i32');
     run(protosLaunch(P, classes, grid), [z, lse, pairRegion, pairClass, regionStart, regionPixels, protoPixel]);
     const raw = Tensor.empty([P, dim]);

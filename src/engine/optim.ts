@@ -95,7 +95,7 @@ export class SGD extends Optimizer {
     super(groups);
   }
   protected update(p: Tensor, g: Tensor, lr: number, wd: number, [m]: Tensor[]): void {
-    run(sgdLaunch(p.size, lr, this.momentum, wd), [p, g, m]);
+    run(sgdLaunch(p.size, lr, this.momentum, wd), { p, g, m });
   }
 }
 
@@ -110,6 +110,6 @@ export class AdamW extends Optimizer {
     super(groups);
   }
   protected update(p: Tensor, g: Tensor, lr: number, wd: number, [m, v]: Tensor[]): void {
-    run(adamwLaunch(p.size, { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: wd, step: this.stepCount }), [p, g, m, v]);
+    run(adamwLaunch(p.size, { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: wd, step: this.stepCount }), { p, g, m, v });
   }
 }

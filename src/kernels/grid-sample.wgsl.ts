@@ -53,6 +53,11 @@ export function gridWords(g: SampleGrid): { cells: [number, number]; scales: [nu
   return { cells: [g.gh, g.gw], scales: [g.gh / g.height, g.gw / g.width] };
 }
 
+/** Uniform values of a grid read by `grid_taps(x, u.width, u.gh, u.gw, u.sy, u.sx)`. */
+export function gridValues(g: SampleGrid): { width: number; gh: number; gw: number; sy: number; sx: number } {
+  return { width: g.width, gh: g.gh, gw: g.gw, sy: g.gh / g.height, sx: g.gw / g.width };
+}
+
 /**
  * The grid of a tensor of shape `shape` read at `npix` image pixels: rows [npix, C] at the image's
  * resolution (each pixel its own cell), or a grid [h, w, C] or [1, h, w, C] at any

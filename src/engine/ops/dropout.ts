@@ -33,7 +33,7 @@ export function dropout(x: Tensor, p: number, rng: Generator | DropoutStream, tr
   const apply = (t: Tensor): Tensor => {
     const tp = dense(t);
     const out = Tensor.empty(t.shape);
-    run(dropoutLaunch(t.size, p, seed, counter), [tp, out]);
+    run(dropoutLaunch(t.size, p, seed, counter), { x: tp, out });
     tp.dispose();
     return out;
   };

@@ -41,14 +41,14 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[], scale: numb
   let result: Tensor;
   if (chunk >= k) {
     result = Tensor.empty(outShape, outDtype);
-    run(reduceLaunch(op, outer, k, inner, k, scale), [src, result]);
+    run(reduceLaunch(op, outer, k, inner, k, scale), { x: src, out: result });
   } else {
     const launch1 = reduceLaunch(op, outer, k, inner, chunk);
     const chunks = Math.ceil(k / chunk);
     const partial = Tensor.empty([outer, chunks, inner]);
-    run(launch1, [src, partial]);
+    run(launch1, { x: src, out: partial });
     result = Tensor.empty(outShape, outDtype);
-    run(reduceLaunch(op, outer, chunks, inner, chunks, scale), [partial, result]);
+    run(reduceLaunch(op, outer, chunks, inner, chunks, scale), { x: partial, out: result });
     partial.dispose();
   }
   src.dispose();
