@@ -7,8 +7,8 @@
 import type { Access, KernelSpec, Launch } from './kernel.js';
 
 export type Scalar = 'u32' | 'i32' | 'f32';
-/** Uniform field types: scalars, and vectors of them (laid out at WGSL's uniform alignment). */
-export type UniformType = Scalar | `vec${2 | 3 | 4}<${Scalar}>`;
+/** Uniform field types: scalars, vectors of them, arrays of vec4 (laid out at WGSL's uniform alignment). */
+export type UniformType = Scalar | `vec${2 | 3 | 4}<${Scalar}>` | `array<vec4<${Scalar}>, ${number}>`;
 /** Element types of a storage binding. vec4<f32> binds an f32 tensor read four at a time. */
 export type Element = Scalar | 'vec4<f32>' | 'atomic<u32>' | 'atomic<i32>';
 
@@ -47,8 +47,11 @@ export interface DeclaredSpec<F extends Record<string, UniformType> = Record<str
   readonly signature: Signature<F, B>;
 }
 
-// WGSL's uniform-address-space layout: scalars align to 4, vec2 to 8, vec3 and vec4 to 16.
+// WGSL's uniform-address-space layout: scalars align to 4, vec2 to 8, vec3, vec4 and arrays (of
+// vec4 here, so the element stride is 16 as uniform arrays require) to 16.
 function shapeOf(t: UniformType): { lanes: number; align: number; scalar: Scalar } {
+  const a = /^array<vec4<(u32|i32|f32)>, (\d+)>$/.exec(t);
+  if (a) return { lanes: 4 * Number(a[2]), align: 16, scalar: a[1] as Scalar };
   const m = /^vec([234])<(u32|i32|f32)>$/.exec(t);
   if (!m) return { lanes: 1, align: 4, scalar: t as Scalar };
   const lanes = Number(m[1]);
@@ -122,12 +125,17 @@ const SPECS = new Map<string, DeclaredSpec>();
 
 /**
  * The kernel called `name` (one variant: it keys the pipeline cache, so variants put their
- * parameters into it) with the declared interface and the WGSL body after the header, generated
- * on first use.
+ * parameters into it) with the declared interface and the WGSL body after the header, both made
+ * on first use (a variant's declaration may depend on its parameters).
  */
-export function declared<F extends Record<string, UniformType>, B extends Bindings<F>>(name: string, sig: Signature<F, B>, body: () => string): DeclaredSpec<F, B> {
+export function declared<F extends Record<string, UniformType>, B extends Bindings<F>>(
+  name: string,
+  declaration: Signature<F, B> | (() => Signature<F, B>),
+  body: () => string,
+): DeclaredSpec<F, B> {
   let s = SPECS.get(name) as DeclaredSpec<F, B> | undefined;
   if (!s) {
+    const sig = typeof declaration === 'function' ? declaration() : declaration;
     const access = Object.values(sig.bindings).map((d) => d.access);
     s = { name, signature: sig, bindings: access, wgsl: `${sig.header}\n${body()}` };
     SPECS.set(name, s);

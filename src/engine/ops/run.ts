@@ -1,7 +1,7 @@
 // The one place ops hand a kernel launch to the queue. A declared kernel's tensors come by name
 // and are checked against its declaration (src/kernels/signature.ts) before anything is encoded.
 import type { Launch } from '../../kernels/kernel.js';
-import type { StridedOperand } from '../../kernels/elementwise.wgsl.js';
+import { mapBindings, type StridedOperand } from '../../kernels/elementwise.wgsl.js';
 import { dtypeOf } from '../../kernels/signature.js';
 import { engine } from '../runtime.js';
 import type { Tensor } from '../tensor.js';
@@ -87,6 +87,6 @@ const EXPRS: Record<string, string> = { ...UNARY, ...BINARY, ...TERNARY };
 export function mapRaw(op: UnaryOp | BinaryOp | TernaryOp, inputs: readonly T[], shape: readonly number[], params: [number, number] = [0, 0], into?: T): T {
   // `into`: a destination view of `shape` (e.g. a slice of a concatenation), written in place.
   const out = into ? into.view(into.shape, into.strides, into.offset) : T.empty(shape, 'f32');
-  run(mapLaunch({ name: op, expr: EXPRS[op] }, shape, inputs.map(operand), operand(out), params), [...inputs, out]);
+  run(mapLaunch({ name: op, expr: EXPRS[op] }, shape, inputs.map(operand), operand(out), params), mapBindings(inputs, out));
   return out;
 }
