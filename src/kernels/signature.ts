@@ -6,6 +6,8 @@
 // uniform values, and the engine binds by name.
 import type { Access, KernelSpec, Launch } from './kernel.js';
 
+export type { Access };
+
 export type Scalar = 'u32' | 'i32' | 'f32';
 /** Uniform field types: scalars, vectors of them, arrays of vec4 (laid out at WGSL's uniform alignment). */
 export type UniformType = Scalar | `vec${2 | 3 | 4}<${Scalar}>` | `array<vec4<${Scalar}>, ${number}>`;
