@@ -9,6 +9,7 @@
 // (grid-sample.wgsl.ts): no full-resolution K-channel tensor is needed.
 import { GRID_TAPS, gridRead, gridValues, type SampleGrid } from './grid-sample.wgsl.js';
 import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { expSum } from './log-sum-exp.wgsl.js';
 import { declared, launchOf, signature, type UniformValues } from './signature.js';
 
 const WG = 64;
@@ -57,8 +58,7 @@ fn main(${ENTRY_PARAMS}) {
     let v = z_at(t, c) * u.inv_tau;
     if (v > best) { second = best; best = v; best_c = c; } else if (v > second) { second = v; }
   }
-  var total = 0.0;
-  for (var c = 0u; c < u.classes; c++) { total += exp(z_at(t, c) * u.inv_tau - best); }
+  ${expSum({ max: 'best', sum: 'total', count: 'u.classes', value: (c) => `z_at(t, ${c}) * u.inv_tau`, knownMax: true })}
   // p_second / p_best = exp(second - best)
   bvsb[i] = select(exp(second - best), 0.0, u.classes < 2u) + 1e-8;
   arg[i] = i32(best_c);

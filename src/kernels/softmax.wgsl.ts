@@ -3,6 +3,7 @@
 //   softmax:     dx = y * (g - sum_k g*y)
 //   log-softmax: dx = g - exp(y) * sum_k g
 import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { expSum } from './log-sum-exp.wgsl.js';
 import { declared, launchOf, signature, type UniformValues } from './signature.js';
 
 export type SoftmaxKind = 'softmax' | 'log_softmax';
@@ -27,14 +28,9 @@ fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
   if (t >= u.outer * u.inner) { return; }
   let base = (t / u.inner) * u.k * u.inner + t % u.inner;
-  var m = -3.4028234663852886e38;
-  var at = base;
-  for (var k = 0u; k < u.k; k++) { m = max(m, x[at]); at += u.inner; }
-  var s = 0.0;
-  at = base;
-  for (var k = 0u; k < u.k; k++) { s += exp(x[at] - m); at += u.inner; }
+  ${expSum({ max: 'm', sum: 's', count: 'u.k', value: (c) => `x[base + ${c} * u.inner]` })}
   let inv = 1.0 / s;
-  at = base;
+  var at = base;
   for (var k = 0u; k < u.k; k++) { y[at] = ${write}; at += u.inner; }
 }`;
 }
