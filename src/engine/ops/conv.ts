@@ -28,6 +28,7 @@ import { weightGradSubgroupLaunch, weightGradSubgroupTiles } from '../../kernels
 import { depthwiseLaunch, depthwiseWgradLaunch } from '../../kernels/depthwise.wgsl.js';
 import { noGrad, record } from '../autograd.js';
 import { engine } from '../runtime.js';
+import { hasSubgroup8 } from '../variants.js';
 import { Tensor } from '../tensor.js';
 import { sum } from './reduce.js';
 import { fmtShape, run } from './run.js';
@@ -89,13 +90,8 @@ export const CONV_TILE_SETS: Readonly<Record<'software' | 'hardware', Readonly<T
 export function convConfig(): ConvConfig {
   const e = engine();
   const cfg: ConvConfig = { kernel: e.tuning.conv, ...CONV_TILE_SETS[convTileSet()], ...override };
-  if (cfg.kernel === 'subgroup8' && !hasSubgroup8()) throw new Error(`conv: kernel 'subgroup8' cannot run here: ${e.tuning.reason}`);
+  if (cfg.kernel === 'subgroup8' && !hasSubgroup8(e.tuning)) throw new Error(`conv: kernel 'subgroup8' cannot run here: ${e.tuning.reason}`);
   return cfg;
-}
-
-/** The 8-lane subgroup kernels may run: the adapter's subgroups are exactly 8 wide, not forced portable (engine/variants.ts). */
-function hasSubgroup8(): boolean {
-  return engine().tuning.subgroup8;
 }
 
 /**
