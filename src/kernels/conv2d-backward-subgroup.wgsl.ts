@@ -13,16 +13,17 @@
 // bounds depend only on the tap, chunk and row, which the subgroup shares by construction. WGSL's
 // uniformity analysis cannot see that (they derive from the invocation id), hence the
 // `diagnostic(off, subgroup_uniformity)` directive.
-import { ENTRY_PARAMS, grid1d, linearIndex, unflatten, type KernelSpec, type Launch } from './kernel.js';
-import { WGRAD_COLUMNS, wgradHeader, wgradUniforms, type WeightGradGeometry } from './conv2d-backward.wgsl.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
+import { WGRAD_COLUMNS, wgradHeader, wgradSignature, wgradUniforms, type WeightGradGeometry, type WgradSpec } from './conv2d-backward.wgsl.js';
+import { launchOf, specOf } from './signature.js';
 
 const TC = 8;
 const SG = 8;
 const WG = 64;
 
-const specs = new Map<string, KernelSpec>();
+const specs = new Map<string, WgradSpec>();
 
-function spec(tr: number, vecA: boolean, vecG: boolean): KernelSpec {
+function spec(tr: number, vecA: boolean, vecG: boolean): WgradSpec {
   if (vecA && tr % 4 !== 0) throw new Error(`weight-gradient subgroup tile tr=${tr} must be a multiple of 4`);
   const name = `conv_wgrad_sg8_tr${tr}_${vecA ? 'va' : 'sa'}_${vecG ? 'vg' : 'sg'}`;
   let s = specs.get(name);
@@ -117,7 +118,7 @@ fn main(${ENTRY_PARAMS}, @builtin(subgroup_invocation_id) lane: u32) {
   ${store}
 }
 `;
-  s = { name, wgsl, bindings: ['read', 'read', 'read_write'] };
+  s = specOf(name, wgradSignature(vecA, vecG), wgsl);
   specs.set(name, s);
   return s;
 }
@@ -143,5 +144,5 @@ export function weightGradSubgroupLaunch(g: WeightGradGeometry, tr: number, chun
   const rowsPerChunk = Math.ceil(nRows / chunks);
   if (Math.ceil(nRows / rowsPerChunk) !== chunks) throw new Error(`weightGradSubgroupLaunch: ${chunks} chunks of ${nRows} rows leave empty chunks`);
   const uniforms = wgradUniforms(g, { tilesR, tilesPerTap: perTap, tilesC, chunks, rowsPerChunk, nRows, tilesPerTapPad: padded });
-  return { spec: spec(tr, vecA, vecG), uniforms, workgroups: grid1d(Math.ceil((tilesR * tilesC * chunks) / WG)) };
+  return launchOf(spec(tr, vecA, vecG), uniforms, grid1d(Math.ceil((tilesR * tilesC * chunks) / WG)));
 }

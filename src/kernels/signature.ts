@@ -123,6 +123,11 @@ export function signature<const F extends Record<string, UniformType>, const B e
   };
 }
 
+/** A kernel spec from its declaration and its complete WGSL (whose header is `sig.header`). */
+export function specOf<F extends Record<string, UniformType>, B extends Bindings<F>>(name: string, sig: Signature<F, B>, wgsl: string): DeclaredSpec<F, B> {
+  return { name, signature: sig, bindings: Object.values(sig.bindings).map((d) => d.access), wgsl };
+}
+
 const SPECS = new Map<string, DeclaredSpec>();
 
 /**
@@ -138,8 +143,7 @@ export function declared<F extends Record<string, UniformType>, B extends Bindin
   let s = SPECS.get(name) as DeclaredSpec<F, B> | undefined;
   if (!s) {
     const sig = typeof declaration === 'function' ? declaration() : declaration;
-    const access = Object.values(sig.bindings).map((d) => d.access);
-    s = { name, signature: sig, bindings: access, wgsl: `${sig.header}\n${body()}` };
+    s = specOf(name, sig, `${sig.header}\n${body()}`);
     SPECS.set(name, s);
   }
   return s;

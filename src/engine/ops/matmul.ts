@@ -34,7 +34,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const batch = Math.max(ba, bb);
   const batched = a.rank === 3 || b.rank === 3;
   const out = Tensor.empty(batched ? [batch, m, n] : [m, n]);
-  if (out.size > 0) run(launchFor({ batch, m, n, k }, operandOf(a), operandOf(b)), [a, b, out]);
+  if (out.size > 0) run(launchFor({ batch, m, n, k }, operandOf(a), operandOf(b)), { am: a, bm: b, out });
   return record(
     out,
     'matmul',
