@@ -6,13 +6,10 @@ import { dtypeOf } from '../../kernels/signature.js';
 import { engine } from '../runtime.js';
 import type { Tensor } from '../tensor.js';
 
-export function run<B extends string>(launch: Launch<B>, tensors: Readonly<Record<B, Tensor>>): void;
-export function run(launch: Launch, tensors: readonly Tensor[]): void;
-export function run(launch: Launch, tensors: readonly Tensor[] | Readonly<Record<string, Tensor>>): void {
-  const list = Array.isArray(tensors) ? (tensors as readonly Tensor[]) : bindNamed(launch, tensors as Readonly<Record<string, Tensor>>);
+export function run<B extends string>(launch: Launch<B>, tensors: Readonly<Record<B, Tensor>>): void {
   engine().queue.dispatch(
     launch,
-    list.map((t) => t.buffer),
+    bindNamed(launch, tensors).map((t) => t.buffer),
   );
 }
 
@@ -30,7 +27,6 @@ function reach(t: Tensor): number {
 export function bindNamed(launch: Launch, tensors: Readonly<Record<string, Tensor>>): Tensor[] {
   const { spec } = launch;
   const sig = spec.signature;
-  if (!sig) throw new Error(`kernel "${spec.name}" declares no bindings by name: pass its tensors in binding order`);
   const decls = Object.entries(sig.bindings);
   for (const k of Object.keys(tensors)) {
     if (!(k in sig.bindings)) throw new Error(`kernel "${spec.name}" has no binding "${k}" (its bindings: ${decls.map(([n]) => n).join(', ')})`);
@@ -40,7 +36,7 @@ export function bindNamed(launch: Launch, tensors: Readonly<Record<string, Tenso
     if (!t) throw new Error(`kernel "${spec.name}": binding "${name}" not given`);
     const want = dtypeOf(d.type);
     if (t.dtype !== want) throw new Error(`kernel "${spec.name}": binding "${name}" reads ${d.type}, got a ${t.dtype} tensor ${t.shape.join('x') || 'scalar'}`);
-    const need = d.len && launch.values ? d.len(launch.values as never) : 1;
+    const need = d.len ? d.len(launch.values as never) : 1;
     const has = reach(t);
     if (has < need) throw new Error(`kernel "${spec.name}": binding "${name}" may index ${need} elements, the tensor covers ${has}`);
     return t;
