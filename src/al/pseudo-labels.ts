@@ -103,33 +103,13 @@ export async function pseudoLabels(input: PseudoLabelInput, flags: PseudoLabelFl
     const proto = mul(raw, rsqrt(sum(square(raw), 1, true)));
     const assignPair = Tensor.empty([npix], 'i32');
     const assignSim = Tensor.empty([npix]);
-    run(localiseLaunch(npix, classes, dim, flags, grid), {
-      feat,
-      proto,
-      z,
-      ids,
-      lab_of: labOf,
-      pair_start: pairStart,
-      pair_class: pairClass,
-      assign_pair: assignPair,
-      assign_sim: assignSim,
-    });
+    // What localise and expand both read, by binding name.
+    const labelled = { feat, proto, ids, lab_of: labOf, pair_start: pairStart, pair_class: pairClass };
+    run(localiseLaunch(npix, classes, dim, flags, grid), { ...labelled, z, assign_pair: assignPair, assign_sim: assignSim });
     const threshold = Tensor.empty([P]);
     run(thresholdLaunch(P), { pair_region: pairRegion, region_start: regionStart, region_pixels: regionPixels, assign_pair: assignPair, assign_sim: assignSim, threshold });
     const label = Tensor.empty([npix], 'i32');
-    run(expandLaunch(npix, classes, dim, flags, grid), {
-      feat,
-      proto,
-      ids,
-      lab_of: labOf,
-      pair_start: pairStart,
-      pair_class: pairClass,
-      threshold,
-      adj_start: adjStart,
-      adj,
-      assign_pair: assignPair,
-      label,
-    });
+    run(expandLaunch(npix, classes, dim, flags, grid), { ...labelled, threshold, adj_start: adjStart, adj, assign_pair: assignPair, label });
     return (await read(label)) as Int32Array;
   });
 }

@@ -33,7 +33,7 @@ const REGIONS_SIG = signature('acq_regions', UNIFORMS, {
   arg: { type: 'i32', access: 'read' },
   lse: { type: 'f32', access: 'read' },
   region_start: { type: 'i32', access: 'read', len: (u) => u.n + 1 },
-  region_pixels: { type: 'i32', access: 'read' },
+  region_pixels: { type: 'i32', access: 'read', mayBeEmpty: true },
   stats: { type: 'f32', access: 'write', len: (u) => u.n * REGION_STAT_COLUMNS },
   by_class: { type: 'f32', access: 'write', len: (u) => u.n * 2 * u.classes },
 });

@@ -47,6 +47,8 @@ const UNIFORMS = { npix: 'u32', classes: 'u32', npairs: 'u32', inv_tau: 'f32', e
 type Values = UniformValues<typeof UNIFORMS>;
 type Decl = BindingDecl<typeof UNIFORMS>;
 const read = (type: 'f32' | 'i32' | 'u32', len?: (u: Values) => number): Decl => ({ type, access: 'read', len });
+// Per-region tables (and the pair weights in the backward): empty in a batch without labelled regions.
+const table = (type: 'f32' | 'i32' | 'u32'): Decl => ({ type, access: 'read', mayBeEmpty: true });
 const write = (type: 'f32' | 'i32', len: (u: Values) => number): Decl => ({ type, access: 'write', len });
 const pixels = (u: Values): number => u.npix;
 const pairs = (u: Values): number => u.npairs;
@@ -54,8 +56,8 @@ const Z = read('f32', (u) => u.npix * u.classes);
 const PIXELS_SIG = signature('region_loss_pixels', UNIFORMS, {
   z: Z,
   region_of: read('i32', pixels),
-  label_mask: read('u32'),
-  pixel_weight: read('f32'),
+  label_mask: table('u32'),
+  pixel_weight: table('f32'),
   lse: write('f32', pixels),
   ce: write('f32', pixels),
   mp: write('f32', pixels),
@@ -67,7 +69,7 @@ const PAIRS_SIG = signature('region_loss_pairs', UNIFORMS, {
   pair_class: read('i32', pairs),
   pair_weight: read('f32', pairs),
   region_start: read('i32'),
-  region_pixels: read('i32'),
+  region_pixels: table('i32'),
   pair_arg: write('i32', pairs),
   pp: write('f32', pairs),
 });
@@ -75,10 +77,10 @@ const GRAD_SIG = signature('region_loss_grad', UNIFORMS, {
   z: Z,
   lse: read('f32', pixels),
   region_of: read('i32', pixels),
-  label_mask: read('u32'),
-  pixel_weight: read('f32'),
-  pair_offset: read('i32'),
-  pair_weight: read('f32'),
+  label_mask: table('u32'),
+  pixel_weight: table('f32'),
+  pair_offset: table('i32'),
+  pair_weight: table('f32'),
   pair_arg: read('i32'),
   grad_out: read('f32', () => 1),
   dz: write('f32', (u) => u.npix * u.classes),

@@ -21,8 +21,13 @@ export interface BindingDecl<F extends Record<string, UniformType> = Record<stri
   readonly type: Element;
   /** 'write': an output the kernel only stores to (WGSL spells it read_write). */
   readonly access: Access;
-  /** Elements (of the bound tensor's dtype) the kernel may index, from the uniforms, where derivable. */
+  /**
+   * Elements (of the bound tensor's dtype) the kernel may index, from the uniforms, where derivable.
+   * Without it the tensor must not be empty, unless `mayBeEmpty` (a table with no rows, which the
+   * kernel reads only under counts that are then zero).
+   */
   len?(u: UniformValues<F>): number;
+  readonly mayBeEmpty?: boolean;
 }
 
 export type Bindings<F extends Record<string, UniformType>> = Record<string, BindingDecl<F>>;

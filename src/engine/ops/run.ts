@@ -36,7 +36,7 @@ export function bindNamed(launch: Launch, tensors: Readonly<Record<string, Tenso
     if (!t) throw new Error(`kernel "${spec.name}": binding "${name}" not given`);
     const want = dtypeOf(d.type);
     if (t.dtype !== want) throw new Error(`kernel "${spec.name}": binding "${name}" reads ${d.type}, got a ${t.dtype} tensor ${t.shape.join('x') || 'scalar'}`);
-    const need = d.len ? d.len(launch.values as never) : 1;
+    const need = d.len ? d.len(launch.values as never) : d.mayBeEmpty ? 0 : 1;
     const has = reach(t);
     if (has < need) throw new Error(`kernel "${spec.name}": binding "${name}" may index ${need} elements, the tensor covers ${has}`);
     return t;
