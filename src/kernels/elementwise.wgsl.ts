@@ -95,6 +95,10 @@ function mapSignature(inputs: number, dtype: Dtype, inDtype: Dtype) {
 
 function spec(expr: string, name: string, inputs: number, contiguous: boolean, dtype: Dtype, inDtype: Dtype) {
   const key = `map_${name}_${inputs}_${contiguous ? 'c' : 's'}_${inDtype}_${dtype}`;
+  return declared(key, () => mapSignature(inputs, dtype, inDtype), () => body(expr, inputs, contiguous, dtype));
+}
+
+function body(expr: string, inputs: number, contiguous: boolean, dtype: Dtype): string {
   const vars = ['a', 'b', 'c'].slice(0, inputs);
   const strided = `
   var rem = i;
@@ -112,7 +116,7 @@ function spec(expr: string, name: string, inputs: number, contiguous: boolean, d
   const contig = `
   let o_out = u.offs.w + i;
   ${vars.map((v, k) => `let o_${v} = u.offs[${k}] + i;`).join('\n  ')}`;
-  const wgsl = () => `
+  return `
 
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
@@ -125,7 +129,6 @@ fn main(${ENTRY_PARAMS}) {
   out[o_out] = ${dtype}(${expr});
 }
 `;
-  return declared(key, () => mapSignature(inputs, dtype, inDtype), wgsl);
 }
 
 function pad(v: readonly number[]): number[] {

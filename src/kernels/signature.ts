@@ -36,6 +36,8 @@ interface Field {
   readonly name: string;
   readonly type: UniformType;
   readonly offset: number;
+  readonly lanes: number;
+  readonly scalar: Scalar;
 }
 
 export interface Signature<F extends Record<string, UniformType> = Record<string, UniformType>, B extends Bindings<F> = Bindings<F>> {
@@ -71,9 +73,9 @@ function layout(uniforms: Record<string, UniformType>): { fields: Field[]; size:
   const fields: Field[] = [];
   let at = 0;
   for (const [name, type] of Object.entries(uniforms)) {
-    const { lanes, align } = shapeOf(type);
+    const { lanes, align, scalar } = shapeOf(type);
     at = roundUp(at, align);
-    fields.push({ name, type, offset: at });
+    fields.push({ name, type, offset: at, lanes, scalar });
     at += lanes * 4;
   }
   // The block is written to a 16-byte-aligned slot and bound whole: round to 16, at least 16.
@@ -83,8 +85,8 @@ function layout(uniforms: Record<string, UniformType>): { fields: Field[]; size:
 function checkScalar(kernel: string, field: string, scalar: Scalar, v: unknown): number {
   if (typeof v !== 'number') throw new Error(`kernel "${kernel}": uniform "${field}" must be a number, got ${typeof v}`);
   if (scalar === 'f32') return v;
-  const [lo, hi] = scalar === 'u32' ? [0, 2 ** 32 - 1] : [-(2 ** 31), 2 ** 31 - 1];
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`kernel "${kernel}": uniform "${field}" is ${scalar}, got ${v}`);
+  const ok = scalar === 'u32' ? v >= 0 && v <= 0xffffffff : v >= -0x80000000 && v <= 0x7fffffff;
+  if (!Number.isInteger(v) || !ok) throw new Error(`kernel "${kernel}": uniform "${field}" is ${scalar}, got ${v}`);
   return v;
 }
 
@@ -111,17 +113,16 @@ export function signature<const F extends Record<string, UniformType>, const B e
       const view = new DataView(buf);
       for (const f of fields) {
         if (!(f.name in given)) throw new Error(`kernel "${name}": uniform "${f.name}" not given`);
-        const { lanes, scalar } = shapeOf(f.type);
+        const { lanes, scalar } = f;
         const v = given[f.name];
-        const parts = lanes === 1 ? [v] : Array.isArray(v) && v.length === lanes ? v : null;
-        if (!parts) throw new Error(`kernel "${name}": uniform "${f.name}" is ${f.type}, give ${lanes} numbers`);
-        parts.forEach((p: unknown, i: number) => {
-          const x = checkScalar(name, f.name, scalar, p);
+        if (lanes > 1 && !(Array.isArray(v) && v.length === lanes)) throw new Error(`kernel "${name}": uniform "${f.name}" is ${f.type}, give ${lanes} numbers`);
+        for (let i = 0; i < lanes; i++) {
+          const x = checkScalar(name, f.name, scalar, lanes === 1 ? v : (v as readonly unknown[])[i]);
           const at = f.offset + 4 * i;
           if (scalar === 'f32') view.setFloat32(at, x, true);
           else if (scalar === 'i32') view.setInt32(at, x, true);
           else view.setUint32(at, x, true);
-        });
+        }
       }
       return buf;
     },
