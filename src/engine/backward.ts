@@ -52,7 +52,7 @@ function accumulate(grads: Map<Tensor, Tensor>, t: Tensor, g: Tensor): void {
 }
 
 /** Throws unless `grads` holds one gradient (or null) per input of `node`, each of its input's shape and dtype. */
-export function checkGradients(node: GradNode, grads: unknown): asserts grads is readonly (Tensor | null)[] {
+function checkGradients(node: GradNode, grads: unknown): asserts grads is readonly (Tensor | null)[] {
   const n = node.inputs.length;
   if (!Array.isArray(grads)) throw new GradientRuleError(`backward of ${node.name}: the rule returned ${String(grads)}, not one gradient per input (${n})`);
   if (grads.length !== n) throw new GradientRuleError(`backward of ${node.name}: the rule returned ${grads.length} gradients for ${n} inputs`);
