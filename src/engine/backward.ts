@@ -88,6 +88,9 @@ function propagate(node: GradNode, g: Tensor, grads: Map<Tensor, Tensor>): void 
 export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions = {}): void {
   if (!root.requiresGrad) throw new Error(`backward: ${root} does not require grad (no recorded op reaches a parameter)`);
   if (!root.node) throw new Error(`backward: ${root} has no recorded graph (already backpropagated, or a leaf)`);
+  if (seed && (seed.dtype !== root.dtype || !sameShape(seed.shape, root.shape))) {
+    throw new GradientRuleError(`backward: the seed is ${seed.dtype} ${fmtShape(seed.shape)} but ${root} needs one of its own shape and dtype`);
+  }
   noGrad(() => {
     const order = topoOrder(root);
     const grads = new Map<Tensor, Tensor>();

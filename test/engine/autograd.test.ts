@@ -104,6 +104,10 @@ describe('autograd', () => {
         }
       }).toThrow(message);
     }
+    // A seed must have the root's shape.
+    const root = mul(x, y);
+    expect(() => backward(root, fill([1], 1))).toThrow(/the seed is f32 \[1\] but Tensor#\d+\(f32\[3\]\) needs one of its own shape/);
+    root.dispose();
     // The same graph with a correct rule passes.
     backward(sum(record(noGrad(() => mul(x, y)), 'good', [x, y], (g) => [mul(g, y), mul(g, x)])));
     expect(Array.from(x.grad!.shape)).toEqual([3]);
