@@ -93,6 +93,8 @@ export function regionLoss(logits: Tensor, b: RegionBatch, options: RegionLossOp
     const pp = sum(ppPair);
     return [ce, mp, pp, add(add(ce, mp), pp)];
   });
+  // What the gradient kernel reads is the node's: the tape disposes it after the backward.
+  const owned = [z, lse, t.regionOf, t.labelMask, t.pixelWeight, t.pairOffset, t.pairWeight, pairArg];
   record(total, 'region_loss', [logits], (g) => {
     const dz = Tensor.empty(z.shape);
     run(regionLossGradLaunch(b.npix, C, tau, eps), {
@@ -108,7 +110,7 @@ export function regionLoss(logits: Tensor, b: RegionBatch, options: RegionLossOp
       dz,
     });
     return [dz.shape.length === logits.shape.length ? dz : reshape(dz, logits.shape)];
-  });
+  }, [], owned);
   return { total, ce, mp, pp };
 }
 

@@ -1,7 +1,7 @@
 // Optimisers with parameter groups (each its own learning rate: the method trains the head at 10x
 // the backbone's), a poly schedule, and updates in place on the GPU.
 import { adamwLaunch, sgdLaunch } from '../kernels/optim.wgsl.js';
-import { run } from './ops/run.js';
+import { fmtShape, run, sameShape } from './ops/run.js';
 import { zeros } from './ops/shape.js';
 import type { Tensor } from './tensor.js';
 
@@ -39,6 +39,16 @@ export abstract class Optimizer {
 
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
+    // The update kernels read p.size elements of a gradient's buffer from its start: check them
+    // all before anything is updated.
+    for (const group of this.groups) {
+      for (const p of group.params) {
+        const g = p.grad;
+        if (g && (g.dtype !== 'f32' || !sameShape(g.shape, p.shape) || !g.isContiguous || g.offset !== 0)) {
+          throw new Error(`optimiser: the gradient of ${p} in group ${group.name} is ${g.dtype} ${fmtShape(g.shape)}${g.isContiguous && g.offset === 0 ? '' : ' (a strided view)'}, not a contiguous f32 ${fmtShape(p.shape)}`);
+        }
+      }
+    }
     this.stepCount++;
     for (const group of this.groups) {
       const lr = group.lr * this.lrFactor;

@@ -72,20 +72,18 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
   xp.dispose();
   gp.dispose();
   bp.dispose();
-  const y = record(
+  // The statistics [2, C] = (mean, invstd) are the node's: the tape disposes them after the backward.
+  return record(
     out,
     options.training ? 'batch_norm' : 'batch_norm_eval',
     [x, gamma, beta],
     (g) => {
       const [dx, dgamma, dbeta] = batchNormBackward(x, g, stats, gamma, options.training);
-      stats.dispose();
-      return [x.requiresGrad ? dx : (dx.dispose(), null), dgamma, dbeta];
+      return [x.requiresGrad ? dx : null, dgamma, dbeta];
     },
     [x],
+    [stats],
   );
-  // Without a recorded node nothing will read the statistics again.
-  if (!y.node) stats.dispose();
-  return y;
 }
 
 /** [dx, dgamma, dbeta] given the saved statistics [2, C] = (mean, invstd). */

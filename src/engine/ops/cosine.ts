@@ -28,7 +28,8 @@ export function cosineClassifier(features: Tensor, weights: Tensor, tau = 0.1): 
   run(cosineForwardLaunch(m, k, c, tau), { f: fp, w: wp, logits, rf, rw });
   fp.dispose();
   wp.dispose();
-  const out = record(
+  // The inverse norms are the node's: the tape disposes them after the backward.
+  return record(
     logits,
     'cosine_classifier',
     [features, weights],
@@ -50,14 +51,9 @@ export function cosineClassifier(features: Tensor, weights: Tensor, tau = 0.1): 
         run(cosineWeightGradFinishLaunch(m, k, c, tau, chunks), { part: partial, w, rw, dw });
         partial.dispose();
       }
-      for (const t of [gp, f, w, rf, rw]) t.dispose();
       return [df, dw];
     },
     [features, weights, logits],
+    [rf, rw],
   );
-  if (!out.node) {
-    rf.dispose();
-    rw.dispose();
-  }
-  return out;
 }

@@ -41,22 +41,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     [a, b],
     (g) => {
       // dA = g B^T, dB = A^T g; a side broadcast over the batch sums its batch of gradients.
-      const bt = transpose(b);
-      const at = transpose(a);
-      let ga: Tensor | null = a.requiresGrad ? matmul(g, bt) : null;
-      let gb: Tensor | null = b.requiresGrad ? matmul(at, g) : null;
-      bt.dispose();
-      at.dispose();
-      if (ga && a.rank === 2 && ga.rank === 3) {
-        const s = sum(ga, 0);
-        ga.dispose();
-        ga = s;
-      }
-      if (gb && b.rank === 2 && gb.rank === 3) {
-        const s = sum(gb, 0);
-        gb.dispose();
-        gb = s;
-      }
+      let ga: Tensor | null = a.requiresGrad ? matmul(g, transpose(b)) : null;
+      let gb: Tensor | null = b.requiresGrad ? matmul(transpose(a), g) : null;
+      if (ga && a.rank === 2 && ga.rank === 3) ga = sum(ga, 0);
+      if (gb && b.rank === 2 && gb.rank === 3) gb = sum(gb, 0);
       return [ga, gb];
     },
     [a, b],

@@ -36,16 +36,14 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions = {}): Tensor {
   const arg = Tensor.empty([n, ho, wo, c], 'i32');
   run(maxPoolLaunch(g), { x: xp, out, arg });
   xp.dispose();
-  const y = record(out, 'max_pool2d', [x], (gy) => {
+  // The argmax is the node's: the tape disposes it after the backward.
+  return record(out, 'max_pool2d', [x], (gy) => {
     const gp = dense(gy);
     const dx = Tensor.empty(x.shape);
     run(maxPoolBackwardLaunch(g), { gy: gp, arg, dx });
     gp.dispose();
-    arg.dispose();
     return [dx];
-  });
-  if (!y.node) arg.dispose();
-  return y;
+  }, [], [arg]);
 }
 
 /** Mean over H and W: [N, H, W, C] -> [N, 1, 1, C]. */

@@ -92,9 +92,7 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   const out = x.view(shape, x.strides, x.offset + start * x.strides[ax]);
   return record(out, 'slice', [x], (g) => {
     const gx = zeros(x.shape);
-    const region = slice(gx, ax, start, end);
-    copyInto(region, g);
-    region.dispose();
+    copyInto(slice(gx, ax, start, end), g);
     return [gx];
   });
 }
