@@ -1,5 +1,5 @@
-// The one place ops hand a kernel launch to the queue. A declared kernel's tensors come by name
-// and are checked against its declaration (src/kernels/signature.ts) before anything is encoded.
+// The one place ops hand a kernel launch to the queue. A kernel's tensors come by binding name and
+// are checked against its declaration (src/kernels/signature.ts) before anything is encoded.
 import type { Launch } from '../../kernels/kernel.js';
 import { mapBindings, type StridedOperand } from '../../kernels/elementwise.wgsl.js';
 import { dtypeOf } from '../../kernels/signature.js';
@@ -13,14 +13,14 @@ export function run<B extends string>(launch: Launch<B>, tensors: Readonly<Recor
   );
 }
 
-/** Elements from a view's first to its last: what it covers of its storage. */
+/** Elements from its buffer's start to a view's last element: what a kernel may index of it. */
 function reach(t: Tensor): number {
   if (t.size === 0) return 0;
   return t.shape.reduce((r, d, i) => r + (d - 1) * Math.abs(t.strides[i]), t.offset + 1);
 }
 
 /**
- * The tensors of a declared kernel in binding order, after checking each against its declaration:
+ * A launch's tensors in binding order, after checking each against the kernel's declaration:
  * every binding given once, the element dtype, the size the kernel may index (non-empty where the
  * declaration does not say), and no output bound to another binding as well.
  */
