@@ -18,7 +18,7 @@ export { regionAdjacency, regionPixels } from './al/superpixels/adjacency.js';
 export { computeSuperpixels, type SuperpixelSpec } from './al/superpixels/compute.js';
 export { openDataset } from './al/data/open-dataset.js';
 export { writeSyntheticDataset, ensureSyntheticDataset, DEFAULT_SYNTHETIC } from './al/data/synthetic.js';
-export { trainStep, crossEntropyWithTemperature, segmentationLoss, predictAtInput, LossLog, measurePeakBytes, type TrainStepOptions, type CrossEntropyOptions } from './model/train-step.js';
+export { trainStep, batchLoss, crossEntropyWithTemperature, segmentationLoss, predictAtInput, LossLog, measurePeakBytes, type TrainStepOptions, type StepLoss, type StepPhase, type CrossEntropyOptions } from './model/train-step.js';
 export { upsampleOutput, logitsAtInput, type ForwardOptions, type ResolvedDeepLabConfig } from './model/deeplabv3plus.js';
 export { presetConfig, type Preset } from './model/presets.js';
 export { importResNetWeightsFrom, type ImportReport, type WeightScheme } from './model/weights.js';

@@ -4,27 +4,25 @@
 // checkpoints every few iterations so a killed run resumes where it stopped, on the same batches.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { backward } from '../engine/backward.js';
 import { item } from '../engine/io.js';
 import { AdamW, polyLr } from '../engine/optim.js';
-import { resizeBilinear } from '../engine/ops/resize.js';
 import { sync } from '../engine/runtime.js';
-import { Tensor, tidy } from '../engine/tensor.js';
+import { tidy } from '../engine/tensor.js';
 import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
 import { BatchNorm2d } from '../model/layers.js';
 import { noGrad } from '../engine/autograd.js';
-import { concat, zeros } from '../engine/ops/shape.js';
+import { concat } from '../engine/ops/shape.js';
 import { imageTensor } from './inference.js';
 import { writeFileAtomic } from './data/atomic-write.js';
 import type { LoadedSample } from './data/dataset.js';
 import { loadLatestCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
 import { DEFAULT_AUGMENT } from './data/augment.js';
 import { BatchLoader, epochPlan } from './data/loader.js';
-import { readingLossOptions, regionLoss, type RegionLossOptions } from './losses.js';
+import { readingLossOptions } from './losses.js';
 import type { Pool } from './pool.js';
-import { buildRegionBatch, chooseMicroBatch, pixelLabelBatch, sliceRegionBatch, type RegionBatch } from './region-batch.js';
-import { BindingLimitError } from '../engine/errors.js';
-import { add } from '../engine/ops/elementwise.js';
+import { buildRegionBatch, pixelLabelBatch } from './region-batch.js';
+import { fitMicroBatch, regionStepLoss } from './step.js';
+import { trainStep } from '../model/train-step.js';
 import { hashSeed } from './rng.js';
 import type { RunConfig } from './config.js';
 
@@ -208,8 +206,7 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
               { weights, reading: cfg.reading },
             )
           : pixelLabelBatch(b.labels, classes);
-      optimizer.lrFactor = polyLr(1, it, run.iterations, 0.9, 1e-6 / run.lr);
-      const lossTensor = trainIteration(model, optimizer, b, tables, micro, lossOptions);
+      const lossTensor = trainStep(model, optimizer, b.n, regionStepLoss(model, b, tables, lossOptions), { lrFactor: polyLr(1, it, run.iterations, 0.9, 1e-6 / run.lr), microBatch: micro });
       if ((it + 1) % LOSS_EVERY === 0 || it === start || it + 1 === run.iterations) {
         loss = await item(lossTensor);
         log.losses.push([it + 1, loss]);
@@ -246,74 +243,6 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
   await save(run.iterations);
   optimizer.dispose();
   return model;
-}
-
-/**
- * The largest micro-batch (at most `wanted`, at least `smallest`) whose activations fit the
- * adapter's binding limits, probed with an eval-mode forward, which leaves BN statistics alone.
- * Leaves the model in eval mode.
- */
-export function fitMicroBatch(model: DeepLabV3Plus, wanted: number, crop: number, smallest: number): number {
-  return chooseMicroBatch(
-    wanted,
-    (m) =>
-      noGrad(() =>
-        tidy(() => {
-          model.eval();
-          const out = model.forward(zeros([m, crop, crop, 3]), { features: false });
-          resizeBilinear(out.logits, [crop, crop], false);
-        }),
-      ),
-    (e) => e instanceof BindingLimitError,
-    smallest,
-  );
-}
-
-/** The images of one batch as the trainer reads them: n crops of height x width, normalised RGB (NHWC). */
-export interface StepBatch {
-  n: number;
-  height: number;
-  width: number;
-  images: Float32Array;
-}
-
-/**
- * One optimiser step of a stage (the step the method runs, and what the benchmarks time): forward,
- * logits resized to the crop, the fused region loss (stage-1 tables or stage-2 pixel labels, both a
- * RegionBatch), backward, per micro-batch; then AdamW. Returns the batch's loss (a tensor, not read).
- * `mark` is told when each phase starts (the benchmarks' per-kernel breakdown).
- */
-export function trainIteration(
-  model: DeepLabV3Plus,
-  optimizer: AdamW,
-  b: StepBatch,
-  tables: RegionBatch,
-  micro: number,
-  lossOptions: RegionLossOptions,
-  mark?: (phase: 'forward' | 'backward' | 'optimizer') => void,
-): Tensor {
-  return tidy(() => {
-    // Micro-batches (when the whole batch would exceed a binding limit) accumulate gradients;
-    // their losses add up to the batch's because the tables keep the whole batch's weights.
-    const hw = b.height * b.width;
-    let total: Tensor | null = null;
-    for (let at = 0; at < b.n; at += micro) {
-      const n = Math.min(micro, b.n - at);
-      const part = n === b.n ? tables : sliceRegionBatch(tables, at * hw, (at + n) * hw);
-      const images = Tensor.fromArray(b.images.subarray(at * hw * 3, (at + n) * hw * 3), [n, b.height, b.width, 3]);
-      mark?.('forward');
-      const out = model.forward(images, { features: false });
-      const logits = resizeBilinear(out.logits, [b.height, b.width], false);
-      const l = regionLoss(logits, part, lossOptions);
-      mark?.('backward');
-      backward(l.total);
-      total = total ? noGrad(() => add(total!, l.total)) : l.total;
-    }
-    mark?.('optimizer');
-    optimizer.step();
-    optimizer.zeroGrad();
-    return total!;
-  });
 }
 
 /**
