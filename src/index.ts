@@ -11,7 +11,8 @@ export { regionStats, scoreRegions, selectByBudget, ACQUISITIONS, type Acquisiti
 export { pseudoLabels, pairTables, DEFAULT_PSEUDO_FLAGS, type PseudoLabelFlags, type PseudoLabelInput } from './al/pseudo-labels.js';
 export { ConfusionMatrix, iouFromCounts, type IoUReport } from './al/metrics.js';
 export { regionLossOnArrays, regionStatsOnArrays, acquisitionScores, pseudoLabelsOnArrays, miouOnArrays, type ArrayTensor } from './al/api.js';
-export { runActiveLearning, evaluate, type LoopEvent, type LoopResult } from './al/rounds.js';
+export { runActiveLearning, type LoopEvent, type LoopResult } from './al/rounds.js';
+export { evaluate } from './al/evaluation.js';
 export { DEFAULT_CONFIG, type RunConfig, type Ablation, type Labelling } from './al/config.js';
 export { multiClassAnswers, dominantAnswers, answerBitmasks } from './al/oracle.js';
 export { regionAdjacency, regionPixels } from './al/superpixels/adjacency.js';
