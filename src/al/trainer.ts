@@ -88,7 +88,6 @@ const LOSS_EVERY = 10;
 /** Trains one stage (or resumes it from its checkpoint) and returns its model, checkpointed. */
 export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV3Plus> {
   const { cfg, pool } = env;
-  const stage = run.labels.stage;
   const model = await env.createModel();
   model.train();
   const optimizer = new AdamW(model.paramGroups(run.lr, { weightDecay: cfg.weightDecay }));
@@ -97,65 +96,23 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
   const resumed = await loadLatestCheckpoint(
     run.checkpoint,
     { model, optimizer },
-    (info) => info.round === run.round && info.extra.stage === stage,
+    (info) => info.round === run.round && info.extra.stage === run.labels.stage,
     (message) => env.onNotice?.(message),
   );
   const start = resumed?.info.iteration ?? 0;
   if (start >= run.iterations) return model;
   const { batch, micro } = stageBatch(env, run, model);
-  // The log's counters travel in the checkpoint, so a resumed stage (also one resumed from the
-  // checkpoint before a damaged one) counts each batch once; the log file is for people and reports.
-  const savedLog = resumed?.info.extra.log;
-  const log = (savedLog ? (JSON.parse(savedLog) as StageLog) : null) ?? (start > 0 && run.log ? readStageLog(run.log) : null) ?? emptyStageLog(run.iterations);
-  log.losses = log.losses.filter(([i]) => i <= start);
+  const log = resumedLog(run, start, resumed?.info.extra.log);
   const loader = stageLoader(cfg, pool, run, batch, start);
   mkdirSync(dirname(run.checkpoint), { recursive: true });
   // Periodic checkpoints keep the one before them; the stage's final one (read by later phases and
   // rounds) replaces both, so a run keeps one file per finished stage.
   const save = async (iteration: number) => {
-    await saveCheckpoint(run.checkpoint, { model, optimizer, round: run.round, iteration, config: cfg, extra: { stage, log: JSON.stringify(log) } }, { keepPrevious: iteration < run.iterations });
+    await saveCheckpoint(run.checkpoint, { model, optimizer, round: run.round, iteration, config: cfg, extra: { stage: run.labels.stage, log: JSON.stringify(log) } }, { keepPrevious: iteration < run.iterations });
     if (run.log) writeFileAtomic(run.log, JSON.stringify(log));
   };
-  const lossOptions = readingLossOptions(cfg.reading, cfg.tau);
-  let loss: number | null = null;
-  let t0 = performance.now();
-  let waited = 0;
-  const where = (i: number) => `round ${run.round}, ${stage}, iteration ${i}`;
   try {
-    for (let it = start; it < run.iterations; it++) {
-      if (env.halt && env.halt.round === run.round && env.halt.stage === stage && env.halt.iteration === it) throw new HaltError(where(it));
-      const w0 = performance.now();
-      const b = await loader.next();
-      waited += performance.now() - w0;
-      if (!b) throw new Error(`${stage}: the data loader ran dry at iteration ${it}`);
-      countBatch(log, b);
-      const tables = run.labels.tables(b);
-      const lossTensor = trainStep(model, optimizer, b.n, regionStepLoss(model, b, tables, lossOptions), { lrFactor: polyLr(1, it, run.iterations, 0.9, 1e-6 / run.lr), microBatch: micro });
-      if ((it + 1) % LOSS_EVERY === 0 || it === start || it + 1 === run.iterations) {
-        loss = await item(lossTensor);
-        log.losses.push([it + 1, loss]);
-      } else await sync();
-      lossTensor.dispose();
-      if (!Number.isFinite(loss ?? 0)) throw new Error(`${stage} of round ${run.round}: the loss became ${loss} at iteration ${it}`);
-      const now = performance.now();
-      env.onProgress?.({
-        stage,
-        round: run.round,
-        iteration: it + 1,
-        iterations: run.iterations,
-        loss,
-        msPerIteration: now - t0,
-        loaderWait: waited / Math.max(now - t0, 1e-9),
-        emptyBatchShare: log.emptyBatches / Math.max(log.batches, 1),
-      });
-      t0 = now;
-      waited = 0;
-      if (env.stopRequested?.() && it + 1 < run.iterations) {
-        await save(it + 1);
-        throw new StoppedError(where(it + 1));
-      }
-      if ((it + 1) % cfg.checkpointEvery === 0 && it + 1 < run.iterations) await save(it + 1);
-    }
+    await iterate(env, run, { model, optimizer, loader, log, micro, save }, start);
   } catch (e) {
     await loader.close();
     model.dispose();
@@ -167,6 +124,75 @@ export async function trainStage(env: TrainEnv, run: StageRun): Promise<DeepLabV
   await save(run.iterations);
   optimizer.dispose();
   return model;
+}
+
+/**
+ * The stage's log as it stood at iteration `start`. Its counters travel in the checkpoint, so a
+ * resumed stage (also one resumed from the checkpoint before a damaged one) counts each batch
+ * once; the log file is for people and reports.
+ */
+function resumedLog(run: StageRun, start: number, saved: string | undefined): StageLog {
+  const log = (saved ? (JSON.parse(saved) as StageLog) : null) ?? (start > 0 && run.log ? readStageLog(run.log) : null) ?? emptyStageLog(run.iterations);
+  log.losses = log.losses.filter(([i]) => i <= start);
+  return log;
+}
+
+interface StageState {
+  model: DeepLabV3Plus;
+  optimizer: AdamW;
+  loader: BatchLoader;
+  log: StageLog;
+  micro: number;
+  save: (iteration: number) => Promise<void>;
+}
+
+/**
+ * Iterations `start` to the end: a batch, its loss tables, one training step; the loss read back
+ * every few iterations, progress reported, a checkpoint every `checkpointEvery` iterations and when
+ * a stop is requested.
+ */
+async function iterate(env: TrainEnv, run: StageRun, s: StageState, start: number): Promise<void> {
+  const { cfg } = env;
+  const stage = run.labels.stage;
+  const where = (i: number) => `round ${run.round}, ${stage}, iteration ${i}`;
+  const lossOptions = readingLossOptions(cfg.reading, cfg.tau);
+  let loss: number | null = null;
+  let t0 = performance.now();
+  let waited = 0;
+  for (let it = start; it < run.iterations; it++) {
+    if (env.halt && env.halt.round === run.round && env.halt.stage === stage && env.halt.iteration === it) throw new HaltError(where(it));
+    const w0 = performance.now();
+    const b = await s.loader.next();
+    waited += performance.now() - w0;
+    if (!b) throw new Error(`${stage}: the data loader ran dry at iteration ${it}`);
+    countBatch(s.log, b);
+    const tables = run.labels.tables(b);
+    const lossTensor = trainStep(s.model, s.optimizer, b.n, regionStepLoss(s.model, b, tables, lossOptions), { lrFactor: polyLr(1, it, run.iterations, 0.9, 1e-6 / run.lr), microBatch: s.micro });
+    if ((it + 1) % LOSS_EVERY === 0 || it === start || it + 1 === run.iterations) {
+      loss = await item(lossTensor);
+      s.log.losses.push([it + 1, loss]);
+    } else await sync();
+    lossTensor.dispose();
+    if (!Number.isFinite(loss ?? 0)) throw new Error(`${stage} of round ${run.round}: the loss became ${loss} at iteration ${it}`);
+    const now = performance.now();
+    env.onProgress?.({
+      stage,
+      round: run.round,
+      iteration: it + 1,
+      iterations: run.iterations,
+      loss,
+      msPerIteration: now - t0,
+      loaderWait: waited / Math.max(now - t0, 1e-9),
+      emptyBatchShare: s.log.emptyBatches / Math.max(s.log.batches, 1),
+    });
+    t0 = now;
+    waited = 0;
+    if (env.stopRequested?.() && it + 1 < run.iterations) {
+      await s.save(it + 1);
+      throw new StoppedError(where(it + 1));
+    }
+    if ((it + 1) % cfg.checkpointEvery === 0 && it + 1 < run.iterations) await s.save(it + 1);
+  }
 }
 
 /**
