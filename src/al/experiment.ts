@@ -226,13 +226,7 @@ export async function runGrid(
 
 /** The loss curves a run directory's training/ logs hold, by round then stage. */
 function lossCurves(dir: string): NonNullable<ExperimentRecord['curves']> {
-  const logs = new RunDirectory(dir).trainingLogs;
-  if (!existsSync(logs)) return [];
-  return readdirSync(logs)
-    .map((f) => /^round-(\d+)-(stage[12])\.json$/.exec(f))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ round: Number(m[1]), stage: m[2] as StageName, losses: readStageLog(join(logs, m[0]))?.losses ?? [] }))
-    .sort((a, b) => a.round - b.round || a.stage.localeCompare(b.stage));
+  return new RunDirectory(dir).stageLogs().map(({ round, stage, file }) => ({ round, stage, losses: readStageLog(file)?.losses ?? [] }));
 }
 
 function gitCommit(): string | undefined {

@@ -11,8 +11,8 @@
 //   vis/                                      colour PNGs of images, ground truth, predictions, pseudo-labels
 // Every file is written atomically, so a killed run resumed with the same directory continues from
 // the last completed phase or checkpoint and never loses or duplicates a labelled region.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DEFAULT_CONFIG, type RunConfig } from './config.js';
 import { writeFileAtomic } from './data/atomic-write.js';
 import type { IoUReport } from './metrics.js';
@@ -37,12 +37,19 @@ export class RunDirectory {
   checkpoint(round: number, stage: StageName): string {
     return join(this.dir, 'checkpoints', `round-${round}-${stage}.safetensors`);
   }
-  /** The folder of a stage's training logs (StageLog, see stage-log.ts). */
-  get trainingLogs(): string {
-    return join(this.dir, 'training');
-  }
+  /** A stage's training log (StageLog, see stage-log.ts). */
   stageLog(round: number, stage: StageName): string {
-    return join(this.trainingLogs, `round-${round}-${stage}.json`);
+    return join(this.dir, 'training', `round-${round}-${stage}.json`);
+  }
+  /** The stage logs the run holds, by round then stage. */
+  stageLogs(): { round: number; stage: StageName; file: string }[] {
+    const dir = dirname(this.stageLog(1, 'stage1'));
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .map((f) => /^round-(\d+)-(stage[12])\.json$/.exec(f))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ round: Number(m[1]), stage: m[2] as StageName, file: join(dir, m[0]) }))
+      .sort((a, b) => a.round - b.round || a.stage.localeCompare(b.stage));
   }
   pseudoLabels(round: number): string {
     return join(this.dir, 'pseudo', `round-${round}`);
