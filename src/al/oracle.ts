@@ -6,7 +6,7 @@
 // - dominant: the region's majority class (or one drawn with probability proportional to pixel
 //   counts); one click.
 // Void (255) answers the "undefined" class C where the dataset has one, and is ignored otherwise.
-import { numOutputs } from './data/dataset.js';
+import { numOutputs, voidClass } from './data/dataset.js';
 import type { Rng } from './rng.js';
 import type { RegionMap } from './superpixels/region-map.js';
 import { dilateSquare } from './superpixels/quality.js';
@@ -52,7 +52,7 @@ export function boundaryBand(map: RegionMap, radius = 2): Uint8Array {
 
 /** Label index of a GT value, or -1 when it is ignored; throws on values outside the classes. */
 function labelIndex(v: number, o: OracleOptions): number {
-  if (v === 255) return o.hasUndefinedClass ? o.numClasses : -1;
+  if (v === 255) return voidClass(o);
   if (v >= o.numClasses) throw new Error(`oracle: ground-truth value ${v} is neither a class (0..${o.numClasses - 1}) nor void (255)`);
   return v;
 }

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
 import type { RunConfig } from './config.js';
+import { voidClass } from './data/dataset.js';
 import { writeGreyPng } from './data/png.js';
 import { fileSafe } from './evaluation.js';
 import { imagePseudoLabels } from './inference.js';
@@ -25,7 +26,7 @@ export function oraclePseudoLabels(ids: Int32Array, gt: Uint8Array, labels: Read
       out[i] = 31 - Math.clz32(mask);
       continue;
     }
-    const c = gt[i] === 255 ? (hasUndefinedClass ? numClasses : -1) : gt[i];
+    const c = gt[i] === 255 ? voidClass({ numClasses, hasUndefinedClass }) : gt[i];
     if (c >= 0 && mask & (1 << c)) out[i] = c;
   }
   return out;
@@ -58,7 +59,7 @@ export async function writePseudoLabels(
     for (let i = 0; i < bytes.length; i++) {
       total++;
       const gt = loaded.label[i];
-      const gtClass = gt === 255 ? (ds.hasUndefinedClass ? ds.numClasses : 255) : gt;
+      const gtClass = gt === 255 ? voidClass(ds) : gt;
       if (bytes[i] !== 255) {
         labelled++;
         if (bytes[i] === gtClass) correct++;
