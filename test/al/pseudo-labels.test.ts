@@ -1,7 +1,7 @@
 // Stage-2 pseudo-labels on the GPU vs the CPU reference, and on a case whose answer is known.
 import { describe, expect, it } from 'vitest';
 import { pseudoLabels } from '../../src/al/pseudo-labels.js';
-import { oraclePseudoLabels } from '../../src/al/rounds.js';
+import { oraclePseudoLabels } from '../../src/al/pseudo-label-files.js';
 import { regionAdjacency, regionPixels } from '../../src/al/superpixels/adjacency.js';
 import { Tensor } from '../../src/engine/tensor.js';
 import { pseudoLabelsRef } from '../../src/kernels/cpu/pseudo-labels.js';
