@@ -8,14 +8,17 @@ import { GRIDS, readRecords, type ExperimentRecord } from './experiment.js';
 import { lineChartPng } from './plot/line-chart.js';
 import { csvNumber } from './report.js';
 
-function meanStd(v: number[]): { mean: number; std: number; n: number } {
+/** Mean and standard deviation over seeds, n the seeds counted. */
+type Stat = { mean: number; std: number; n: number };
+
+function meanStd(v: number[]): Stat {
   const ok = v.filter((x) => Number.isFinite(x));
   const mean = ok.reduce((a, b) => a + b, 0) / Math.max(ok.length, 1);
   const std = ok.length > 1 ? Math.sqrt(ok.reduce((a, b) => a + (b - mean) ** 2, 0) / (ok.length - 1)) : 0;
   return { mean, std, n: ok.length };
 }
 
-const fmt = (s: { mean: number; std: number; n: number }) => (s.n === 0 ? '-' : `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}`);
+const fmt = (s: Stat) => (s.n === 0 ? '-' : `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}`);
 
 /** The final model of a round: stage 2 when it ran, else stage 1. */
 const finalMiou = (r: ExperimentRecord['rounds'][number]) => r.stage2?.miou ?? r.stage1.miou;
@@ -24,8 +27,8 @@ interface MethodSummary {
   method: string;
   runs: ExperimentRecord[];
   rounds: number;
-  final: { mean: number; std: number; n: number }[];
-  stage1: { mean: number; std: number; n: number }[];
+  final: Stat[];
+  stage1: Stat[];
   clicks: number[];
 }
 
@@ -46,7 +49,7 @@ function summarise(records: ExperimentRecord[]): MethodSummary[] {
   });
 }
 
-function table(rows: MethodSummary[], pick: (m: MethodSummary) => { mean: number; std: number; n: number }[]): string[] {
+function table(rows: MethodSummary[], pick: (m: MethodSummary) => Stat[]): string[] {
   const rounds = Math.max(...rows.map((r) => r.rounds));
   const out = [`| method | seeds | ${[...Array(rounds).keys()].map((k) => `round ${k + 1}`).join(' | ')} | mean |`, `|---|---|${'---|'.repeat(rounds + 1)}`];
   for (const m of rows) {
@@ -142,9 +145,9 @@ export function resultsCsv(docsDir: string): string {
   return rows.join('\n') + '\n';
 }
 
-/** Final-round mIoU (mean, std over seeds) of each method of a grid. */
-function finalRound(records: ExperimentRecord[]): Map<string, { mean: number; std: number; n: number }> {
-  return new Map(summarise(records).map((m) => [m.method, m.final[m.final.length - 1]]));
+/** Final-round mIoU (mean, std over seeds) of each method of a grid: the final model and stage 1's. */
+function finalRound(records: ExperimentRecord[]): Map<string, { final: Stat; stage1: Stat }> {
+  return new Map(summarise(records).map((m) => [m.method, { final: m.final[m.final.length - 1], stage1: m.stage1[m.stage1.length - 1] }]));
 }
 
 /**
@@ -162,8 +165,10 @@ function regimeComparison(docsDir: string): string[] {
       ? `Fully supervised reference (grid \`supervised\`, same model and pretrained backbone, every pixel label of the paper regime's training split): **${fmt(ref)} mIoU** over ${ref.n} seed(s). Paper-regime results are also given as a percentage of it, as the paper does.`
       : 'The fully supervised reference (grid `supervised`) has no runs recorded yet; percentages of it are left blank.',
     '',
-    '| grid | method | small pool, random init: final round | paper regime: final round | % of supervised | upper bound (perfect localisation) | bound, % of supervised |',
-    '|---|---|---|---|---|---|---|',
+    'Last round of each method; "stage 1" is the model trained on the partial labels alone, beside the final (stage-2) model.',
+    '',
+    '| grid | method | small pool, random init: final | paper regime: final | % of supervised | paper regime: stage 1 | upper bound (perfect localisation): final | bound, % of supervised | bound: stage 1 |',
+    '|---|---|---|---|---|---|---|---|---|',
   );
   const bound = finalRound(readRecords(docsDir, 'upper-bound'));
   for (const [small, paper] of [['fig4', 'paper-fig4'], ['table2', 'paper-table2']]) {
@@ -172,7 +177,10 @@ function regimeComparison(docsDir: string): string[] {
     for (const method of new Set([...a.keys(), ...b.keys()])) {
       const ub = bound.get(`${method} bound`);
       const pb = b.get(method);
-      out.push(`| ${small} | ${method} | ${a.has(method) ? fmt(a.get(method)!) : '-'} | ${pb ? fmt(pb) : '-'} | ${pb ? pctOf(pb.mean) : '-'} | ${ub ? fmt(ub) : ''} | ${ub ? pctOf(ub.mean) : ''} |`);
+      const sa = a.get(method);
+      out.push(
+        `| ${small} | ${method} | ${sa ? fmt(sa.final) : '-'} | ${pb ? fmt(pb.final) : '-'} | ${pb ? pctOf(pb.final.mean) : '-'} | ${pb ? fmt(pb.stage1) : '-'} | ${ub ? fmt(ub.final) : ''} | ${ub ? pctOf(ub.final.mean) : ''} | ${ub ? fmt(ub.stage1) : ''} |`,
+      );
     }
   }
   out.push('');

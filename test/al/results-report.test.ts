@@ -81,4 +81,18 @@ describe('results report', () => {
     expect(has([31, 119, 180])).toBe(true);
     expect(has([214, 39, 40])).toBe(true);
   });
+
+  it('sets the regimes side by side: final and stage 1, % of the supervised reference, the bound', () => {
+    const docs = mkdtempSync(join(tmpdir(), 'alseg-report-'));
+    write(docs, record('supervised', 'Supervised', 0, [0.3], [0.3]));
+    write(docs, record('supervised', 'Supervised', 1, [0.34], [0.34]));
+    write(docs, record('fig4', 'Mul+pixbal', 0, [0.05, 0.1], [0.05, 0.12]));
+    write(docs, record('paper-fig4', 'Mul+pixbal', 0, [0.1, 0.16], [0.15, 0.2]));
+    write(docs, record('paper-fig4', 'Mul+pixbal', 1, [0.1, 0.18], [0.15, 0.22]));
+    write(docs, record('upper-bound', 'Mul+pixbal bound', 0, [0.2, 0.24], [0.19, 0.21]));
+    const md = readFileSync(writeResultsReport(docs), 'utf8');
+    expect(md).toContain('**32.0 ± 2.8 mIoU** over 2 seed(s)');
+    // final 17.0 ± 1.4 is 53% of 32.0; stage 1 21.0 ± 1.4; the bound 24.0 (75%), its stage 1 21.0.
+    expect(md).toContain('| fig4 | Mul+pixbal | 10.0 ± 0.0 | 17.0 ± 1.4 | 53% | 21.0 ± 1.4 | 24.0 ± 0.0 | 75% | 21.0 ± 0.0 |');
+  });
 });
