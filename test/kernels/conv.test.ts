@@ -57,6 +57,12 @@ const CASES: Case[] = [
   { name: '3x3 p2 (padding beyond the taps), vec4', x: [1, 5, 6, 8], k: [3, 3], cout: 8, p: 2, bias: true },
   // The input gradient reading the HWIO weight in place (vec4 Cout): Cin not a multiple of 8, groups.
   { name: '3x3 p1, 12 -> 20 channels, groups 2', x: [2, 5, 7, 12], k: [3, 3], cout: 20, p: 1, groups: 2 },
+  // The row kernel (depthwise-rows.wgsl.ts): rows wider than its 32-pixel tile with a ragged tail,
+  // narrow rows (a narrower tile), stride 2 forward (its strided input gradient takes the tap kernel).
+  { name: 'depthwise 3x3 p1, 37 wide, odd C=7', x: [2, 5, 37, 7], k: [3, 3], cout: 7, p: 1, groups: 7, bias: true },
+  { name: 'depthwise 3x3 dilation 6, 41 wide, C=12', x: [1, 7, 41, 12], k: [3, 3], cout: 12, p: 6, d: 6, groups: 12 },
+  { name: 'depthwise 3x3 s2 p1, 35 wide, odd C=9', x: [1, 6, 35, 9], k: [3, 3], cout: 9, s: 2, p: 1, groups: 9 },
+  { name: 'depthwise 5x3 p2 d2, asymmetric', x: [2, 9, 6, 4], k: [5, 3], cout: 4, p: 2, d: 2, groups: 4, bias: true },
 ];
 
 function params(c: Case): Conv2dParams {

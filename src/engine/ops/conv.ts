@@ -9,7 +9,8 @@
 // Cout last so the weight is a row-major [kh*kw*Cin/groups, Cout] GEMM operand, read as vec4 along
 // output channels. PyTorch's NCHW/OIHW weights map here by permute(2, 3, 1, 0).
 //
-// Paths: depthwise (groups == Cin == Cout) has its own kernel; everything else is the implicit GEMM
+// Paths: depthwise (groups == Cin == Cout) has its own kernels (depthwise-rows.wgsl.ts for the
+// forward and stride-1 input gradient, depthwise.wgsl.ts for the rest); everything else is the implicit GEMM
 // of conv2d.wgsl.ts (a 1x1 conv there is a GEMM with no padding work), one dispatch per group.
 // Backward: the input gradient is the same implicit GEMM as a gather-style transposed convolution
 // (stride becomes a divisibility test, dilation is negated) with the per-tap transposed weight (read
@@ -25,7 +26,8 @@ import { implicitGemmSubgroupLaunch } from '../../kernels/conv2d-subgroup.wgsl.j
 import { matmulSubgroupLaunch } from '../../kernels/matmul-subgroup.wgsl.js';
 import { normaliseChunks, weightGradChunks, weightGradLaunch, type WeightGradGeometry, type WeightGradTile } from '../../kernels/conv2d-backward.wgsl.js';
 import { weightGradSubgroupLaunch, weightGradSubgroupTiles } from '../../kernels/conv2d-backward-subgroup.wgsl.js';
-import { depthwiseLaunch, depthwiseWgradLaunch } from '../../kernels/depthwise.wgsl.js';
+import { depthwiseLaunch, depthwiseWgradLaunch, type DepthwiseGeometry } from '../../kernels/depthwise.wgsl.js';
+import { depthwiseRowsFits, depthwiseRowsLaunch } from '../../kernels/depthwise-rows.wgsl.js';
 import { noGrad, record } from '../autograd.js';
 import { engine } from '../runtime.js';
 import { Tensor } from '../tensor.js';
@@ -119,6 +121,14 @@ function directLaunch(g: ImplicitGemm, cfg: ConvConfig, pass: 'fwd' | 'dgrad', b
     );
   }
   return implicitGemmSubgroupLaunch(g, cfg.sg[pass].tm, bias, cfg.sg[pass].tn, padded);
+}
+
+/**
+ * The depthwise forward / input-gradient launch: the row kernel (depthwise-rows.wgsl.ts, 1.5-1.7x
+ * on lavapipe, same results) where the source map has unit divisors, the tap kernel otherwise.
+ */
+function depthwiseAnyLaunch(g: DepthwiseGeometry, bias: boolean) {
+  return depthwiseRowsFits(g) ? depthwiseRowsLaunch(g, bias) : depthwiseLaunch(g, bias);
 }
 
 /** Whether the source positions of `axis` (pos = dst * mul + add + tap * step) can leave [0, size). */
@@ -233,7 +243,7 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
   const bp = bias ? plain(bias) : null;
   if (depthwise) {
     const xp = plain(x);
-    run(depthwiseLaunch({ batch: n, srcH: h, srcW: wd, dstH: ho, dstW: wo, kh, kw, channels: cin, y: fwdMap(g, 0), x: fwdMap(g, 1) }, bp !== null), [
+    run(depthwiseAnyLaunch({ batch: n, srcH: h, srcW: wd, dstH: ho, dstW: wo, kh, kw, channels: cin, y: fwdMap(g, 0), x: fwdMap(g, 1) }, bp !== null), [
       xp.t,
       wp.t,
       ...(bp ? [bp.t] : []),
@@ -319,7 +329,7 @@ function inputGrad(gy: Tensor, w: Tensor, g: Geo, depthwise: boolean, cfg: ConvC
   if (depthwise) {
     const gp = plain(gy);
     run(
-      depthwiseLaunch(
+      depthwiseAnyLaunch(
         { batch: g.n, srcH: g.ho, srcW: g.wo, dstH: g.h, dstW: g.w, kh: g.kh, kw: g.kw, channels: g.cin, y: bwdMap(g, 0), x: bwdMap(g, 1) },
         false,
       ),

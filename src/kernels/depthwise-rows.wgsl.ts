@@ -1,0 +1,110 @@
+// Depthwise convolution, row form: the forward and stride-1 input gradient of depthwise.wgsl.ts
+// rewritten for how a software adapter runs a workgroup. On lavapipe the invocations are the SIMD
+// lanes of one thread and a storage load whose address differs per lane runs lane by lane and
+// component by component, each with a bounds check (docs/performance.md, "Depthwise kernels"), so
+// the cost is the number of loaded elements, not the arithmetic. Here lanes take neighbouring
+// channels (f32 each) and an invocation owns up to ROW_PIXELS output pixels of one row; the kernel
+// size, the column multiplier and the tap step are compiled in, so the invocation loads each source
+// column of its window once and reuses it for every (pixel, tap) pair that reads it (at dilation 6
+// and 32 pixels, per tap row and channel: 44 + 3 loads for 96 multiply-adds, against 96 + 24 in
+// depthwise.wgsl.ts),
+// with no integer division. Strided input gradients (divisor > 1) stay with depthwise.wgsl.ts.
+//
+// Results are bit for bit those of depthwise.wgsl.ts for finite weights: every output adds its
+// products in the same order (tap rows, then tap columns), and a source outside the image
+// contributes 0 * w = +-0, which leaves the sum unchanged (a sum that starts at +0 is never -0),
+// where depthwise.wgsl.ts skips it.
+import { ENTRY_PARAMS, Uniforms, cachedSpec, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
+import type { DepthwiseGeometry } from './depthwise.wgsl.js';
+
+const WG = 64;
+
+const range = (n: number) => [...Array(n).keys()];
+
+/** Output pixels along x per invocation of the forward / input gradient (tuned on lavapipe). */
+export const ROW_PIXELS = 32;
+
+/** Whether the row kernel can run this forward or input-gradient geometry. */
+export function depthwiseRowsFits(g: DepthwiseGeometry): boolean {
+  return g.y.div === 1 && g.x.div === 1;
+}
+
+/** Forward or unit-divisor input-gradient launch (buffers: src, w, [bias], out [batch, dstH, dstW, C]). */
+export function depthwiseRowsLaunch(g: DepthwiseGeometry, bias: boolean, pixels = ROW_PIXELS): Launch {
+  // Narrow outputs (the ASPP of small crops) take a narrower tile: the lanes' pixels past the row
+  // end would only be masked off.
+  const tp = Math.min(pixels, Math.ceil(g.dstW / 4) * 4);
+  if (!depthwiseRowsFits(g)) throw new Error('depthwiseRowsLaunch: needs unit divisors (forward or stride-1 input gradient)');
+  const { kh: KH, kw: KW } = g;
+  const MX = g.x.mul;
+  const TX = g.x.tap;
+  const name = `depthwise_rows_k${KH}x${KW}_m${MX}_t${TX}_p${tp}${bias ? '_bias' : ''}`;
+  const spec = cachedSpec(name, bias ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'], () => {
+    // Source column of (pixel p, tap column j) relative to pixel 0's first tap: p * MX + j * TX.
+    const off = (p: number, j: number) => p * MX + j * TX;
+    // Columns in the order that gives each accumulator its taps in increasing j, as
+    // depthwise.wgsl.ts adds them (the input gradient's tap step is negative).
+    const cols = [...new Set(range(tp).flatMap((p) => range(KW).map((j) => off(p, j))))].sort((a, b) => (TX > 0 ? a - b : b - a));
+    // Tap rows in a runtime loop (their code differs only in the row and the weights): a third of
+    // the unrolled body, so a third of lavapipe's compile time (seconds per variant at 32 pixels).
+    const taps = `for (var i = 0; i < ${KH}; i++) {
+    let py = by + i * u.tapY;
+    if (py >= 0 && py < i32(u.srcH)) {
+      let a0 = (i32(img + u32(py)) * i32(u.srcW) + bx) * i32(u.c) + i32(c);
+      ${range(KW)
+        .map((j) => `let w${j} = wt[(u32(i) * ${KW}u + ${j}u) * u.c + c];`)
+        .join('\n      ')}
+      ${cols
+        .map((o) => {
+          const uses = range(tp).flatMap((p) => range(KW).filter((j) => off(p, j) === o).map((j) => `acc${p} += v * w${j};`));
+          return `{
+        let q = bx + ${o};
+        var v = 0.0;
+        if (q >= 0 && q < i32(u.srcW)) { v = src[u32(a0 + ${o} * i32(u.c))]; }
+        ${uses.join(' ')}
+      }`;
+        })
+        .join('\n      ')}
+    }
+  }`;
+    return `
+struct U {
+  batch: u32, srcH: u32, srcW: u32, dstH: u32,
+  dstW: u32, c: u32, tilesX: u32, total: u32,
+  mulY: i32, addY: i32, tapY: i32, addX: i32,
+}
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read> wt: array<f32>;
+${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;\n' : ''}@group(0) @binding(${bias ? 4 : 3}) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_PARAMS}) {
+  let t = ${linearIndex(WG)};
+  if (t >= u.total) { return; }
+  // channel fastest: the lanes of a subgroup share their pixels, so every branch is uniform.
+  ${unflatten('t', [['c', 'u.c'], ['xt', 'u.tilesX']], 'row')}
+  let oy = row % u.dstH;
+  let img = (row / u.dstH) * u.srcH;
+  let x0 = xt * ${tp}u;
+  let by = i32(oy) * u.mulY + u.addY;
+  let bx = i32(x0) * ${MX} + u.addX;
+  ${range(tp)
+    .map((p) => `var acc${p} = 0.0;`)
+    .join(' ')}
+  ${taps}
+  let o = (row * u.dstW + x0) * u.c + c;
+  ${range(tp)
+    .map((p) => `if (x0 + ${p}u < u.dstW) { out[o + ${p}u * u.c] = acc${p}${bias ? ' + bias[c]' : ''}; }`)
+    .join('\n  ')}
+}
+`;
+  });
+  const tilesX = Math.ceil(g.dstW / tp);
+  const total = g.batch * g.dstH * tilesX * g.channels;
+  const u = new Uniforms()
+    .u32(g.batch, g.srcH, g.srcW, g.dstH)
+    .u32(g.dstW, g.channels, tilesX, total)
+    .i32(g.y.mul, g.y.add, g.y.tap, g.x.add);
+  return { spec, uniforms: u.pack(), workgroups: grid1d(Math.ceil(total / WG)) };
+}
