@@ -3,11 +3,12 @@
 // kernels/cpu/conv.ts: every stride/dilation/groups combination DeepLabv3+ uses, on small awkward
 // shapes (odd channels, 1x1 spatial, batch 1 and 3, dilation larger than the input).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CONV_TILE_SETS, conv2d, convConfig, setConvConfig, type Conv2dOptions, type ConvConfig } from '../../src/engine/ops/conv.js';
+import { CONV_TILE_SETS, conv2d, conv2dWeightGrad, convConfig, setConvConfig, type Conv2dOptions, type ConvConfig } from '../../src/engine/ops/conv.js';
 import { concat, slice } from '../../src/engine/ops/shape.js';
 import { conv2dGradRef, conv2dRef, type Conv2dParams } from '../../src/kernels/cpu/conv.js';
 import { randomNd, type Nd } from '../../src/kernels/cpu/nd.js';
-import { expectClose, finiteDifferenceCheck, gpuVsReference, skipUnlessAvailable, toGpu, toNd, useEngine } from '../helpers.js';
+import { read } from '../../src/engine/io.js';
+import { expectClose, finiteDifferenceCheck, gpuVsReference, relError, skipUnlessAvailable, toGpu, toNd, useEngine } from '../helpers.js';
 
 useEngine();
 afterEach(() => setConvConfig(null));
@@ -79,6 +80,12 @@ function inputs(c: Case, seed: number): Nd[] {
   return list;
 }
 
+/** Output height and width of a case. */
+function outHw(c: Case): [number, number] {
+  const p = params(c);
+  return [0, 1].map((a) => Math.floor((c.x[1 + a] + 2 * p.padding[a] - p.dilation[a] * (c.k[a] - 1) - 1) / p.stride[a]) + 1) as [number, number];
+}
+
 const refOf = (p: Conv2dParams) => (xs: Nd[]) => conv2dRef(xs[0], xs[1], xs[2] ?? null, p);
 const gradOf = (p: Conv2dParams) => (xs: Nd[], g: Nd) => {
   const r = conv2dGradRef(xs[0], xs[1], g, p);
@@ -137,7 +144,7 @@ describe.each(KERNELS)('conv2d GPU vs reference (forward and backward), %s kerne
     );
   });
   it('other tiles and no reduction split give the same results', async () => {
-    setConvConfig({ kernel, fwd: { tm: 3, tn: 4 }, dgrad: { tm: 2, tn: 12 }, sg: { fwd: { tm: 3, tn: 8 }, dgrad: { tm: 5, tn: 16 }, wgradTr: 4, matmul1x1: false }, wgrad: { tr: 4, tc: 4 }, wgradInvocations: 1 });
+    setConvConfig({ kernel, fwd: { tm: 3, tn: 4 }, dgrad: { tm: 2, tn: 12 }, sg: { fwd: { tm: 3, tn: 8 }, dgrad: { tm: 5, tn: 16 }, wgradTr: 4, matmul1x1: false }, wgrad: { tr: 4, tc: 4 }, wgradLarge: null, wgradInvocations: 1 });
     expect(convConfig().kernel).toBe(kernel);
     for (const c of [CASES[1], CASES[2], CASES[11], CASES[17], CASES[18], CASES[21], CASES[23], CASES[26]]) {
       const p = params(c);
@@ -145,6 +152,22 @@ describe.each(KERNELS)('conv2d GPU vs reference (forward and backward), %s kerne
         forward: 2e-6,
         backward: 5e-6,
       });
+    }
+  });
+  it('the large weight-gradient tile (wgradLarge) gives the bits of the base tile, odd channel counts', async () => {
+    for (const c of [CASES[17], CASES[21], CASES[22], CASES[23]]) {
+      const p = params(c);
+      const [x, w] = inputs(c, 8);
+      const gy = randomNd([c.x[0], ...outHw(c), c.cout], 9);
+      const dw: Float32Array[] = [];
+      for (const wgradLarge of [null, { tr: 16, tc: 16 }]) {
+        setConvConfig({ ...CONV_TILE_SETS[tiles], kernel, wgradLarge, wgradInvocations: 1 });
+        const t = conv2dWeightGrad(toGpu(x), toGpu(gy), w.shape, opts(p));
+        dw.push((await read(t)) as Float32Array);
+      }
+      expect(dw[1].every((v, i) => Object.is(v, dw[0][i]))).toBe(true);
+      // And against the CPU reference: float32 sums of up to ~600 products.
+      expect(relError(dw[1], conv2dGradRef(x, w, gy, p).dw.data)).toBeLessThan(5e-6);
     }
   });
   it('the opt-in subgroup weight gradient (sg.wgradTr) gives the same results, split and unsplit', async () => {

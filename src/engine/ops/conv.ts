@@ -67,6 +67,11 @@ export interface ConvConfig {
   dgrad: ConvTile;
   /** Weight-gradient tile (input channels x output channels). */
   wgrad: WeightGradTile;
+  /**
+   * A larger weight-gradient tile for layers that still have at least `wgradInvocations` tiles
+   * with it (so neither tile splits the reduction, and the results are the same bits); null: never.
+   */
+  wgradLarge: WeightGradTile | null;
   /** Invocations below which the weight-gradient reduction is split into chunks. */
   wgradInvocations: number;
 }
@@ -75,8 +80,17 @@ export interface ConvConfig {
 // faster than 4x8 forward and within noise for the input gradient, rows per lane 2-6 at 8 columns
 // within noise of each other, 8 rows slower); a hardware GPU wants many more invocations in flight.
 type Tiles = Omit<ConvConfig, 'kernel'>;
-const SOFTWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, wgradTr: 0, matmul1x1: false }, wgrad: { tr: 8, tc: 8 }, wgradInvocations: 256 };
-const HARDWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, wgradTr: 0, matmul1x1: false }, wgrad: { tr: 4, tc: 8 }, wgradInvocations: 16384 };
+// wgradLarge: 16x16 took the decoder's 3x3 304->256 @64x64 weight gradient from 3.9 to 7.5-8.1
+// GFLOP/s against 8x8 (32x16, 16x32 and 24x16 slower than 16x16; docs/performance.md).
+const SOFTWARE: Tiles = {
+  fwd: { tm: 4, tn: 8 },
+  dgrad: { tm: 4, tn: 8 },
+  sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, wgradTr: 0, matmul1x1: false },
+  wgrad: { tr: 8, tc: 8 },
+  wgradLarge: { tr: 16, tc: 16 },
+  wgradInvocations: 256,
+};
+const HARDWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, wgradTr: 0, matmul1x1: false }, wgrad: { tr: 4, tc: 8 }, wgradLarge: null, wgradInvocations: 16384 };
 let override: Partial<ConvConfig> = {};
 
 /** Which default tile set the current adapter takes. */
@@ -408,14 +422,17 @@ function weightGrad(x: Tensor, gy: Tensor, g: Geo, depthwise: boolean, cfg: Conv
   }
   const xv = nhwc(x);
   const gv = nhwc(gy);
-  const tile = cfg.wgrad;
+  // The large tile only where it leaves enough tiles to fill the device unsplit: then the base tile
+  // would not split either, so the reduction order, and the result, are the same.
+  const tilesOf = (t: WeightGradTile) => Math.ceil(g.cinG / t.tr) * g.kh * g.kw * Math.ceil(g.coutG / t.tc);
+  const tile = cfg.wgradLarge && tilesOf(cfg.wgradLarge) >= cfg.wgradInvocations ? cfg.wgradLarge : cfg.wgrad;
   // The subgroup kernel pads the input-channel tiles of each tap to 8 lanes: only where that adds
   // at most a quarter of idle lanes.
   const sgTiles = weightGradSubgroupTiles(g.cinG, Math.max(1, cfg.sg.wgradTr));
   const useSg = cfg.kernel === 'subgroup8' && cfg.sg.wgradTr > 0 && sgTiles.padded <= 1.25 * sgTiles.perTap;
   const tiles = useSg
     ? sgTiles.padded * g.kh * g.kw * Math.ceil(g.coutG / 8)
-    : Math.ceil(g.cinG / tile.tr) * g.kh * g.kw * Math.ceil(g.coutG / tile.tc);
+    : tilesOf(tile);
   const launch = (geo: WeightGradGeometry, c: number) => (useSg ? weightGradSubgroupLaunch(geo, cfg.sg.wgradTr, c) : weightGradLaunch(geo, tile, c));
   const chunks = normaliseChunks(nRows, weightGradChunks(tiles, nRows, cfg.wgradInvocations));
   const geoOf = (q: number) => ({
