@@ -46,15 +46,12 @@ export interface WeightGradGeometry {
 const specs = new Map<string, KernelSpec>();
 
 /**
- * WGSL lines shared by the weight-gradient kernels (this one, its subgroup variant, depthwise): the
+ * WGSL lines shared by the weight-gradient kernels (this one, depthwise): the
  * output columns [xLo, xHi) of tap column j whose source column lies inside the image (padding and
  * dilation folded in), so the inner loop needs no bounds test.
  */
-/**
- * WGSL uniform struct and bindings shared by the weight-gradient kernels (this one and its subgroup
- * variant); `tilesPerTapPad` is the subgroup variant's padded tile count (0 here).
- */
-export function wgradHeader(vecA: boolean, vecG: boolean): string {
+/** WGSL uniform struct and bindings of the weight-gradient kernel. */
+function wgradHeader(vecA: boolean, vecG: boolean): string {
   return `struct U {
   kc: u32, ncols: u32, kw: u32, tilesR: u32,
   tilesPerTap: u32, tilesC: u32, chunks: u32, rowsPerChunk: u32,
@@ -62,7 +59,7 @@ export function wgradHeader(vecA: boolean, vecG: boolean): string {
   w: u32, aPix: u32, aOff: u32, gPix: u32,
   sy: i32, sx: i32, py: i32, px: i32,
   dy: i32, dx: i32, gOff: u32, oRow: u32,
-  oOff: u32, chunkStride: u32, tilesPerTapPad: u32, _p1: u32,
+  oOff: u32, chunkStride: u32, _p0: u32, _p1: u32,
 }
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> xm: array<${vecA ? 'vec4<f32>' : 'f32'}>;
@@ -71,17 +68,16 @@ export function wgradHeader(vecA: boolean, vecG: boolean): string {
 }
 
 /** Tile and chunk counts of a weight-gradient launch, in the order of `wgradHeader`'s struct. */
-export interface WgradTiles {
+interface WgradTiles {
   tilesR: number;
   tilesPerTap: number;
   tilesC: number;
   chunks: number;
   rowsPerChunk: number;
   nRows: number;
-  tilesPerTapPad: number;
 }
 
-export function wgradUniforms(g: WeightGradGeometry, t: WgradTiles): ArrayBuffer {
+function wgradUniforms(g: WeightGradGeometry, t: WgradTiles): ArrayBuffer {
   return new Uniforms()
     .u32(g.kc, g.ncols, g.kw, t.tilesR)
     .u32(t.tilesPerTap, t.tilesC, t.chunks, t.rowsPerChunk)
@@ -90,7 +86,7 @@ export function wgradUniforms(g: WeightGradGeometry, t: WgradTiles): ArrayBuffer
     .i32(g.stride[0], g.stride[1], g.padding[0], g.padding[1])
     .i32(g.dilation[0], g.dilation[1])
     .u32(g.gOff, g.oRow)
-    .u32(g.oOff, g.kh * g.kw * g.kc * g.oRow, t.tilesPerTapPad, 0)
+    .u32(g.oOff, g.kh * g.kw * g.kc * g.oRow, 0, 0)
     .pack();
 }
 
@@ -191,7 +187,7 @@ export function weightGradLaunch(g: WeightGradGeometry, tile: WeightGradTile, ch
   const rowsPerChunk = Math.ceil(nRows / chunks);
   const realChunks = Math.ceil(nRows / rowsPerChunk);
   if (realChunks !== chunks) throw new Error(`weightGradLaunch: ${chunks} chunks of ${nRows} rows leave empty chunks; use weightGradChunks`);
-  const uniforms = wgradUniforms(g, { tilesR, tilesPerTap, tilesC, chunks, rowsPerChunk, nRows, tilesPerTapPad: 0 });
+  const uniforms = wgradUniforms(g, { tilesR, tilesPerTap, tilesC, chunks, rowsPerChunk, nRows });
   return { spec: spec(tile, vecA, vecG), uniforms, workgroups: grid1d(Math.ceil((tilesR * tilesC * chunks) / WG)) };
 }
 

@@ -25,7 +25,6 @@ import { implicitGemmLaunch, type AxisMap, type ConvTile, type ImplicitGemm } fr
 import { implicitGemmSubgroupLaunch } from '../../kernels/conv2d-subgroup.wgsl.js';
 import { matmulSubgroupLaunch } from '../../kernels/matmul-subgroup.wgsl.js';
 import { normaliseChunks, weightGradChunks, weightGradLaunch, type WeightGradGeometry, type WeightGradTile } from '../../kernels/conv2d-backward.wgsl.js';
-import { weightGradSubgroupLaunch, weightGradSubgroupTiles } from '../../kernels/conv2d-backward-subgroup.wgsl.js';
 import { depthwiseLaunch, depthwiseWgradLaunch, type DepthwiseGeometry } from '../../kernels/depthwise.wgsl.js';
 import { depthwiseRowsFits, depthwiseRowsLaunch } from '../../kernels/depthwise-rows.wgsl.js';
 import { noGrad, record } from '../autograd.js';
@@ -54,13 +53,10 @@ export interface ConvConfig {
   kernel: 'portable' | 'subgroup8';
   /**
    * Subgroup kernels: output pixels x output channels (8 or 16) per lane, forward and input
-   * gradient; input channels per lane
-   * of the subgroup weight gradient (conv2d-backward-subgroup.wgsl.ts, taken with kernel
-   * 'subgroup8' where padding the channel tiles to the subgroup wastes little; 0 = never: on
-   * lavapipe it measured 0.85-1.1x the portable one, so it is off by default); matmul1x1 routes
-   * bias-free 1x1 stride-1 unpadded convs through the subgroup matmul kernel.
+   * gradient; matmul1x1 routes bias-free 1x1 stride-1 unpadded convs through the subgroup matmul
+   * kernel.
    */
-  sg: { fwd: ConvTile; dgrad: ConvTile; wgradTr: number; matmul1x1: boolean };
+  sg: { fwd: ConvTile; dgrad: ConvTile; matmul1x1: boolean };
   /** Forward tile (output pixels x output channels per invocation). */
   fwd: ConvTile;
   /** Input-gradient tile (input pixels x input channels). */
@@ -85,12 +81,12 @@ type Tiles = Omit<ConvConfig, 'kernel'>;
 const SOFTWARE: Tiles = {
   fwd: { tm: 4, tn: 8 },
   dgrad: { tm: 4, tn: 8 },
-  sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, wgradTr: 0, matmul1x1: false },
+  sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, matmul1x1: false },
   wgrad: { tr: 8, tc: 8 },
   wgradLarge: { tr: 16, tc: 16 },
   wgradInvocations: 256,
 };
-const HARDWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, wgradTr: 0, matmul1x1: false }, wgrad: { tr: 4, tc: 8 }, wgradLarge: null, wgradInvocations: 16384 };
+const HARDWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, matmul1x1: false }, wgrad: { tr: 4, tc: 8 }, wgradLarge: null, wgradInvocations: 16384 };
 let override: Partial<ConvConfig> = {};
 
 /** Which default tile set the current adapter takes. */
@@ -426,14 +422,8 @@ function weightGrad(x: Tensor, gy: Tensor, g: Geo, depthwise: boolean, cfg: Conv
   // would not split either, so the reduction order, and the result, are the same.
   const tilesOf = (t: WeightGradTile) => Math.ceil(g.cinG / t.tr) * g.kh * g.kw * Math.ceil(g.coutG / t.tc);
   const tile = cfg.wgradLarge && tilesOf(cfg.wgradLarge) >= cfg.wgradInvocations ? cfg.wgradLarge : cfg.wgrad;
-  // The subgroup kernel pads the input-channel tiles of each tap to 8 lanes: only where that adds
-  // at most a quarter of idle lanes.
-  const sgTiles = weightGradSubgroupTiles(g.cinG, Math.max(1, cfg.sg.wgradTr));
-  const useSg = cfg.kernel === 'subgroup8' && cfg.sg.wgradTr > 0 && sgTiles.padded <= 1.25 * sgTiles.perTap;
-  const tiles = useSg
-    ? sgTiles.padded * g.kh * g.kw * Math.ceil(g.coutG / 8)
-    : tilesOf(tile);
-  const launch = (geo: WeightGradGeometry, c: number) => (useSg ? weightGradSubgroupLaunch(geo, cfg.sg.wgradTr, c) : weightGradLaunch(geo, tile, c));
+  const tiles = tilesOf(tile);
+  const launch = (geo: WeightGradGeometry, c: number) => weightGradLaunch(geo, tile, c);
   const chunks = normaliseChunks(nRows, weightGradChunks(tiles, nRows, cfg.wgradInvocations));
   const geoOf = (q: number) => ({
     batch: g.n,
