@@ -1,9 +1,7 @@
 // Depthwise kernel comparison (not part of `npm run bench`): the forward and stride-1 input gradient
 // of depthwise.wgsl.ts (taps) against depthwise-rows.wgsl.ts (rows) on one layer, launched
-// directly and alternately in one process (A, B, A, B, ...), so a loaded machine slows both alike.
-// Prints each pass's median wall time, GFLOP/s and ratio, the same for process CPU time (lavapipe
-// computes in this process's threads; other processes inflate it much less than wall time), and
-// whether the outputs are bit-identical.
+// directly and alternately in one process (bench/alternate.ts). Prints each pass's median wall
+// time, GFLOP/s and ratio, the same for process CPU time, and whether the outputs are bit-identical.
 // node dist-bench/bench/depthwise-variants.js   SHAPE=4,32,32,256 D=6 REPS=7 TP=32 PARTS=fwd,dgrad
 import { destroyEngine, initEngine, sync } from '../src/engine/runtime.js';
 import { run } from '../src/engine/ops/run.js';
@@ -13,6 +11,7 @@ import { read } from '../src/engine/io.js';
 import { depthwiseLaunch, type DepthwiseGeometry } from '../src/kernels/depthwise.wgsl.js';
 import { ROW_PIXELS, depthwiseRowsLaunch } from '../src/kernels/depthwise-rows.wgsl.js';
 import type { Launch } from '../src/kernels/kernel.js';
+import { alternate } from './alternate.js';
 
 const [n, h, w, c] = (process.env.SHAPE ?? '4,32,32,256').split(',').map(Number);
 const d = Number(process.env.D ?? 6);
@@ -28,7 +27,6 @@ const gy = gen.normal([n, h, w, c]).keep();
 const flops = 2 * n * h * w * c * k * k;
 const fwd: DepthwiseGeometry = { batch: n, srcH: h, srcW: w, dstH: h, dstW: w, kh: k, kw: k, channels: c, y: { mul: 1, add: -pad, tap: d, div: 1 }, x: { mul: 1, add: -pad, tap: d, div: 1 } };
 const bwd: DepthwiseGeometry = { ...fwd, y: { mul: 1, add: pad, tap: -d, div: 1 }, x: { mul: 1, add: pad, tap: -d, div: 1 } };
-const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
 
 interface Pass {
   name: string;
@@ -51,22 +49,7 @@ for (const pass of passes) {
   const same = vals.every((v) => v.every((q, j) => Object.is(q, vals[0][j])));
   let maxDiff = 0;
   for (const v of vals) for (let j = 0; j < v.length; j++) maxDiff = Math.max(maxDiff, Math.abs(v[j] - vals[0][j]));
-  const times: number[][] = outs.map(() => []);
-  const cpu: number[][] = outs.map(() => []);
-  for (let r = 0; r < REPS; r++) {
-    for (let s = 0; s < outs.length; s++) {
-      const i = (r + s) % outs.length;
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      once(i);
-      await sync();
-      times[i].push(performance.now() - t0);
-      const dc = process.cpuUsage(c0);
-      cpu[i].push((dc.user + dc.system) / 1000);
-    }
-  }
-  const med = times.map(median);
-  const cmed = cpu.map(median);
+  const { wall: med, cpu: cmed } = await alternate(outs.length, REPS, once);
   const cells = pass.variants.map(
     ([name], i) =>
       `${name} ${med[i].toFixed(2)}ms ${(flops / (med[i] * 1e6)).toFixed(2)} GFLOP/s x${(med[0] / med[i]).toFixed(2)} cpu ${cmed[i].toFixed(1)}ms x${(cmed[0] / cmed[i]).toFixed(2)}`,

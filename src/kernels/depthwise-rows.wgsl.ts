@@ -1,14 +1,14 @@
 // Depthwise convolution, row form: the forward and stride-1 input gradient of depthwise.wgsl.ts
 // rewritten for how a software adapter runs a workgroup. On lavapipe the invocations are the SIMD
-// lanes of one thread and a storage load whose address differs per lane runs lane by lane and
-// component by component, each with a bounds check (docs/performance.md, "Depthwise kernels"), so
-// the cost is the number of loaded elements, not the arithmetic. Here lanes take neighbouring
-// channels (f32 each) and an invocation owns up to ROW_PIXELS output pixels of one row; the kernel
-// size, the column multiplier and the tap step are compiled in, so the invocation loads each source
-// column of its window once and reuses it for every (pixel, tap) pair that reads it (at dilation 6
-// and 32 pixels, per tap row and channel: 44 + 3 loads for 96 multiply-adds, against 96 + 24 in
-// depthwise.wgsl.ts),
-// with no integer division. Strided input gradients (divisor > 1) stay with depthwise.wgsl.ts.
+// lanes of one thread, and a storage load whose address differs per lane runs lane by lane and
+// component by component, each with a bounds check, so the cost is the number of loaded elements,
+// not the arithmetic (docs/performance.md, "Convolution kernels where the time is"). Here lanes
+// take neighbouring channels (f32 each) and an invocation owns up to ROW_PIXELS output pixels of
+// one row; the kernel size, the column multiplier and the tap step are compiled in, so the
+// invocation loads each source column of its window once and reuses it for every (pixel, tap)
+// pair that reads it (at dilation 6 and 32 pixels, per tap row and channel: 44 + 3 loads for 96
+// multiply-adds, against 96 + 24 in depthwise.wgsl.ts), with no integer division. Strided input
+// gradients (divisor > 1) stay with depthwise.wgsl.ts.
 //
 // Results are bit for bit those of depthwise.wgsl.ts for finite weights: every output adds its
 // products in the same order (tap rows, then tap columns), and a source outside the image
@@ -46,7 +46,8 @@ export function depthwiseRowsLaunch(g: DepthwiseGeometry, bias: boolean, pixels 
     // depthwise.wgsl.ts adds them (the input gradient's tap step is negative).
     const cols = [...new Set(range(tp).flatMap((p) => range(KW).map((j) => off(p, j))))].sort((a, b) => (TX > 0 ? a - b : b - a));
     // Tap rows in a runtime loop (their code differs only in the row and the weights): a third of
-    // the unrolled body, so a third of lavapipe's compile time (seconds per variant at 32 pixels).
+    // the unrolled body, half of lavapipe's compile time (3.8 s against 7.5 s for 32 pixels under
+    // load), and faster (docs/performance.md).
     const taps = `for (var i = 0; i < ${KH}; i++) {
     let py = by + i * u.tapY;
     if (py >= 0 && py < i32(u.srcH)) {
@@ -82,7 +83,8 @@ ${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;\n' : ''}@gr
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
   if (t >= u.total) { return; }
-  // channel fastest: the lanes of a subgroup share their pixels, so every branch is uniform.
+  // channel fastest: the lanes of a subgroup share their pixels (C a multiple of 8), so its
+  // branches agree.
   ${unflatten('t', [['c', 'u.c'], ['xt', 'u.tilesX']], 'row')}
   let oy = row % u.dstH;
   let img = (row / u.dstH) * u.srcH;

@@ -134,7 +134,7 @@ function directLaunch(g: ImplicitGemm, cfg: ConvConfig, pass: 'fwd' | 'dgrad', b
 }
 
 /**
- * The depthwise forward / input-gradient launch: the row kernel (depthwise-rows.wgsl.ts, 1.5-1.7x
+ * The depthwise forward / input-gradient launch: the row kernel (depthwise-rows.wgsl.ts, 1.7-2.0x
  * on lavapipe, same results) where the source map has unit divisors, the tap kernel otherwise.
  */
 function depthwiseAnyLaunch(g: DepthwiseGeometry, bias: boolean) {
