@@ -64,10 +64,11 @@ export interface ConvConfig {
   /** Weight-gradient tile (input channels x output channels). */
   wgrad: WeightGradTile;
   /**
-   * A larger weight-gradient tile for layers that still have at least `wgradInvocations` tiles
-   * with it (so neither tile splits the reduction, and the results are the same bits); null: never.
+   * Larger weight-gradient tiles, largest first: a layer takes the first that still leaves it at
+   * least `wgradInvocations` tiles (so neither it nor `wgrad` splits the reduction, and the
+   * results are the same bits), else `wgrad`.
    */
-  wgradLarge: WeightGradTile | null;
+  wgradLarge: readonly WeightGradTile[];
   /** Invocations below which the weight-gradient reduction is split into chunks. */
   wgradInvocations: number;
 }
@@ -77,16 +78,20 @@ export interface ConvConfig {
 // within noise of each other, 8 rows slower); a hardware GPU wants many more invocations in flight.
 type Tiles = Omit<ConvConfig, 'kernel'>;
 // wgradLarge: 16x16 took the decoder's 3x3 304->256 @64x64 weight gradient from 3.9 to 7.5-8.1
-// GFLOP/s against 8x8 (32x16, 16x32 and 24x16 slower than 16x16; docs/performance.md).
+// GFLOP/s against 8x8 (32x16, 16x32, 24x16 and 16x8 slower than 16x16 there); 16x8 is for layers
+// with too few 16x16 tiles (3x3 64->64 @64x64: 1.45x 8x8; docs/performance.md).
 const SOFTWARE: Tiles = {
   fwd: { tm: 4, tn: 8 },
   dgrad: { tm: 4, tn: 8 },
   sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, matmul1x1: false },
   wgrad: { tr: 8, tc: 8 },
-  wgradLarge: { tr: 16, tc: 16 },
+  wgradLarge: [
+    { tr: 16, tc: 16 },
+    { tr: 16, tc: 8 },
+  ],
   wgradInvocations: 256,
 };
-const HARDWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, matmul1x1: false }, wgrad: { tr: 4, tc: 8 }, wgradLarge: null, wgradInvocations: 16384 };
+const HARDWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, matmul1x1: false }, wgrad: { tr: 4, tc: 8 }, wgradLarge: [], wgradInvocations: 16384 };
 let override: Partial<ConvConfig> = {};
 
 /** Which default tile set the current adapter takes. */
@@ -418,10 +423,10 @@ function weightGrad(x: Tensor, gy: Tensor, g: Geo, depthwise: boolean, cfg: Conv
   }
   const xv = nhwc(x);
   const gv = nhwc(gy);
-  // The large tile only where it leaves enough tiles to fill the device unsplit: then the base tile
+  // A large tile only where it leaves enough tiles to fill the device unsplit: then the base tile
   // would not split either, so the reduction order, and the result, are the same.
   const tilesOf = (t: WeightGradTile) => Math.ceil(g.cinG / t.tr) * g.kh * g.kw * Math.ceil(g.coutG / t.tc);
-  const tile = cfg.wgradLarge && tilesOf(cfg.wgradLarge) >= cfg.wgradInvocations ? cfg.wgradLarge : cfg.wgrad;
+  const tile = cfg.wgradLarge.find((t) => tilesOf(t) >= cfg.wgradInvocations) ?? cfg.wgrad;
   const tiles = tilesOf(tile);
   const launch = (geo: WeightGradGeometry, c: number) => weightGradLaunch(geo, tile, c);
   const chunks = normaliseChunks(nRows, weightGradChunks(tiles, nRows, cfg.wgradInvocations));
