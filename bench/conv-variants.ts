@@ -7,6 +7,7 @@ import { destroyEngine, engine, initEngine, sync } from '../src/engine/runtime.j
 import { conv2d, conv2dInputGrad, conv2dWeightGrad, convOutputSize, setConvConfig, type ConvConfig } from '../src/engine/ops/conv.js';
 import { Generator } from '../src/engine/random.js';
 import { tidy } from '../src/engine/tensor.js';
+import { hasSubgroup8 } from '../src/engine/variants.js';
 import { alternate } from './alternate.js';
 
 interface Layer {
@@ -29,7 +30,7 @@ const REPS = Number(process.env.REPS ?? 5);
 await initEngine();
 if (configs.length === 0) {
   configs.push({ kernel: 'portable' });
-  if (engine().tuning.subgroup8) configs.push({ kernel: 'subgroup8' });
+  if (hasSubgroup8(engine().tuning)) configs.push({ kernel: 'subgroup8' });
   else console.log(`subgroup8 not measured: ${engine().tuning.reason}`);
 }
 const gen = new Generator(1);

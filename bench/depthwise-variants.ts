@@ -31,18 +31,18 @@ const bwd: DepthwiseGeometry = { ...fwd, y: { mul: 1, add: pad, tap: -d, div: 1 
 interface Pass {
   name: string;
   variants: [string, Launch][];
-  inputs: Tensor[];
+  inputs: Record<string, Tensor>;
   outShape: number[];
 }
 const passes: Pass[] = [
-  { name: 'fwd', variants: [['taps', depthwiseLaunch(fwd, false)], ['rows', depthwiseRowsLaunch(fwd, false, TP)]], inputs: [x, wt], outShape: [n, h, w, c] },
-  { name: 'dgrad', variants: [['taps', depthwiseLaunch(bwd, false)], ['rows', depthwiseRowsLaunch(bwd, false, TP)]], inputs: [gy, wt], outShape: [n, h, w, c] },
+  { name: 'fwd', variants: [['taps', depthwiseLaunch(fwd, false)], ['rows', depthwiseRowsLaunch(fwd, false, TP)]], inputs: { src: x, wt }, outShape: [n, h, w, c] },
+  { name: 'dgrad', variants: [['taps', depthwiseLaunch(bwd, false)], ['rows', depthwiseRowsLaunch(bwd, false, TP)]], inputs: { src: gy, wt }, outShape: [n, h, w, c] },
 ];
 const only = process.env.PARTS?.split(',');
 for (const pass of passes) {
   if (only && !only.includes(pass.name)) continue;
   const outs = pass.variants.map(() => Tensor.empty(pass.outShape).keep());
-  const once = (i: number) => run(pass.variants[i][1], [...pass.inputs, outs[i]]);
+  const once = (i: number) => run(pass.variants[i][1], { ...pass.inputs, out: outs[i] });
   for (let i = 0; i < outs.length; i++) once(i);
   await sync();
   const vals = await Promise.all(outs.map((o) => read(o)));

@@ -8,6 +8,7 @@ import { softmax } from '../src/engine/ops/softmax.js';
 import { Generator } from '../src/engine/random.js';
 import { Tensor, tidy } from '../src/engine/tensor.js';
 import { engine, type Tuning } from '../src/engine/runtime.js';
+import { hasSubgroup8 } from '../src/engine/variants.js';
 import { timeCases, type BenchCase, type BenchContext, type BenchRow } from './harness.js';
 
 function matmulCase(name: string, m: number, k: number, n: number, gen: Generator): BenchCase & { dispose: () => void } {
@@ -37,7 +38,7 @@ export async function engineSuite(ctx: BenchContext): Promise<BenchRow[]> {
   const tuning = engine().tuning;
   const saved = { ...tuning };
   const variants: [Tuning['matmul'], number][] = [['portable', 4]];
-  if (tuning.subgroup8) variants.push(['subgroup8', 4], ['subgroup8', 8], ['subgroup8', 12], ['subgroup8', 16]);
+  if (hasSubgroup8(tuning)) variants.push(['subgroup8', 4], ['subgroup8', 8], ['subgroup8', 12], ['subgroup8', 16]);
   for (const [v, tm] of variants) {
     Object.assign(tuning, { matmul: v, matmulTm: tm });
     const [row] = await timeCases('engine', [{ ...cases[1], name: `matmul 1024^3, ${v} kernel, ${tm} rows/lane` }], ctx);

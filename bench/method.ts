@@ -1,10 +1,12 @@
-// The training step the method itself runs (src/al/trainer.ts trainIteration: forward, logits
-// resized to the crop, the fused region loss, backward, per micro-batch, then AdamW), for stage 1
+// The training step the method itself runs (src/model/train-step.ts trainStep with
+// src/al/step.ts regionStepLoss: forward, logits resized to the crop, the fused region loss,
+// backward, per micro-batch, then AdamW), for stage 1
 // (region tables: multi-class labels on superpixel-sized regions) and stage 2 (the pixel-label
 // path), at the default `train` settings (tiny, 96x96 crops, batch 4) and stage 1 at r50 256x256
 // batch 2 (skipped with --quick). Each setup also gets a replay of one recorded step by kernel family
 // (as bench/model.ts), with the share of the identity/fill copy kernels summed in one row.
-import { fitMicroBatch, trainIteration, type StepBatch } from '../src/al/trainer.js';
+import { fitMicroBatch, regionStepLoss, type StepBatch } from '../src/al/step.js';
+import { trainStep } from '../src/model/train-step.js';
 import { buildRegionBatch, pixelLabelBatch, type RegionBatch } from '../src/al/region-batch.js';
 import { DEFAULT_CONFIG } from '../src/al/config.js';
 import { readingLossOptions } from '../src/al/losses.js';
@@ -61,7 +63,8 @@ async function suiteFor(s: Setup, ctx: BenchContext): Promise<BenchRow[]> {
   const batch: StepBatch = { n: s.batch, height: s.crop, width: s.crop, images: Float32Array.from(randomNd([s.batch * s.crop * s.crop * 3], 3, -2, 2).data) };
   const tables = s.stage === 'stage1' ? stage1Tables(s.batch, s.crop) : stage2Tables(s.batch, s.crop);
   const tag = `${s.preset} ${s.crop}x${s.crop} b${s.batch} ${s.stage}`;
-  const step = (mark?: (p: Recorded['phase']) => void) => trainIteration(model, optimizer, batch, tables, micro, readingLossOptions(DEFAULT_CONFIG.reading, DEFAULT_CONFIG.tau), mark).dispose();
+  const loss = regionStepLoss(model, batch, tables, readingLossOptions(DEFAULT_CONFIG.reading, DEFAULT_CONFIG.tau));
+  const step = (mark?: (p: Recorded['phase']) => void) => trainStep(model, optimizer, batch.n, loss, { microBatch: micro, mark }).dispose();
   const rows = await timeCases('method', [{ name: `${tag} step`, run: () => step(), extra: { micro } }], ctx, { maxTime: ctx.quick ? 1 : 4, minSamples: 3 });
 
   // Where the step's GPU time goes: each kernel family of one recorded step replayed alone.

@@ -12,9 +12,8 @@ import { AdamW } from '../src/engine/optim.js';
 import { Generator } from '../src/engine/random.js';
 import { engine, sync } from '../src/engine/runtime.js';
 import { Tensor, tidy } from '../src/engine/tensor.js';
-import { backward } from '../src/engine/backward.js';
 import { createModel, type PresetName } from '../src/model/presets.js';
-import { measurePeakBytes, segmentationLoss, trainStep } from '../src/model/train-step.js';
+import { batchLoss, measurePeakBytes, segmentationLoss, trainStep, type StepPhase } from '../src/model/train-step.js';
 import { timeCases, type BenchCase, type BenchContext, type BenchRow } from './harness.js';
 
 interface Setup {
@@ -28,7 +27,7 @@ const CLASSES = 20;
 export interface Recorded {
   launch: Launch;
   buffers: readonly GPUBuffer[];
-  phase: 'forward' | 'backward' | 'optimizer';
+  phase: StepPhase;
 }
 
 /** Family of a dispatch: the kernel name's first part, with the step phase for convolutions. */
@@ -107,9 +106,9 @@ async function suiteFor(s: Setup, ctx: BenchContext): Promise<BenchRow[]> {
   const labelData = Int32Array.from({ length: s.batch * s.size * s.size }, (_, i) => (i * 7919) % (CLASSES + 3) < CLASSES ? (i * 7919) % CLASSES : 255);
   const labels = Tensor.fromArray(labelData, [s.batch, s.size, s.size], 'i32').keep();
   const opt = new AdamW(model.paramGroups(1e-3));
-  const loss = segmentationLoss(labels);
+  const loss = batchLoss(model, images, segmentationLoss(labels));
   const tag = `${s.preset} ${s.size}x${s.size} b${s.batch}`;
-  const step = () => trainStep(model, opt, images, loss).dispose();
+  const step = () => void trainStep(model, opt, s.batch, loss).dispose();
 
   // Peak memory of one step (after a first step created the optimiser state and the pipelines).
   step();
@@ -133,22 +132,13 @@ async function suiteFor(s: Setup, ctx: BenchContext): Promise<BenchRow[]> {
         buffersCreated: before.buffersCreated,
       },
     },
-    { name: `${tag} forward+loss (train mode)`, run: () => tidy(() => void loss(model.forward(images, { features: false }))) },
+    { name: `${tag} forward+loss (train mode)`, run: () => tidy(() => void loss(0, s.batch)) },
     { name: `${tag} eval forward (logits+features)`, run: () => tidy(() => void model.predict(images)) },
   ];
   const rows = await timeCases('model', cases, ctx, { maxTime: ctx.quick ? 1 : 3, minSamples: 3 });
 
   // Per-family replay of one recorded step (forward, backward and optimiser phases marked).
-  const full = await recordStep((mark) => {
-    tidy(() => {
-      const l = loss(model.forward(images, { features: false }));
-      mark('backward');
-      backward(l);
-      mark('optimizer');
-      opt.step();
-      opt.zeroGrad();
-    });
-  });
+  const full = await recordStep((mark) => trainStep(model, opt, s.batch, loss, { mark }).dispose());
   rows.push(...(await replayRows('model', tag, full, ctx.quick ? 1 : 2, rows[0].ms)));
 
   opt.dispose();

@@ -29,7 +29,7 @@ async function measure(c: PeakConfig, quick: boolean): Promise<{ gflops: number;
   let out = Tensor.empty([n]);
   const once = async () => {
     const t0 = performance.now();
-    run(peakLaunch(c, n, a, b), [out]);
+    run(peakLaunch(c, n, a, b), { out });
     await sync();
     return performance.now() - t0;
   };

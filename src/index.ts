@@ -11,14 +11,15 @@ export { regionStats, scoreRegions, selectByBudget, ACQUISITIONS, type Acquisiti
 export { pseudoLabels, pairTables, DEFAULT_PSEUDO_FLAGS, type PseudoLabelFlags, type PseudoLabelInput } from './al/pseudo-labels.js';
 export { ConfusionMatrix, iouFromCounts, type IoUReport } from './al/metrics.js';
 export { regionLossOnArrays, regionStatsOnArrays, acquisitionScores, pseudoLabelsOnArrays, miouOnArrays, type ArrayTensor } from './al/api.js';
-export { runActiveLearning, evaluate, type LoopEvent, type LoopResult } from './al/rounds.js';
+export { runActiveLearning, type LoopEvent, type LoopResult } from './al/rounds.js';
+export { evaluate } from './al/evaluation.js';
 export { DEFAULT_CONFIG, type RunConfig, type Ablation, type Labelling } from './al/config.js';
 export { multiClassAnswers, dominantAnswers, answerBitmasks } from './al/oracle.js';
 export { regionAdjacency, regionPixels } from './al/superpixels/adjacency.js';
 export { computeSuperpixels, type SuperpixelSpec } from './al/superpixels/compute.js';
 export { openDataset } from './al/data/open-dataset.js';
 export { writeSyntheticDataset, ensureSyntheticDataset, DEFAULT_SYNTHETIC } from './al/data/synthetic.js';
-export { trainStep, crossEntropyWithTemperature, segmentationLoss, predictAtInput, LossLog, measurePeakBytes, type TrainStepOptions, type CrossEntropyOptions } from './model/train-step.js';
+export { trainStep, batchLoss, crossEntropyWithTemperature, segmentationLoss, predictAtInput, LossLog, measurePeakBytes, type TrainStepOptions, type StepLoss, type StepPhase, type CrossEntropyOptions } from './model/train-step.js';
 export { upsampleOutput, logitsAtInput, type ForwardOptions, type ResolvedDeepLabConfig } from './model/deeplabv3plus.js';
 export { presetConfig, type Preset } from './model/presets.js';
 export { importResNetWeightsFrom, type ImportReport, type WeightScheme } from './model/weights.js';

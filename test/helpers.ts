@@ -1,6 +1,7 @@
 // Shared test helpers: the engine, GPU <-> reference comparison, finite differences.
 import { beforeAll, beforeEach, expect } from 'vitest';
 import { engine, initEngine } from '../src/engine/runtime.js';
+import { hasSubgroup8 } from '../src/engine/variants.js';
 import { Tensor } from '../src/engine/tensor.js';
 import { read } from '../src/engine/io.js';
 import { backward } from '../src/engine/backward.js';
@@ -21,7 +22,7 @@ export function useEngine(): void {
 export function variantUnavailable(variant: 'portable' | 'subgroup8'): string | null {
   if (variant === 'portable') return null;
   const t = engine().tuning;
-  return t.subgroup8 ? null : `variant subgroup8 skipped: it needs 8-lane subgroups (${t.reason})`;
+  return hasSubgroup8(t) ? null : `variant subgroup8 skipped: it needs 8-lane subgroups (${t.reason})`;
 }
 
 /**

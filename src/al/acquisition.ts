@@ -49,12 +49,12 @@ export async function regionStats(
     const bvsb = Tensor.empty([npix]);
     const arg = Tensor.empty([npix], 'i32');
     const lse = Tensor.empty([npix]);
-    run(acqPixelsLaunch(classes, tau, grid), [z, bvsb, arg, lse]);
+    run(acqPixelsLaunch(classes, tau, grid), { z, bvsb, arg, lse });
     const starts = Tensor.fromArray(regionStart, [R + 1], 'i32');
     const pixels = Tensor.fromArray(regionPixels, [regionPixels.length], 'i32');
     const stats = Tensor.empty([R, REGION_STAT_COLUMNS]);
     const byClass = Tensor.empty([R, 2 * classes]);
-    run(acqRegionsLaunch(R, classes, tau, grid), [z, bvsb, arg, lse, starts, pixels, stats, byClass]);
+    run(acqRegionsLaunch(R, classes, tau, grid), { z, bvsb, arg, lse, region_start: starts, region_pixels: pixels, stats, by_class: byClass });
     return [await readF32(stats), await readF32(byClass)];
   });
   const out: ImageRegionStats = {

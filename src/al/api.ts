@@ -9,7 +9,7 @@ import { readingLossOptions, regionLoss, type RegionLossOptions } from './losses
 import { ConfusionMatrix, type IoUReport } from './metrics.js';
 import { DEFAULT_PSEUDO_FLAGS, pseudoLabels, type PseudoLabelFlags } from './pseudo-labels.js';
 import { buildRegionBatch, type LossReading, type LossWeights } from './region-batch.js';
-import { regionAdjacency, regionPixels } from './superpixels/adjacency.js';
+import { readingConnectivity, regionAdjacency, regionPixels } from './superpixels/adjacency.js';
 import type { RegionMap } from './superpixels/region-map.js';
 
 /** Row-major values with their shape; the last axis is classes (or feature channels). */
@@ -65,7 +65,7 @@ export function acquisitionScores(kind: Acquisition, stats: readonly ImageRegion
 export async function pseudoLabelsOnArrays(logits: ArrayTensor, features: ArrayTensor, regions: RegionMap, labels: ReadonlyMap<number, number>, flags: PseudoLabelFlags = DEFAULT_PSEUDO_FLAGS): Promise<Int32Array> {
   await initEngine();
   return tidy(async () =>
-    pseudoLabels({ logits: upload(logits), features: upload(features), width: regions.width, ids: regions.ids, pixels: regionPixels(regions), adjacency: regionAdjacency(regions, flags.reading === 'text' ? 4 : 8), labels }, flags),
+    pseudoLabels({ logits: upload(logits), features: upload(features), width: regions.width, ids: regions.ids, pixels: regionPixels(regions), adjacency: regionAdjacency(regions, readingConnectivity(flags.reading ?? 'code')), labels }, flags),
   );
 }
 

@@ -3,7 +3,7 @@
 import type { DatasetKind } from './data/dataset.js';
 import type { PresetName } from '../model/presets.js';
 import type { Acquisition } from './acquisition.js';
-import type { LossReading, LossWeights } from './region-batch.js';
+import { DEFAULT_LOSS_WEIGHTS, type LossReading, type LossWeights } from './region-batch.js';
 import type { SuperpixelSpec } from './superpixels/compute.js';
 
 export type Labelling = 'multi' | 'dominant';
@@ -52,7 +52,7 @@ export interface RunConfig {
   weights: LossWeights;
   reading: LossReading;
   ablation: Ablation;
-  /** Re-estimate BN statistics on whole training images after each stage (see trainer.ts). */
+  /** Re-estimate BN statistics on whole training images after each stage (see bn-recalibration.ts). */
   bnRecalibration: boolean;
   /** Skip stage 2 (pseudo-labels and retraining). */
   stage2: boolean;
@@ -77,7 +77,7 @@ export interface RunConfig {
   /**
    * Stage 2's pseudo-labels: 'model' (the method: prototypes, localisation, expansion) or 'oracle'
    * (the upper bound: the ground truth inside each labelled region, see oraclePseudoLabels in
-   * rounds.ts). Absent: 'model'.
+   * pseudo-label-files.ts). Absent: 'model'.
    */
   pseudo?: 'model' | 'oracle';
 }
@@ -102,7 +102,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   crop: 96,
   nu: 6,
   tau: 0.1,
-  weights: { ce: 16, mp: 8, pp: 1 },
+  weights: { ...DEFAULT_LOSS_WEIGHTS },
   reading: 'code',
   ablation: { mp: true, pp: true, localise: true, expand: true },
   bnRecalibration: true,
@@ -129,55 +129,3 @@ export const DATASET_TRAINING: Record<DatasetKind, { crop: number; batch: number
   // A user's own photographs: VOC's setting for natural images of a few hundred pixels a side.
   folder: { crop: 513, batch: 4 },
 };
-
-/** Settings that do not change what a run computes: a resumed run may give them other values. */
-const NOT_IDENTITY = new Set<string>(['out', 'checkpointEvery', 'visualise']);
-
-/** The command-line option of a config path, where it is not the path's last name in kebab case. */
-const OPTION_OF: Record<string, string> = {
-  dominant: 'dominant-mode',
-  synthetic: 'synthetic-size',
-  'weights.ce': 'lambda-ce',
-  'weights.mp': 'lambda-mp',
-  'weights.pp': 'lambda-pp',
-  'superpixels.algorithm': 'superpixels',
-};
-
-function optionName(path: string): string {
-  const named = OPTION_OF[path] ?? OPTION_OF[path.split('.')[0]];
-  if (named) return `--${named}`;
-  const last = path.split('.').pop()!;
-  return `--${last.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
-
-/**
- * The settings that define what a run computes, as plain JSON values by path. A config saved by an
- * older version lacks newer fields: they take their defaults; a field that is missing and one that
- * is undefined are the same (JSON has no undefined).
- */
-export function identity(c: Partial<RunConfig>): Record<string, unknown> {
-  const plain = JSON.parse(JSON.stringify({ ...DEFAULT_CONFIG, ...c })) as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  const walk = (v: unknown, path: string) => {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && path !== 'synthetic') {
-      for (const [k, child] of Object.entries(v)) walk(child, path ? `${path}.${k}` : k);
-    } else if (!NOT_IDENTITY.has(path)) out[path] = v;
-  };
-  walk(plain, '');
-  return out;
-}
-
-/** One line per setting that differs between a saved run and the options given now. */
-export function identityDifferences(saved: Partial<RunConfig>, given: Partial<RunConfig>): string[] {
-  const a = identity(saved);
-  const b = identity(given);
-  const show = (path: string, v: unknown) => (v === undefined ? 'not given' : path === 'synthetic' && v && typeof v === 'object' ? syntheticSize(v as RunConfig['synthetic']) : JSON.stringify(v));
-  const paths = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-  return paths
-    .filter((p) => JSON.stringify(a[p]) !== JSON.stringify(b[p]))
-    .map((p) => `${optionName(p)}: ${show(p, a[p])} in the saved run, ${show(p, b[p])} now`);
-}
-
-function syntheticSize(s: RunConfig['synthetic']): string {
-  return `${s.train}x${s.val}@${s.height}x${s.width}`;
-}

@@ -16,7 +16,8 @@ import { runActiveLearning, type LoopEvent } from './rounds.js';
 import type { Acquisition } from './acquisition.js';
 import { DEFAULT_PRETRAIN, pretrain, type PretrainConfig } from './pretrain.js';
 import { runSupervised } from './supervised.js';
-import { readStageLog, type StageName } from './trainer.js';
+import { RunDirectory, type StageName } from './run-directory.js';
+import { readStageLog } from './stage-log.js';
 
 export interface ExperimentRun {
   grid: string;
@@ -212,7 +213,7 @@ export async function runGrid(
       cfg.pretrained = p.file;
     }
     const t0 = performance.now();
-    const resume = existsSync(join(cfg.out, 'config.json'));
+    const resume = existsSync(new RunDirectory(cfg.out).config);
     const onEvent = (e: LoopEvent) => options.onEvent?.(run, e);
     const result = run.kind === 'supervised' ? await runSupervised(cfg, { resume, onEvent }) : await runActiveLearning(cfg, { resume, onEvent });
     const rec: ExperimentRecord = { grid, method: run.method, seed: run.seed, config: cfg, adapter: options.adapter, commit: gitCommit(), wallSeconds: (performance.now() - t0) / 1000, rounds: result.rounds, curves: lossCurves(cfg.out) };
@@ -225,13 +226,7 @@ export async function runGrid(
 
 /** The loss curves a run directory's training/ logs hold, by round then stage. */
 function lossCurves(dir: string): NonNullable<ExperimentRecord['curves']> {
-  const logs = join(dir, 'training');
-  if (!existsSync(logs)) return [];
-  return readdirSync(logs)
-    .map((f) => /^round-(\d+)-(stage[12])\.json$/.exec(f))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ round: Number(m[1]), stage: m[2] as StageName, losses: readStageLog(join(logs, m[0]))?.losses ?? [] }))
-    .sort((a, b) => a.round - b.round || a.stage.localeCompare(b.stage));
+  return new RunDirectory(dir).stageLogs().map(({ round, stage, file }) => ({ round, stage, losses: readStageLog(file)?.losses ?? [] }));
 }
 
 function gitCommit(): string | undefined {

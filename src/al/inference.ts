@@ -99,7 +99,7 @@ export async function labelMap(logits: Tensor, classes: number, image: { width: 
   const grid = gridOf(logits.shape, npix, logits.rank === 2 ? undefined : image.width, 'label map: logits');
   const labels = await tidy(async () => {
     const out = Tensor.empty([npix], 'i32');
-    run(predictedLabelsLaunch(classes, outputs, grid), [dense(logits), out]);
+    run(predictedLabelsLaunch(classes, outputs, grid), { z: dense(logits), label: out });
     return (await read(out)) as Int32Array;
   });
   return Uint8Array.from(labels);

@@ -73,9 +73,19 @@ export function regionLoss(logits: Tensor, b: RegionBatch, options: RegionLossOp
   const mpPix = Tensor.empty([b.npix]);
   const pairArg = Tensor.empty([Math.max(P, 1)], 'i32');
   const ppPair = P > 0 ? Tensor.empty([P]) : zeros([1]);
-  run(regionLossPixelsLaunch(b.npix, C, tau, eps), [z, t.regionOf, t.labelMask, t.pixelWeight, lse, cePix, mpPix]);
+  run(regionLossPixelsLaunch(b.npix, C, tau, eps), { z, region_of: t.regionOf, label_mask: t.labelMask, pixel_weight: t.pixelWeight, lse, ce: cePix, mp: mpPix });
   if (P > 0) {
-    run(regionLossPairsLaunch(b.npix, C, P, tau, eps), [z, lse, t.pairRegion, t.pairClass, t.pairWeight, t.regionStart, t.regionPixels, pairArg, ppPair]);
+    run(regionLossPairsLaunch(b.npix, C, P, tau, eps), {
+      z,
+      lse,
+      pair_region: t.pairRegion,
+      pair_class: t.pairClass,
+      pair_weight: t.pairWeight,
+      region_start: t.regionStart,
+      region_pixels: t.regionPixels,
+      pair_arg: pairArg,
+      pp: ppPair,
+    });
   }
   const [ce, mp, pp, total] = noGrad(() => {
     const ce = sum(cePix);
@@ -83,11 +93,24 @@ export function regionLoss(logits: Tensor, b: RegionBatch, options: RegionLossOp
     const pp = sum(ppPair);
     return [ce, mp, pp, add(add(ce, mp), pp)];
   });
+  // What the gradient kernel reads is the node's: the tape disposes it after the backward.
+  const owned = [z, lse, t.regionOf, t.labelMask, t.pixelWeight, t.pairOffset, t.pairWeight, pairArg];
   record(total, 'region_loss', [logits], (g) => {
     const dz = Tensor.empty(z.shape);
-    run(regionLossGradLaunch(b.npix, C, tau, eps), [z, lse, t.regionOf, t.labelMask, t.pixelWeight, t.pairOffset, t.pairWeight, pairArg, g, dz]);
+    run(regionLossGradLaunch(b.npix, C, tau, eps), {
+      z,
+      lse,
+      region_of: t.regionOf,
+      label_mask: t.labelMask,
+      pixel_weight: t.pixelWeight,
+      pair_offset: t.pairOffset,
+      pair_weight: t.pairWeight,
+      pair_arg: pairArg,
+      grad_out: g,
+      dz,
+    });
     return [dz.shape.length === logits.shape.length ? dz : reshape(dz, logits.shape)];
-  });
+  }, [], owned);
   return { total, ce, mp, pp };
 }
 

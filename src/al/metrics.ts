@@ -38,7 +38,7 @@ export class ConfusionMatrix {
       const grid = gridOf(logits.shape, npix, width, 'confusion: logits');
       const z = dense(logits);
       const g = gt instanceof Tensor ? gt : Tensor.fromArray(gt, [gt.length], 'i32');
-      run(confusionLaunch(this.classes, outputs, grid), [z, g, this.cm]);
+      run(confusionLaunch(this.classes, outputs, grid), { z, gt: g, cm: this.cm });
     });
   }
 

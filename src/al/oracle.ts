@@ -6,6 +6,7 @@
 // - dominant: the region's majority class (or one drawn with probability proportional to pixel
 //   counts); one click.
 // Void (255) answers the "undefined" class C where the dataset has one, and is ignored otherwise.
+import { numOutputs, voidClass } from './data/dataset.js';
 import type { Rng } from './rng.js';
 import type { RegionMap } from './superpixels/region-map.js';
 import { dilateSquare } from './superpixels/quality.js';
@@ -49,13 +50,9 @@ export function boundaryBand(map: RegionMap, radius = 2): Uint8Array {
   return dilateSquare(thick, width, height, radius);
 }
 
-function numLabels(o: OracleOptions): number {
-  return o.numClasses + (o.hasUndefinedClass ? 1 : 0);
-}
-
 /** Label index of a GT value, or -1 when it is ignored; throws on values outside the classes. */
 function labelIndex(v: number, o: OracleOptions): number {
-  if (v === 255) return o.hasUndefinedClass ? o.numClasses : -1;
+  if (v === 255) return voidClass(o);
   if (v >= o.numClasses) throw new Error(`oracle: ground-truth value ${v} is neither a class (0..${o.numClasses - 1}) nor void (255)`);
   return v;
 }
@@ -63,7 +60,7 @@ function labelIndex(v: number, o: OracleOptions): number {
 /** Per-region label histograms: over all pixels, and over pixels outside the band. */
 function regionHistograms(map: RegionMap, gt: Uint8Array, o: OracleOptions, band: Uint8Array | null): { all: Int32Array; outside: Int32Array } {
   if (gt.length !== map.ids.length) throw new Error(`oracle: ground truth has ${gt.length} pixels, region map ${map.ids.length}`);
-  const K = numLabels(o);
+  const K = numOutputs(o);
   const all = new Int32Array(map.count * K);
   const outside = new Int32Array(map.count * K);
   for (let p = 0; p < gt.length; p++) {
@@ -78,7 +75,7 @@ function regionHistograms(map: RegionMap, gt: Uint8Array, o: OracleOptions, band
 
 /** Multi-class label query answers for every region of one image. */
 export function multiClassAnswers(map: RegionMap, gt: Uint8Array, o: OracleOptions): RegionAnswers {
-  const K = numLabels(o);
+  const K = numOutputs(o);
   const band = boundaryBand(map, o.bandRadius ?? 2);
   // Pixels outside the band per region, void included: decides "the band swallowed the region".
   const kept = new Int32Array(map.count);
@@ -108,7 +105,7 @@ export interface DominantAnswers extends RegionAnswers {
  * index), or with `rng` a label drawn with probability proportional to its pixel count.
  */
 export function dominantAnswers(map: RegionMap, gt: Uint8Array, o: OracleOptions, rng?: Rng): DominantAnswers {
-  const K = numLabels(o);
+  const K = numOutputs(o);
   const { all } = regionHistograms(map, gt, o, null);
   const labels = new Uint8Array(map.count * K);
   const costs = new Int32Array(map.count);

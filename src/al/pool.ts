@@ -2,7 +2,7 @@
 // oracle's answers for every region, and the labelled set grown round by round. Answers are
 // computed per image from full-resolution ground truth when first needed, like asking a person
 // only about the regions we query; the run records only what was actually asked.
-import type { Dataset } from './data/dataset.js';
+import { numOutputs, type Dataset } from './data/dataset.js';
 import { answerBitmasks, dominantAnswers, multiClassAnswers } from './oracle.js';
 import { Rng, hashSeed } from './rng.js';
 import { regionAdjacency, regionPixels, type RegionAdjacency, type RegionPixels } from './superpixels/adjacency.js';
@@ -54,7 +54,7 @@ export class Pool {
   }
 
   get outputs(): number {
-    return this.dataset.numClasses + (this.dataset.hasUndefinedClass ? 1 : 0);
+    return numOutputs(this.dataset);
   }
 
   /** The oracle's answer for a region (computed once per image from its ground truth). */

@@ -10,7 +10,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { backward } from '../engine/backward.js';
 import { noGrad } from '../engine/autograd.js';
 import { item, readF32 } from '../engine/io.js';
 import { add, affine, mul, neg } from '../engine/ops/elementwise.js';
@@ -25,6 +24,7 @@ import { readSafetensors, writeSafetensors, type TensorData } from '../engine/sa
 import { Tensor, tidy } from '../engine/tensor.js';
 import { createModel, type PresetName } from '../model/presets.js';
 import type { ResNet } from '../model/resnet.js';
+import { trainStep } from '../model/train-step.js';
 import { hwioToOihw } from '../model/weights.js';
 import { DEFAULT_AUGMENT, IGNORE_LABEL } from './data/augment.js';
 import { BatchLoader, epochPlan } from './data/loader.js';
@@ -150,16 +150,12 @@ export async function pretrain(c: PretrainConfig, file = defaultPretrainFile(c),
         const b = await loader.next();
         if (!b) throw new Error(`pretrain: the data loader ran dry at iteration ${it}`);
         const target = cropTargets(b.labels, b.n, b.height * b.width, C, c.minShare);
-        optimizer.lrFactor = polyLr(1, it, c.iterations, 0.9, 1e-6 / c.lr);
-        const loss = tidy(() => {
+        const batchLoss = () => {
           const z = logits(Tensor.fromArray(b.images, [b.n, b.height, b.width, 3]));
           // Cross-entropy against the normalised multi-hot target, averaged over the batch.
-          const l = affine(neg(sum(mul(logSoftmax(z, 1), Tensor.fromArray(target, [b.n, C])))), 1 / b.n, 0);
-          backward(l);
-          optimizer.step();
-          optimizer.zeroGrad();
-          return l;
-        });
+          return affine(neg(sum(mul(logSoftmax(z, 1), Tensor.fromArray(target, [b.n, C])))), 1 / b.n, 0);
+        };
+        const loss = trainStep(backbone, optimizer, b.n, batchLoss, { lrFactor: polyLr(1, it, c.iterations, 0.9, 1e-6 / c.lr) });
         const shown = (it + 1) % 10 === 0 || it + 1 === c.iterations ? await item(loss) : null;
         loss.dispose();
         events.onIteration?.(it + 1, c.iterations, shown, (performance.now() - tTrain) / (it + 1));

@@ -95,19 +95,21 @@ export async function pseudoLabels(input: PseudoLabelInput, flags: PseudoLabelFl
     const bvsb = Tensor.empty([npix]);
     const arg = Tensor.empty([npix], 'i32');
     const lse = Tensor.empty([npix]);
-    run(acqPixelsLaunch(classes, 1, grid.logits), [z, bvsb, arg, lse]);
+    run(acqPixelsLaunch(classes, 1, grid.logits), { z, bvsb, arg, lse });
     const protoPixel = Tensor.empty([P], 'i32');
-    run(protosLaunch(P, classes, grid), [z, lse, pairRegion, pairClass, regionStart, regionPixels, protoPixel]);
+    run(protosLaunch(P, classes, grid), { z, lse, pair_region: pairRegion, pair_class: pairClass, region_start: regionStart, region_pixels: regionPixels, proto_pixel: protoPixel });
     const raw = Tensor.empty([P, dim]);
-    run(protoFeaturesLaunch(P, dim, grid), [feat, protoPixel, raw]);
+    run(protoFeaturesLaunch(P, dim, grid), { feat, proto_pixel: protoPixel, out: raw });
     const proto = mul(raw, rsqrt(sum(square(raw), 1, true)));
     const assignPair = Tensor.empty([npix], 'i32');
     const assignSim = Tensor.empty([npix]);
-    run(localiseLaunch(npix, classes, dim, flags, grid), [feat, proto, z, ids, labOf, pairStart, pairClass, assignPair, assignSim]);
+    // What localise and expand both read, by binding name.
+    const labelled = { feat, proto, ids, lab_of: labOf, pair_start: pairStart, pair_class: pairClass };
+    run(localiseLaunch(npix, classes, dim, flags, grid), { ...labelled, z, assign_pair: assignPair, assign_sim: assignSim });
     const threshold = Tensor.empty([P]);
-    run(thresholdLaunch(P), [pairRegion, regionStart, regionPixels, assignPair, assignSim, threshold]);
+    run(thresholdLaunch(P), { pair_region: pairRegion, region_start: regionStart, region_pixels: regionPixels, assign_pair: assignPair, assign_sim: assignSim, threshold });
     const label = Tensor.empty([npix], 'i32');
-    run(expandLaunch(npix, classes, dim, flags, grid), [feat, proto, ids, labOf, pairStart, pairClass, threshold, adjStart, adj, assignPair, label]);
+    run(expandLaunch(npix, classes, dim, flags, grid), { ...labelled, threshold, adj_start: adjStart, adj, assign_pair: assignPair, label });
     return (await read(label)) as Int32Array;
   });
 }

@@ -4,35 +4,26 @@
 // directory holds config.json, the checkpoint, training/ (loss curve) and metrics.json like an AL
 // run's, with one "round" that spent no clicks; a killed run resumes from its checkpoint.
 import { join } from 'node:path';
-import { createModel } from '../model/presets.js';
-import { importResNetWeights } from '../model/weights.js';
 import type { RunConfig } from './config.js';
-import { Pool } from './pool.js';
+import { evaluate } from './evaluation.js';
 import { writeMetrics, type RoundMetrics } from './report.js';
-import { evaluate, openRunDataset, openRunDirectory, type LoopEvent, type LoopResult } from './rounds.js';
-import { buildSuperpixelCache, defaultSuperpixelCacheDir } from './superpixels/cache.js';
-import { readStageLog, trainStage, type TrainEnv } from './trainer.js';
+import type { LoopEvent, LoopResult } from './rounds.js';
+import { openRunDataset, openRunPool, runTrainEnv } from './run-data.js';
+import { openRunDirectory } from './run-directory.js';
+import { pixelLabels } from './stage-labels.js';
+import { stageTraining } from './stage-log.js';
+import { trainStage, type TrainEnv } from './trainer.js';
 
 export async function runSupervised(cfg: RunConfig, options: { resume?: boolean; onEvent?: (e: LoopEvent) => void } = {}): Promise<LoopResult> {
   const emit = options.onEvent ?? (() => undefined);
-  const dir = cfg.out;
-  await openRunDirectory(cfg, options.resume, emit);
+  const run = await openRunDirectory(cfg, options.resume, emit);
   const train = openRunDataset(cfg, 'train');
   const val = openRunDataset(cfg, 'val');
   // The pool is only the trainer's view of the split (dataset, BN recalibration); nothing is selected.
-  const cacheDir = defaultSuperpixelCacheDir(train, cfg.superpixels);
-  await buildSuperpixelCache(train, cfg.superpixels, cacheDir, (p) => emit({ kind: 'phase', round: 0, phase: 'superpixels', detail: `${p.done}/${p.total}` }));
-  const pool = new Pool(train, cfg.superpixels, cacheDir, cfg.labelling, cfg.dominant, cfg.seed);
+  const pool = await openRunPool(cfg, train, emit);
   const t0 = performance.now();
   const env: TrainEnv = {
-    cfg,
-    pool,
-    createModel: async () => {
-      const model = createModel(cfg.preset, { numClasses: train.numClasses, undefinedClass: train.hasUndefinedClass, seed: cfg.seed });
-      if (cfg.pretrained) await importResNetWeights(model.backbone, cfg.pretrained);
-      return model;
-    },
-    onNotice: (message) => emit({ kind: 'phase', round: 0, phase: 'note', detail: message }),
+    ...runTrainEnv(cfg, pool, emit),
     onProgress: (p) => {
       const ms = (performance.now() - t0) / Math.max(p.iteration, 1);
       emit({ kind: 'iteration', progress: p, etaSeconds: ((p.iterations - p.iteration) * ms) / 1000 });
@@ -40,13 +31,15 @@ export async function runSupervised(cfg: RunConfig, options: { resume?: boolean;
   };
   const images = train.samples.map((_, i) => i);
   emit({ kind: 'phase', round: 1, phase: 'supervised', detail: `${images.length} images, every pixel label` });
-  const log = join(dir, 'training', 'round-1-stage2.json');
-  const model = await trainStage(env, { stage: 'stage2', round: 1, iterations: cfg.stage2Iterations, lr: cfg.lr2, images, checkpoint: join(dir, 'checkpoints', 'supervised.safetensors'), log });
+  // Ground-truth pixel labels: stage 2's labels without a pseudo-label folder.
+  const labels = pixelLabels(cfg, pool);
+  const log = run.stageLog(1, 'stage2');
+  const model = await trainStage(env, { labels, round: 1, iterations: cfg.stage2Iterations, lr: cfg.lr2, images, checkpoint: join(run.dir, 'checkpoints', 'supervised.safetensors'), log });
   emit({ kind: 'phase', round: 1, phase: 'evaluate' });
-  const iou = await evaluate(model, val, cfg, join(dir, 'vis'), 'supervised');
+  const iou = await evaluate(model, val, cfg, run.vis(), 'supervised');
   model.dispose();
-  const summary = readStageLog(log);
   const scores = { miou: iou.miou, miouAllClasses: iou.miouAllClasses, pixelAccuracy: iou.pixelAccuracy, perClass: iou.perClass };
+  const summary = stageTraining(log);
   const m: RoundMetrics = {
     round: 1,
     clicks: 0,
@@ -58,19 +51,9 @@ export async function runSupervised(cfg: RunConfig, options: { resume?: boolean;
     stage2: scores,
     pseudo: null,
     seconds: (performance.now() - t0) / 1000,
-    training: summary
-      ? {
-          stage1: null,
-          stage2: {
-            emptyBatchShare: summary.emptyBatches / Math.max(summary.batches, 1),
-            emptyCropShare: summary.emptyCrops / Math.max(summary.crops, 1),
-            resampledCropShare: summary.resampledCrops / Math.max(summary.crops, 1),
-            finalLoss: summary.losses.at(-1)?.[1] ?? null,
-          },
-        }
-      : undefined,
+    training: summary ? { stage1: null, stage2: summary } : undefined,
   };
-  writeMetrics(dir, [m], train.classNames);
+  writeMetrics(run.dir, [m], train.classNames);
   emit({ kind: 'round', metrics: m });
-  return { rounds: [m], dir, labelled: [] };
+  return { rounds: [m], dir: run.dir, labelled: [] };
 }

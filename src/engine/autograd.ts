@@ -1,15 +1,24 @@
 // The tape. An op that had an input requiring grad records a node on its output: its inputs, the
-// tensors its backward needs (saved), and the backward rule itself. `backward()` (backward.ts)
-// walks the nodes in reverse topological order.
+// activations its backward reads (saved), the tensors it made only for its backward (owned), and
+// the backward rule itself. `backward()` (backward.ts) walks the nodes in reverse topological
+// order, runs each rule inside `tidy` and checks what it returns.
 import type { Tensor } from './tensor.js';
 
 export interface GradNode {
   readonly name: string;
   readonly inputs: readonly Tensor[];
-  /** Gradient of each input given the output's gradient; null where an input needs none. */
+  /**
+   * Gradient of each input given the output's gradient; null where an input needs none. Runs
+   * inside `tidy`: whatever else it creates is freed when it returns.
+   */
   readonly backward: (grad: Tensor) => readonly (Tensor | null)[];
-  /** Tensors the backward reads; released once every node that saved them has run. */
+  /** Activations the backward reads; released once every node that saved them has run. */
   readonly saved: readonly Tensor[];
+  /**
+   * Tensors made for the backward alone (batch-norm statistics, norms, argmax): the node owns
+   * them and disposes them after its backward, or when its output is disposed unrun.
+   */
+  readonly owned: readonly Tensor[];
 }
 
 let enabled = true;
@@ -29,17 +38,31 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** Attaches a node to `out` when grad is enabled and some input requires it; returns `out`. */
+/**
+ * Attaches a node to `out` when grad is enabled and some input requires it; returns `out`. The
+ * `owned` tensors pass to the node (they leave every `tidy` scope and live as long as it does);
+ * when no node is recorded nothing will read them, so they are disposed here.
+ */
 export function record(
   out: Tensor,
   name: string,
   inputs: readonly Tensor[],
   backward: GradNode['backward'],
   saved: readonly Tensor[] = [],
+  owned: readonly Tensor[] = [],
 ): Tensor {
-  if (!enabled || !inputs.some((t) => t.requiresGrad)) return out;
+  if (!enabled || !inputs.some((t) => t.requiresGrad)) {
+    for (const t of owned) t.dispose();
+    return out;
+  }
   out.requiresGrad = true;
-  out.node = { name, inputs, backward, saved };
+  out.node = { name, inputs, backward, saved, owned };
   for (const s of saved) s.savedBy++;
+  for (const t of owned) t.keep();
   return out;
+}
+
+/** Disposes what a node owns (after its backward ran, or when it will never run). */
+export function releaseOwned(node: GradNode): void {
+  for (const t of node.owned) if (!t.isDisposed) t.dispose();
 }

@@ -21,3 +21,11 @@ export class BindingLimitError extends Error {
     this.name = 'BindingLimitError';
   }
 }
+
+/** A backward rule that returned the wrong number of gradients, or one of the wrong shape or dtype. */
+export class GradientRuleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GradientRuleError';
+  }
+}

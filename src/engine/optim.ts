@@ -1,7 +1,7 @@
 // Optimisers with parameter groups (each its own learning rate: the method trains the head at 10x
 // the backbone's), a poly schedule, and updates in place on the GPU.
 import { adamwLaunch, sgdLaunch } from '../kernels/optim.wgsl.js';
-import { run } from './ops/run.js';
+import { fmtShape, run, sameShape } from './ops/run.js';
 import { zeros } from './ops/shape.js';
 import type { Tensor } from './tensor.js';
 
@@ -39,6 +39,16 @@ export abstract class Optimizer {
 
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
+    // The update kernels read p.size elements of a gradient's buffer from its start: check them
+    // all before anything is updated.
+    for (const group of this.groups) {
+      for (const p of group.params) {
+        const g = p.grad;
+        if (g && (g.dtype !== 'f32' || !sameShape(g.shape, p.shape) || !g.isContiguous || g.offset !== 0)) {
+          throw new Error(`optimiser: the gradient of ${p} in group ${group.name} is ${g.dtype} ${fmtShape(g.shape)}${g.isContiguous && g.offset === 0 ? '' : ' (a strided view)'}, not a contiguous f32 ${fmtShape(p.shape)}`);
+        }
+      }
+    }
     this.stepCount++;
     for (const group of this.groups) {
       const lr = group.lr * this.lrFactor;
@@ -95,7 +105,7 @@ export class SGD extends Optimizer {
     super(groups);
   }
   protected update(p: Tensor, g: Tensor, lr: number, wd: number, [m]: Tensor[]): void {
-    run(sgdLaunch(p.size, lr, this.momentum, wd), [p, g, m]);
+    run(sgdLaunch(p.size, lr, this.momentum, wd), { p, g, m });
   }
 }
 
@@ -110,6 +120,6 @@ export class AdamW extends Optimizer {
     super(groups);
   }
   protected update(p: Tensor, g: Tensor, lr: number, wd: number, [m, v]: Tensor[]): void {
-    run(adamwLaunch(p.size, { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: wd, step: this.stepCount }), [p, g, m, v]);
+    run(adamwLaunch(p.size, { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: wd, step: this.stepCount }), { p, g, m, v });
   }
 }

@@ -24,7 +24,7 @@ export class Generator {
   private draw(kind: 'uniform' | 'normal' | 'bits', shape: Shape, scale: number, shift: number, perValue: number): Tensor {
     const n = sizeOf(shape);
     const out = Tensor.empty(shape, kind === 'bits' ? 'u32' : 'f32');
-    if (n > 0) run(randomLaunch(kind, n, this.seed, this.counter, scale, shift), [out]);
+    if (n > 0) run(randomLaunch(kind, n, this.seed, this.counter, scale, shift), { out });
     this.counter = (this.counter + n * perValue) >>> 0;
     return out;
   }

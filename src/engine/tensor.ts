@@ -139,7 +139,10 @@ export class Tensor {
     this.disposed = true;
     liveTensors--;
     for (const s of scopes) s.delete(this);
+    // A node whose output is gone will never run: what it owned for its backward goes with it.
+    const node = this.node;
     this.node = null;
+    if (node) for (const t of node.owned) if (!t.isDisposed) t.dispose();
     if (this.grad && !this.grad.disposed) this.grad.dispose();
     this.grad = null;
     if (--this.storage.refs === 0) engine().pool.release(this.storage.buffer);

@@ -21,6 +21,14 @@ export interface Tuning {
   reason: string;
 }
 
+/**
+ * Whether the 8-lane subgroup kernels may run under `t`: the adapter's subgroups are exactly 8
+ * wide and the portable kernels are not forced. The one test of it (ops, tests and benches ask here).
+ */
+export function hasSubgroup8(t: Pick<Tuning, 'subgroup8'>): boolean {
+  return t.subgroup8;
+}
+
 /** What the choice reads from the adapter. */
 export interface SubgroupCaps {
   /** The adapter has (and the device was created with) the 'subgroups' feature. */

@@ -7,31 +7,44 @@
 // mean softmax, Eq. 3) be evaluated exactly without running the model over the pool again.
 // Logits z are read at the model's resolution and sampled bilinearly at each pixel
 // (grid-sample.wgsl.ts): no full-resolution K-channel tensor is needed.
-import { GRID_TAPS, gridRead, gridWords, type SampleGrid } from './grid-sample.wgsl.js';
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { GRID_TAPS, gridRead, gridValues, type SampleGrid } from './grid-sample.wgsl.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { expSum } from './log-sum-exp.wgsl.js';
+import { declared, launchOf, signature, type UniformValues } from './signature.js';
 
 const WG = 64;
 export const MAX_ACQ_CLASSES = 32;
 /** Columns of the per-region stats row: count, mean BvSB, majority class. */
 export const REGION_STAT_COLUMNS = 3;
 
-const HEADER = `
-struct U { n: u32, classes: u32, inv_tau: f32, width: u32, gh: u32, gw: u32, sy: f32, sx: f32 }
-@group(0) @binding(0) var<uniform> u: U;`;
+// n: pixels (pass 1) or regions (pass 2).
+const UNIFORMS = { n: 'u32', classes: 'u32', inv_tau: 'f32', width: 'u32', gh: 'u32', gw: 'u32', sy: 'f32', sx: 'f32' } as const;
+type Values = UniformValues<typeof UNIFORMS>;
+const Z = { type: 'f32', access: 'read', len: (u: Values) => u.gh * u.gw * u.classes } as const;
+const PIXELS_SIG = signature('acq_pixels', UNIFORMS, {
+  z: Z,
+  bvsb: { type: 'f32', access: 'write', len: (u) => u.n },
+  arg: { type: 'i32', access: 'write', len: (u) => u.n },
+  lse: { type: 'f32', access: 'write', len: (u) => u.n },
+});
+const REGIONS_SIG = signature('acq_regions', UNIFORMS, {
+  z: Z,
+  bvsb: { type: 'f32', access: 'read' },
+  arg: { type: 'i32', access: 'read' },
+  lse: { type: 'f32', access: 'read' },
+  region_start: { type: 'i32', access: 'read', len: (u) => u.n + 1 },
+  region_pixels: { type: 'i32', access: 'read', mayBeEmpty: true },
+  stats: { type: 'f32', access: 'write', len: (u) => u.n * REGION_STAT_COLUMNS },
+  by_class: { type: 'f32', access: 'write', len: (u) => u.n * 2 * u.classes },
+});
 
 // The logits of pixel x: taps once, then z(t, c) per class.
 const LOGITS = `${GRID_TAPS}
 ${gridRead('z_at', 'z', 'u.classes')}
 fn taps(x: u32) -> Taps { return grid_taps(x, u.width, u.gh, u.gw, u.sy, u.sx); }`;
 
-const PIXELS: KernelSpec = {
-  name: 'acq_pixels',
-  bindings: ['read', 'read_write', 'read_write', 'read_write'],
-  wgsl: `${HEADER}
-@group(0) @binding(1) var<storage, read> z: array<f32>;
-@group(0) @binding(2) var<storage, read_write> bvsb: array<f32>;
-@group(0) @binding(3) var<storage, read_write> arg: array<i32>;
-@group(0) @binding(4) var<storage, read_write> lse: array<f32>;
+const PIXELS = () =>
+  declared('acq_pixels', PIXELS_SIG, () => `
 ${LOGITS}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
@@ -45,27 +58,15 @@ fn main(${ENTRY_PARAMS}) {
     let v = z_at(t, c) * u.inv_tau;
     if (v > best) { second = best; best = v; best_c = c; } else if (v > second) { second = v; }
   }
-  var total = 0.0;
-  for (var c = 0u; c < u.classes; c++) { total += exp(z_at(t, c) * u.inv_tau - best); }
+  ${expSum({ max: 'best', sum: 'total', count: 'u.classes', value: (c) => `z_at(t, ${c}) * u.inv_tau`, knownMax: true })}
   // p_second / p_best = exp(second - best)
   bvsb[i] = select(exp(second - best), 0.0, u.classes < 2u) + 1e-8;
   arg[i] = i32(best_c);
   lse[i] = best + log(total);
-}`,
-};
+}`);
 
-const REGIONS: KernelSpec = {
-  name: 'acq_regions',
-  bindings: ['read', 'read', 'read', 'read', 'read', 'read', 'read_write', 'read_write'],
-  wgsl: `${HEADER}
-@group(0) @binding(1) var<storage, read> z: array<f32>;
-@group(0) @binding(2) var<storage, read> bvsb: array<f32>;
-@group(0) @binding(3) var<storage, read> arg: array<i32>;
-@group(0) @binding(4) var<storage, read> lse: array<f32>;
-@group(0) @binding(5) var<storage, read> region_start: array<i32>;
-@group(0) @binding(6) var<storage, read> region_pixels: array<i32>;
-@group(0) @binding(7) var<storage, read_write> stats: array<f32>;
-@group(0) @binding(8) var<storage, read_write> by_class: array<f32>;
+const REGIONS = () =>
+  declared('acq_regions', REGIONS_SIG, () => `
 ${LOGITS}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
@@ -97,19 +98,17 @@ fn main(${ENTRY_PARAMS}) {
     by_class[o + c] = u_sum[c];
     by_class[o + u.classes + c] = p_sum[c];
   }
-}`,
-};
+}`);
 
-function uni(n: number, classes: number, tau: number, g: SampleGrid): ArrayBuffer {
-  const w = gridWords(g);
-  return new Uniforms().u32(n, classes).f32(1 / tau).u32(g.width, ...w.cells).f32(...w.scales).pack();
+function uni(n: number, classes: number, tau: number, g: SampleGrid): Values {
+  return { n, classes, inv_tau: 1 / tau, ...gridValues(g) };
 }
 
-/** Buffers: z [gh, gw, classes] (the grid g), bvsb, arg, lse [npix = g.width * g.height]. */
-export function acqPixelsLaunch(classes: number, tau: number, g: SampleGrid): Launch {
+/** z [gh, gw, classes] (the grid g); bvsb, arg, lse [npix = g.width * g.height]. */
+export function acqPixelsLaunch(classes: number, tau: number, g: SampleGrid): Launch<keyof typeof PIXELS_SIG.bindings> {
   const npix = g.width * g.height;
-  return { spec: PIXELS, uniforms: uni(npix, classes, tau, g), workgroups: grid1d(Math.ceil(npix / WG)) };
+  return launchOf(PIXELS(), uni(npix, classes, tau, g), grid1d(Math.ceil(npix / WG)));
 }
-export function acqRegionsLaunch(regions: number, classes: number, tau: number, g: SampleGrid): Launch {
-  return { spec: REGIONS, uniforms: uni(regions, classes, tau, g), workgroups: grid1d(Math.ceil(regions / WG)) };
+export function acqRegionsLaunch(regions: number, classes: number, tau: number, g: SampleGrid): Launch<keyof typeof REGIONS_SIG.bindings> {
+  return launchOf(REGIONS(), uni(regions, classes, tau, g), grid1d(Math.ceil(regions / WG)));
 }

@@ -8,7 +8,8 @@
 //   apply:    y = (x - mean) * invstd * gamma + beta.
 // Backward: per-chunk sums of g and g*(x - mean), per-channel coefficients (and dgamma, dbeta),
 // then dx = a*g + b*(x - mean) + c, which covers training (batch statistics) and eval mode.
-import { ENTRY_PARAMS, Uniforms, cachedSpec, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { declared, launchOf, signature, type Access, type BindingDecl, type DeclaredSpec, type UniformValues } from './signature.js';
 
 const WG = 64;
 /** Rows per chunk for a column reduction of [m, c] so that about `target` invocations run. */
@@ -18,15 +19,63 @@ export function bnChunks(m: number, c: number, target = 256, minRows = 16): numb
   return Math.ceil(m / Math.ceil(m / chunks));
 }
 
-const REDUCE_U = 'struct U { m: u32, c: u32, chunks: u32, rows: u32, total: u32, _p0: u32, _p1: u32, _p2: u32 }';
+// Column reductions of [m, c] in `chunks` chunks of `rows` rows, `total` = c * chunks invocations.
+const REDUCE_U = { m: 'u32', c: 'u32', chunks: 'u32', rows: 'u32', total: 'u32' } as const;
+type Reduce = UniformValues<typeof REDUCE_U>;
+const f32 = <V>(access: Access, len: (u: V) => number) => ({ type: 'f32', access, len }) as const;
+const rows = (u: Reduce): number => u.m * u.c;
+const STATS = signature('bn_stats', REDUCE_U, { x: f32('read', rows), out: f32('write', (u) => u.chunks * 3 * u.c) });
+const BWD_REDUCE = signature('bn_bwd_reduce', REDUCE_U, {
+  x: f32('read', rows),
+  g: f32('read', rows),
+  stats: f32('read', (u) => 2 * u.c),
+  out: f32('write', (u) => u.chunks * 2 * u.c),
+});
+const FINALIZE = signature(
+  'bn_finalize',
+  { c: 'u32', chunks: 'u32', eps: 'f32', momentum: 'f32' },
+  {
+    part: f32('read', (u) => u.chunks * 3 * u.c),
+    stats: f32('write', (u) => 2 * u.c),
+    rmean: f32('read_write', (u) => u.c),
+    rvar: f32('read_write', (u) => u.c),
+  },
+);
+const EVAL_STATS = signature(
+  'bn_eval_stats',
+  { c: 'u32', eps: 'f32' },
+  { rmean: f32('read', (u) => u.c), rvar: f32('read', (u) => u.c), stats: f32('write', (u) => 2 * u.c) },
+);
+const BWD_FINALIZE = signature(
+  'bn_bwd_finalize',
+  { c: 'u32', chunks: 'u32', m: 'f32' },
+  {
+    part: f32('read', (u) => u.chunks * 2 * u.c),
+    stats: f32('read', (u) => 2 * u.c),
+    gamma: f32('read', (u) => u.c),
+    coef: f32('write', (u) => 3 * u.c),
+    dgammaOut: f32('write', (u) => u.c),
+    dbetaOut: f32('write', (u) => u.c),
+  },
+);
+// Elementwise passes over n = m * cv channel vectors (cv = c / 4 in the vec4 kernels).
+const APPLY_U = { n: 'u32', cv: 'u32', c: 'u32' } as const;
+type Apply = UniformValues<typeof APPLY_U>;
+const PER_CHANNEL: Record<string, number> = { stats: 2, gamma: 1, beta: 1, coef: 3 };
+
+/** Inputs x and g are activations (vec4 lanes in the vec4 kernels), the rest per-channel f32 rows. */
+function applySignature(vec: boolean, inputs: readonly string[]) {
+  const T = vec ? 'vec4<f32>' : 'f32';
+  const all = (u: Apply) => (u.n / u.cv) * u.c;
+  const b: Record<string, BindingDecl<typeof APPLY_U>> = {};
+  for (const v of inputs) b[v] = v === 'x' || v === 'g' ? { type: T, access: 'read', len: all } : f32('read', (u: Apply) => PER_CHANNEL[v] * u.c);
+  b.out = { type: T, access: 'write', len: all };
+  return signature('bn_apply', APPLY_U, b);
+}
 
 /** Partial statistics: out [chunks, 3, C] = (count, mean, M2) of each chunk. Buffers: x, out. */
-export function bnStatsLaunch(m: number, c: number, chunks: number): Launch {
-  const spec = cachedSpec('bn_stats', ['read', 'read_write'], () => `
-${REDUCE_U}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+export function bnStatsLaunch(m: number, c: number, chunks: number): Launch<'x' | 'out'> {
+  const spec = declared('bn_stats', STATS, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -52,24 +101,17 @@ fn main(${ENTRY_PARAMS}) {
   return launch(spec, m, c, chunks);
 }
 
-function launch(spec: KernelSpec, m: number, c: number, chunks: number): Launch {
-  const rows = Math.ceil(m / chunks);
+function launch<B extends string>(spec: DeclaredSpec<typeof REDUCE_U>, m: number, c: number, chunks: number): Launch<B> {
   const total = c * chunks;
-  return { spec, uniforms: new Uniforms().u32(m, c, chunks, rows, total, 0, 0, 0).pack(), workgroups: grid1d(Math.ceil(total / WG)) };
+  return launchOf(spec, { m, c, chunks, rows: Math.ceil(m / chunks), total }, grid1d(Math.ceil(total / WG))) as Launch<B>;
 }
 
 /**
  * Merges partial statistics: stats [2, C] = (mean, invstd); running mean/var updated in place.
  * Buffers: partial, stats, runningMean, runningVar.
  */
-export function bnFinalizeLaunch(c: number, chunks: number, eps: number, momentum: number): Launch {
-  const spec = cachedSpec('bn_finalize', ['read', 'read_write', 'read_write', 'read_write'], () => `
-struct U { c: u32, chunks: u32, eps: f32, momentum: f32 }
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> part: array<f32>;
-@group(0) @binding(2) var<storage, read_write> stats: array<f32>;
-@group(0) @binding(3) var<storage, read_write> rmean: array<f32>;
-@group(0) @binding(4) var<storage, read_write> rvar: array<f32>;
+export function bnFinalizeLaunch(c: number, chunks: number, eps: number, momentum: number): Launch<'part' | 'stats' | 'rmean' | 'rvar'> {
+  const spec = declared('bn_finalize', FINALIZE, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let ch = ${linearIndex(WG)};
@@ -92,17 +134,12 @@ fn main(${ENTRY_PARAMS}) {
   rmean[ch] = (1.0 - u.momentum) * rmean[ch] + u.momentum * mean;
   rvar[ch] = (1.0 - u.momentum) * rvar[ch] + u.momentum * m2 / max(n - 1.0, 1.0);
 }`);
-  return { spec, uniforms: new Uniforms().u32(c, chunks).f32(eps, momentum).pack(), workgroups: grid1d(Math.ceil(c / WG)) };
+  return launchOf(spec, { c, chunks, eps, momentum }, grid1d(Math.ceil(c / WG)));
 }
 
 /** stats [2, C] = (runningMean, 1/sqrt(runningVar + eps)) for eval mode. Buffers: rmean, rvar, stats. */
-export function bnEvalStatsLaunch(c: number, eps: number): Launch {
-  const spec = cachedSpec('bn_eval_stats', ['read', 'read', 'read_write'], () => `
-struct U { c: u32, eps: f32, _p0: u32, _p1: u32 }
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> rmean: array<f32>;
-@group(0) @binding(2) var<storage, read> rvar: array<f32>;
-@group(0) @binding(3) var<storage, read_write> stats: array<f32>;
+export function bnEvalStatsLaunch(c: number, eps: number): Launch<'rmean' | 'rvar' | 'stats'> {
+  const spec = declared('bn_eval_stats', EVAL_STATS, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let ch = ${linearIndex(WG)};
@@ -110,19 +147,13 @@ fn main(${ENTRY_PARAMS}) {
   stats[ch] = rmean[ch];
   stats[u.c + ch] = inverseSqrt(rvar[ch] + u.eps);
 }`);
-  return { spec, uniforms: new Uniforms().u32(c).f32(eps).u32(0, 0).pack(), workgroups: grid1d(Math.ceil(c / WG)) };
+  return launchOf(spec, { c, eps }, grid1d(Math.ceil(c / WG)));
 }
 
-function applyBody(vec: boolean, body: string, inputs: string[]): string {
-  const T = vec ? 'vec4<f32>' : 'f32';
-  const decls = inputs.map((v, i) => `@group(0) @binding(${i + 1}) var<storage, read> ${v}: array<${v === 'x' || v === 'g' ? T : 'f32'}>;`);
+function applyBody(vec: boolean, body: string): string {
   // Per-channel parameters are f32 arrays; a vec4 lane gathers 4 consecutive channels.
   const ch = (a: string) => (vec ? `vec4<f32>(${a}[c4], ${a}[c4 + 1u], ${a}[c4 + 2u], ${a}[c4 + 3u])` : `${a}[c4]`);
   return `
-struct U { n: u32, cv: u32, c: u32, _p0: u32 }
-@group(0) @binding(0) var<uniform> u: U;
-${decls.join('\n')}
-@group(0) @binding(${inputs.length + 1}) var<storage, read_write> out: array<${T}>;
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let i = ${linearIndex(WG)};
@@ -132,40 +163,34 @@ fn main(${ENTRY_PARAMS}) {
 }`;
 }
 
-function applyLaunch(spec: KernelSpec, m: number, c: number, vec: boolean): Launch {
+function applyLaunch<B extends string>(spec: DeclaredSpec<typeof APPLY_U>, m: number, c: number, vec: boolean): Launch<B> {
   const cv = vec ? c / 4 : c;
   const n = m * cv;
-  return { spec, uniforms: new Uniforms().u32(n, cv, c, 0).pack(), workgroups: grid1d(Math.ceil(n / WG)) };
+  return launchOf(spec, { n, cv, c }, grid1d(Math.ceil(n / WG))) as Launch<B>;
 }
 
 /**
  * y = (x - mean) * invstd * gamma + beta, with `relu` max(y, 0) in the same pass (inference: one
  * read and one write of the activation instead of two each). Buffers: x, stats [2, C], gamma, beta, y.
  */
-export function bnApplyLaunch(m: number, c: number, relu = false): Launch {
+export function bnApplyLaunch(m: number, c: number, relu = false): Launch<'x' | 'stats' | 'gamma' | 'beta' | 'out'> {
   const vec = c % 4 === 0;
-  const spec = cachedSpec(`bn_apply_${vec ? 'v4' : 's'}${relu ? '_relu' : ''}`, ['read', 'read', 'read', 'read', 'read_write'], () =>
+  const inputs = ['x', 'stats', 'gamma', 'beta'];
+  const spec = declared(`bn_apply_${vec ? 'v4' : 's'}${relu ? '_relu' : ''}`, () => applySignature(vec, inputs), () =>
     applyBody(
       vec,
       `let mean = ${vec ? 'vec4<f32>(stats[c4], stats[c4 + 1u], stats[c4 + 2u], stats[c4 + 3u])' : 'stats[c4]'};
   let inv = ${vec ? 'vec4<f32>(stats[u.c + c4], stats[u.c + c4 + 1u], stats[u.c + c4 + 2u], stats[u.c + c4 + 3u])' : 'stats[u.c + c4]'};
   let y = (x[i] - mean) * inv * CH(gamma) + CH(beta);
   out[i] = ${relu ? `max(y, ${vec ? 'vec4<f32>(0.0)' : '0.0'})` : 'y'};`,
-      ['x', 'stats', 'gamma', 'beta'],
     ),
   );
   return applyLaunch(spec, m, c, vec);
 }
 
 /** Partial backward sums: out [chunks, 2, C] = (sum g, sum g*(x - mean)). Buffers: x, g, stats, out. */
-export function bnBackwardReduceLaunch(m: number, c: number, chunks: number): Launch {
-  const spec = cachedSpec('bn_bwd_reduce', ['read', 'read', 'read', 'read_write'], () => `
-${REDUCE_U}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> g: array<f32>;
-@group(0) @binding(3) var<storage, read> stats: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+export function bnBackwardReduceLaunch(m: number, c: number, chunks: number): Launch<'x' | 'g' | 'stats' | 'out'> {
+  const spec = declared('bn_bwd_reduce', BWD_REDUCE, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -193,16 +218,8 @@ fn main(${ENTRY_PARAMS}) {
  * dgamma [C] and dbeta [C]. Buffers: partial, stats, gamma, coef, dgamma, dbeta (two buffers, not
  * one [2, C]: a parameter's gradient must start at offset 0, and a view at offset C was copied).
  */
-export function bnBackwardFinalizeLaunch(m: number, c: number, chunks: number, training: boolean): Launch {
-  const spec = cachedSpec(`bn_bwd_finalize_${training ? 'train' : 'eval'}`, ['read', 'read', 'read', 'read_write', 'read_write', 'read_write'], () => `
-struct U { c: u32, chunks: u32, m: f32, _p0: u32 }
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> part: array<f32>;
-@group(0) @binding(2) var<storage, read> stats: array<f32>;
-@group(0) @binding(3) var<storage, read> gamma: array<f32>;
-@group(0) @binding(4) var<storage, read_write> coef: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dgammaOut: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dbetaOut: array<f32>;
+export function bnBackwardFinalizeLaunch(m: number, c: number, chunks: number, training: boolean): Launch<'part' | 'stats' | 'gamma' | 'coef' | 'dgammaOut' | 'dbetaOut'> {
+  const spec = declared(`bn_bwd_finalize_${training ? 'train' : 'eval'}`, BWD_FINALIZE, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let ch = ${linearIndex(WG)};
@@ -227,13 +244,14 @@ fn main(${ENTRY_PARAMS}) {
   coef[2u * u.c + ch] = 0.0;`
   }
 }`);
-  return { spec, uniforms: new Uniforms().u32(c, chunks).f32(m).u32(0).pack(), workgroups: grid1d(Math.ceil(c / WG)) };
+  return launchOf(spec, { c, chunks, m }, grid1d(Math.ceil(c / WG)));
 }
 
 /** dx = a*g + b*(x - mean) + c. Buffers: x, g, stats, coef, dx. */
-export function bnBackwardApplyLaunch(m: number, c: number): Launch {
+export function bnBackwardApplyLaunch(m: number, c: number): Launch<'x' | 'g' | 'stats' | 'coef' | 'out'> {
   const vec = c % 4 === 0;
-  const spec = cachedSpec(`bn_bwd_apply_${vec ? 'v4' : 's'}`, ['read', 'read', 'read', 'read', 'read_write'], () =>
+  const inputs = ['x', 'g', 'stats', 'coef'];
+  const spec = declared(`bn_bwd_apply_${vec ? 'v4' : 's'}`, () => applySignature(vec, inputs), () =>
     applyBody(
       vec,
       `let mean = ${vec ? 'vec4<f32>(stats[c4], stats[c4 + 1u], stats[c4 + 2u], stats[c4 + 3u])' : 'stats[c4]'};
@@ -241,7 +259,6 @@ export function bnBackwardApplyLaunch(m: number, c: number): Launch {
   let b = ${vec ? 'vec4<f32>(coef[u.c + c4], coef[u.c + c4 + 1u], coef[u.c + c4 + 2u], coef[u.c + c4 + 3u])' : 'coef[u.c + c4]'};
   let cc = ${vec ? 'vec4<f32>(coef[2u * u.c + c4], coef[2u * u.c + c4 + 1u], coef[2u * u.c + c4 + 2u], coef[2u * u.c + c4 + 3u])' : 'coef[2u * u.c + c4]'};
   out[i] = a * g[i] + b * (x[i] - mean) + cc;`,
-      ['x', 'g', 'stats', 'coef'],
     ),
   );
   return applyLaunch(spec, m, c, vec);

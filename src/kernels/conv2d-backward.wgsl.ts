@@ -7,7 +7,8 @@
 // When there are too few tiles to fill the device, the rows are split into chunks that write
 // partial sums ([chunks, kh*kw*kc, ncols]) and the launcher adds them in a second pass: no atomics.
 // (The input gradient is conv2d.wgsl.ts run as a gather-style transposed convolution.)
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, unflatten, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
+import { launchOf, signature, specOf, type DeclaredSpec, type UniformValues } from './signature.js';
 
 export interface WeightGradTile {
   /** Input channels per invocation (a multiple of 4). */
@@ -43,32 +44,40 @@ export interface WeightGradGeometry {
   oOff: number;
 }
 
-const specs = new Map<string, KernelSpec>();
+const specs = new Map<string, WgradSpec>();
 
 /**
  * WGSL lines shared by the weight-gradient kernels (this one, depthwise): the
  * output columns [xLo, xHi) of tap column j whose source column lies inside the image (padding and
  * dilation folded in), so the inner loop needs no bounds test.
  */
-/** WGSL uniform struct and bindings of the weight-gradient kernel. */
-function wgradHeader(vecA: boolean, vecG: boolean): string {
-  return `struct U {
-  kc: u32, ncols: u32, kw: u32, tilesR: u32,
-  tilesPerTap: u32, tilesC: u32, chunks: u32, rowsPerChunk: u32,
-  nRows: u32, ho: u32, wo: u32, h: u32,
-  w: u32, aPix: u32, aOff: u32, gPix: u32,
-  sy: i32, sx: i32, py: i32, px: i32,
-  dy: i32, dx: i32, gOff: u32, oRow: u32,
-  oOff: u32, chunkStride: u32, _p0: u32, _p1: u32,
+/** The weight-gradient kernel's uniforms. */
+const WGRAD_U = {
+  kc: 'u32', ncols: 'u32', kw: 'u32', tilesR: 'u32',
+  tilesPerTap: 'u32', tilesC: 'u32', chunks: 'u32', rowsPerChunk: 'u32',
+  nRows: 'u32', ho: 'u32', wo: 'u32', h: 'u32',
+  w: 'u32', aPix: 'u32', aOff: 'u32', gPix: 'u32',
+  sy: 'i32', sx: 'i32', py: 'i32', px: 'i32',
+  dy: 'i32', dx: 'i32', gOff: 'u32', oRow: 'u32',
+  oOff: 'u32', chunkStride: 'u32',
+} as const;
+export type WgradSpec = DeclaredSpec<typeof WGRAD_U>;
+
+/** The declaration: x, gy, and out, written up to column oOff + ncols of the last chunk's last row. */
+export function wgradSignature(vecA: boolean, vecG: boolean) {
+  return signature('conv_wgrad', WGRAD_U, {
+    xm: { type: vecA ? 'vec4<f32>' : 'f32', access: 'read' },
+    gm: { type: vecG ? 'vec4<f32>' : 'f32', access: 'read' },
+    out: { type: 'f32', access: 'write', len: (u) => (u.chunks > 0 && u.kc > 0 ? u.chunks * u.chunkStride - u.oRow + u.oOff + u.ncols : 0) },
+  });
 }
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> xm: array<${vecA ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(2) var<storage, read> gm: array<${vecG ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;`;
+
+export function wgradHeader(vecA: boolean, vecG: boolean): string {
+  return wgradSignature(vecA, vecG).header;
 }
 
 /** Tile and chunk counts of a weight-gradient launch, in the order of `wgradHeader`'s struct. */
-interface WgradTiles {
+export interface WgradTiles {
   tilesR: number;
   tilesPerTap: number;
   tilesC: number;
@@ -77,17 +86,16 @@ interface WgradTiles {
   nRows: number;
 }
 
-function wgradUniforms(g: WeightGradGeometry, t: WgradTiles): ArrayBuffer {
-  return new Uniforms()
-    .u32(g.kc, g.ncols, g.kw, t.tilesR)
-    .u32(t.tilesPerTap, t.tilesC, t.chunks, t.rowsPerChunk)
-    .u32(t.nRows, g.ho, g.wo, g.h)
-    .u32(g.w, g.aPix, g.aOff, g.gPix)
-    .i32(g.stride[0], g.stride[1], g.padding[0], g.padding[1])
-    .i32(g.dilation[0], g.dilation[1])
-    .u32(g.gOff, g.oRow)
-    .u32(g.oOff, g.kh * g.kw * g.kc * g.oRow, 0, 0)
-    .pack();
+export function wgradUniforms(g: WeightGradGeometry, t: WgradTiles): UniformValues<typeof WGRAD_U> {
+  return {
+    kc: g.kc, ncols: g.ncols, kw: g.kw, tilesR: t.tilesR,
+    tilesPerTap: t.tilesPerTap, tilesC: t.tilesC, chunks: t.chunks, rowsPerChunk: t.rowsPerChunk,
+    nRows: t.nRows, ho: g.ho, wo: g.wo, h: g.h,
+    w: g.w, aPix: g.aPix, aOff: g.aOff, gPix: g.gPix,
+    sy: g.stride[0], sx: g.stride[1], py: g.padding[0], px: g.padding[1],
+    dy: g.dilation[0], dx: g.dilation[1], gOff: g.gOff, oRow: g.oRow,
+    oOff: g.oOff, chunkStride: g.kh * g.kw * g.kc * g.oRow,
+  };
 }
 
 export const WGRAD_COLUMNS = `let numLo = u.px - j * u.dx;
@@ -95,7 +103,7 @@ export const WGRAD_COLUMNS = `let numLo = u.px - j * u.dx;
   let numHi = i32(u.w) - 1 + u.px - j * u.dx;
   let xHi = select(0u, min(u.wo, u32(numHi / u.sx) + 1u), numHi >= 0);`;
 
-function spec(tile: WeightGradTile, vecA: boolean, vecG: boolean): KernelSpec {
+function spec(tile: WeightGradTile, vecA: boolean, vecG: boolean): WgradSpec {
   const { tr: TR, tc: TC } = tile;
   if (TR % 4 !== 0 || TC % 4 !== 0) throw new Error(`weight-gradient tile ${TR}x${TC} must be multiples of 4`);
   const name = `conv_wgrad_tr${TR}_tc${TC}_${vecA ? 'va' : 'sa'}_${vecG ? 'vg' : 'sg'}`;
@@ -160,7 +168,7 @@ fn main(${ENTRY_PARAMS}) {
   ${store.join('\n  ')}
 }
 `;
-  s = { name, wgsl, bindings: ['read', 'read', 'read_write'] };
+  s = specOf(name, wgradSignature(vecA, vecG), wgsl);
   specs.set(name, s);
   return s;
 }
@@ -188,7 +196,7 @@ export function weightGradLaunch(g: WeightGradGeometry, tile: WeightGradTile, ch
   const realChunks = Math.ceil(nRows / rowsPerChunk);
   if (realChunks !== chunks) throw new Error(`weightGradLaunch: ${chunks} chunks of ${nRows} rows leave empty chunks; use weightGradChunks`);
   const uniforms = wgradUniforms(g, { tilesR, tilesPerTap, tilesC, chunks, rowsPerChunk, nRows });
-  return { spec: spec(tile, vecA, vecG), uniforms, workgroups: grid1d(Math.ceil((tilesR * tilesC * chunks) / WG)) };
+  return launchOf(spec(tile, vecA, vecG), uniforms, grid1d(Math.ceil((tilesR * tilesC * chunks) / WG)));
 }
 
 /** Chunk count actually usable for `nRows` (no empty chunk). */

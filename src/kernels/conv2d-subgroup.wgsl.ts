@@ -16,15 +16,16 @@
 // must reach the broadcasts. The stride > 1 input gradient (div > 1) keeps the portable kernel.
 // No early return either: M-tiles are padded to a multiple of the subgroup so the 8 lanes of a
 // subgroup always share one N-tile; padding lanes compute clamped rows, store nothing.
-import { ENTRY_PARAMS, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
-import { igemmHeader, igemmUniforms, type ImplicitGemm } from './conv2d.wgsl.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { igemmHeader, igemmSignature, igemmUniforms, type IgemmSpec, type ImplicitGemm } from './conv2d.wgsl.js';
+import { launchOf, specOf } from './signature.js';
 
 const SG = 8;
 const WG = 64;
 
-const specs = new Map<string, KernelSpec>();
+const specs = new Map<string, IgemmSpec>();
 
-function spec(tm: number, tn: number, vecA: boolean, vecB: boolean, bias: boolean, padded: boolean, bT: boolean): KernelSpec {
+function spec(tm: number, tn: number, vecA: boolean, vecB: boolean, bias: boolean, padded: boolean, bT: boolean): IgemmSpec {
   if (tn !== 8 && tn !== 16) throw new Error(`conv subgroup tile tn=${tn} must be 8 or 16`);
   if (bT && !(vecA && vecB)) throw new Error('conv subgroup kernel: a transposed B needs vec4 operands');
   const name = `conv_igemm_sg8_tm${tm}_tn${tn}_${vecA ? 'va' : 'sa'}_${vecB ? 'vb' : 'sb'}${bias ? '_bias' : ''}${padded ? '_pad' : ''}${bT ? '_bt' : ''}`;
@@ -150,7 +151,7 @@ fn main(${ENTRY_PARAMS}, @builtin(subgroup_invocation_id) lane: u32) {
   ${store}
 }
 `;
-  s = { name, wgsl, bindings: bias ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'] };
+  s = specOf(name, igemmSignature(vecA, vecB, bias), wgsl);
   specs.set(name, s);
   return s;
 }
@@ -172,5 +173,5 @@ export function implicitGemmSubgroupLaunch(g: ImplicitGemm, tm: number, bias: bo
   const tilesM = Math.ceil(m / tm);
   const tilesMPad = Math.ceil(tilesM / SG) * SG;
   const tilesN = Math.ceil(g.ncols / tn);
-  return { spec: spec(tm, tn, vecA, vecB, bias, padded, bT), uniforms: igemmUniforms(g, tilesMPad, tilesN), workgroups: grid1d(Math.ceil((tilesMPad * tilesN) / WG)) };
+  return launchOf(spec(tm, tn, vecA, vecB, bias, padded, bT), igemmUniforms(g, tilesMPad, tilesN), grid1d(Math.ceil((tilesMPad * tilesN) / WG)));
 }

@@ -12,7 +12,8 @@
 // Input gradient (a transposed conv, gather-style): dst = input pixel, source = output gradient,
 // mul = 1, add = padding, tapStep = -dilation, div = stride; B is the per-tap transposed weight.
 // Groups are handled by the launcher (one dispatch per group over channel offsets/strides).
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { launchOf, signature, specOf, type DeclaredSpec, type UniformValues } from './signature.js';
 
 export interface ConvTile {
   /** Output pixels per invocation. */
@@ -66,9 +67,9 @@ export interface ImplicitGemm {
   biasOff: number;
 }
 
-const specs = new Map<string, KernelSpec>();
+const specs = new Map<string, IgemmSpec>();
 
-function spec(tile: ConvTile, vecA: boolean, vecB: boolean, bias: boolean, valid: boolean): KernelSpec {
+function spec(tile: ConvTile, vecA: boolean, vecB: boolean, bias: boolean, valid: boolean): IgemmSpec {
   const { tm: TM, tn: TN } = tile;
   if (TN % 4 !== 0) throw new Error(`conv tile tn=${TN} must be a multiple of 4`);
   const name = `conv_igemm_tm${TM}_tn${TN}_${vecA ? 'va' : 'sa'}_${vecB ? 'vb' : 'sb'}${bias ? '_bias' : ''}${valid ? '_valid' : ''}_p`;
@@ -190,7 +191,7 @@ fn main(${ENTRY_PARAMS}) {
   ${store}
 }
 `;
-  s = { name, wgsl, bindings: bias ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'] };
+  s = specOf(name, igemmSignature(vecA, vecB, bias), wgsl);
   specs.set(name, s);
   return s;
 }
@@ -199,33 +200,41 @@ fn main(${ENTRY_PARAMS}) {
  * WGSL uniform struct and bindings shared by the implicit-GEMM kernels (this one and its subgroup
  * variant, which passes its subgroup-padded tile count as `tilesM`). Buffers: A, B, [bias], out.
  */
-export function igemmHeader(vecA: boolean, vecB: boolean, bias: boolean): string {
-  return `struct U {
-  m: u32, ncols: u32, kc: u32, tilesM: u32,
-  srcH: u32, srcW: u32, dstH: u32, dstW: u32,
-  kh: u32, kw: u32, divY: u32, divX: u32,
-  mulY: i32, addY: i32, tapY: i32, mulX: i32,
-  addX: i32, tapX: i32, aPix: u32, aOff: u32,
-  bRow: u32, bOff: u32, oPix: u32, oOff: u32,
-  tilesN: u32, biasOff: u32, _p0: u32, _p1: u32,
-}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> am: array<${vecA ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(2) var<storage, read> bm: array<${vecB ? 'vec4<f32>' : 'f32'}>;
-${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;\n' : ''}@group(0) @binding(${bias ? 4 : 3}) var<storage, read_write> out: array<f32>;`;
+const IGEMM_U = {
+  m: 'u32', ncols: 'u32', kc: 'u32', tilesM: 'u32',
+  srcH: 'u32', srcW: 'u32', dstH: 'u32', dstW: 'u32',
+  kh: 'u32', kw: 'u32', divY: 'u32', divX: 'u32',
+  mulY: 'i32', addY: 'i32', tapY: 'i32', mulX: 'i32',
+  addX: 'i32', tapX: 'i32', aPix: 'u32', aOff: 'u32',
+  bRow: 'u32', bOff: 'u32', oPix: 'u32', oOff: 'u32',
+  tilesN: 'u32', biasOff: 'u32',
+} as const;
+export type IgemmSpec = DeclaredSpec<typeof IGEMM_U>;
+
+/** The declaration: A, B, [bias], out, which is written up to column oOff + ncols of pixel m - 1. */
+export function igemmSignature(vecA: boolean, vecB: boolean, bias: boolean) {
+  return signature('conv_igemm', IGEMM_U, {
+    am: { type: vecA ? 'vec4<f32>' : 'f32', access: 'read' },
+    bm: { type: vecB ? 'vec4<f32>' : 'f32', access: 'read' },
+    ...(bias ? { bias: { type: 'f32', access: 'read' } as const } : {}),
+    out: { type: 'f32', access: 'write', len: (u) => (u.m > 0 ? (u.m - 1) * u.oPix + u.oOff + u.ncols : 0) },
+  });
 }
 
-export function igemmUniforms(g: ImplicitGemm, tilesM: number, tilesN: number): ArrayBuffer {
-  return new Uniforms()
-    .u32(g.batch * g.dstH * g.dstW, g.ncols, g.kc, tilesM)
-    .u32(g.srcH, g.srcW, g.dstH, g.dstW)
-    .u32(g.kh, g.kw, g.y.div, g.x.div)
-    .i32(g.y.mul, g.y.add, g.y.tap, g.x.mul)
-    .i32(g.x.add, g.x.tap)
-    .u32(g.aPix, g.aOff)
-    .u32(g.bRow, g.bOff, g.oPix, g.oOff)
-    .u32(tilesN, g.biasOff, 0, 0)
-    .pack();
+export function igemmHeader(vecA: boolean, vecB: boolean, bias: boolean): string {
+  return igemmSignature(vecA, vecB, bias).header;
+}
+
+export function igemmUniforms(g: ImplicitGemm, tilesM: number, tilesN: number): UniformValues<typeof IGEMM_U> {
+  return {
+    m: g.batch * g.dstH * g.dstW, ncols: g.ncols, kc: g.kc, tilesM,
+    srcH: g.srcH, srcW: g.srcW, dstH: g.dstH, dstW: g.dstW,
+    kh: g.kh, kw: g.kw, divY: g.y.div, divX: g.x.div,
+    mulY: g.y.mul, addY: g.y.add, tapY: g.y.tap, mulX: g.x.mul,
+    addX: g.x.add, tapX: g.x.tap, aPix: g.aPix, aOff: g.aOff,
+    bRow: g.bRow, bOff: g.bOff, oPix: g.oPix, oOff: g.oOff,
+    tilesN, biasOff: g.biasOff,
+  };
 }
 
 /**
@@ -243,5 +252,5 @@ export function implicitGemmLaunch(g: ImplicitGemm, tile: ConvTile, bias: boolea
   const vecB = a4(g.ncols, g.bRow, g.bOff);
   const tilesM = Math.ceil(m / tile.tm);
   const tilesN = Math.ceil(g.ncols / tile.tn);
-  return { spec: spec(tile, vecA, vecB, bias, valid), uniforms: igemmUniforms(g, tilesM, tilesN), workgroups: grid1d(Math.ceil((tilesM * tilesN) / WG)) };
+  return launchOf(spec(tile, vecA, vecB, bias, valid), igemmUniforms(g, tilesM, tilesN), grid1d(Math.ceil((tilesM * tilesN) / WG)));
 }

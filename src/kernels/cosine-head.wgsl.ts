@@ -8,39 +8,68 @@
 //   dw[k, c] = rw[k]/tau * (sum_m G[m,k] rf[m] f[m,c] - b[k] rw[k] w[k,c])
 // df is one gather kernel; dw reduces over M in row chunks (partials [chunks, K, C + 1], the last
 // column holding b) and a finishing kernel applies the formula: no atomics.
-import { ENTRY_PARAMS, Uniforms, cachedSpec, grid1d, linearIndex, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { declared, launchOf, signature, type Access, type UniformValues } from './signature.js';
 
 const WG = 64;
 const KB = 4;
 const EPS = '1e-12';
-const U = `struct U {
-  m: u32, k: u32, c: u32, cv: u32,
-  total: u32, chunks: u32, rows: u32, kb: u32,
-  invTau: f32, tau: f32, _p0: u32, _p1: u32,
-}
-@group(0) @binding(0) var<uniform> u: U;`;
+const UNIFORMS = {
+  m: 'u32', k: 'u32', c: 'u32', cv: 'u32',
+  total: 'u32', chunks: 'u32', rows: 'u32', kb: 'u32',
+  invTau: 'f32', tau: 'f32',
+} as const;
+type Values = UniformValues<typeof UNIFORMS>;
+type Vec = 'f32' | 'vec4<f32>';
+const buf = (access: Access, len: (u: Values) => number, type: Vec = 'f32') => ({ type, access, len });
+// Buffer lengths in floats: features [M, C], weights [K, C], logits [M, K], partials [chunks, K, C + 1].
+const mc = (u: Values): number => u.m * u.c;
+const kc = (u: Values): number => u.k * u.c;
+const mk = (u: Values): number => u.m * u.k;
+const parts = (u: Values): number => u.chunks * u.k * (u.c + 1);
+const forwardSig = (t: Vec) =>
+  signature('cosine_fwd', UNIFORMS, {
+    f: buf('read', mc, t),
+    w: buf('read', kc, t),
+    logits: buf('write', mk),
+    rf: buf('write', (u) => u.m),
+    rw: buf('write', (u) => u.k),
+  });
+const featureGradSig = (t: Vec) =>
+  signature('cosine_df', UNIFORMS, {
+    g: buf('read', mk),
+    logits: buf('read', mk),
+    f: buf('read', mc, t),
+    w: buf('read', kc, t),
+    rf: buf('read', (u) => u.m),
+    rw: buf('read', (u) => u.k),
+    df: buf('write', mc, t),
+  });
+const PARTIAL = signature('cosine_dw_partial', UNIFORMS, {
+  g: buf('read', mk),
+  logits: buf('read', mk),
+  f: buf('read', mc),
+  rf: buf('read', (u) => u.m),
+  part: buf('write', parts),
+});
+const FINISH = signature('cosine_dw_finish', UNIFORMS, {
+  part: buf('read', parts),
+  w: buf('read', kc),
+  rw: buf('read', (u) => u.k),
+  dw: buf('write', kc),
+});
 
-function uniforms(m: number, k: number, c: number, vec: boolean, total: number, chunks: number, tau: number): ArrayBuffer {
-  return new Uniforms()
-    .u32(m, k, c, vec ? c / 4 : c, total, chunks, Math.ceil(m / chunks), Math.ceil(k / KB))
-    .f32(1 / tau, tau)
-    .u32(0, 0)
-    .pack();
+function uniforms(m: number, k: number, c: number, vec: boolean, total: number, chunks: number, tau: number): Values {
+  return { m, k, c, cv: vec ? c / 4 : c, total, chunks, rows: Math.ceil(m / chunks), kb: Math.ceil(k / KB), invTau: 1 / tau, tau };
 }
 
 /** Buffers: f [M, C], w [K, C], logits [M, K], rf [M], rw [K]. */
-export function cosineForwardLaunch(m: number, k: number, c: number, tau: number): Launch {
+export function cosineForwardLaunch(m: number, k: number, c: number, tau: number): Launch<'f' | 'w' | 'logits' | 'rf' | 'rw'> {
   const vec = c % 4 === 0;
   const T = vec ? 'vec4<f32>' : 'f32';
   const dot = vec ? 'dot' : '';
   const cls = [...Array(KB).keys()];
-  const spec = cachedSpec(`cosine_fwd_${vec ? 'v4' : 's'}`, ['read', 'read', 'read_write', 'read_write', 'read_write'], () => `
-${U}
-@group(0) @binding(1) var<storage, read> f: array<${T}>;
-@group(0) @binding(2) var<storage, read> w: array<${T}>;
-@group(0) @binding(3) var<storage, read_write> logits: array<f32>;
-@group(0) @binding(4) var<storage, read_write> rf: array<f32>;
-@group(0) @binding(5) var<storage, read_write> rw: array<f32>;
+  const spec = declared(`cosine_fwd_${vec ? 'v4' : 's'}`, () => forwardSig(T), () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -69,22 +98,14 @@ fn main(${ENTRY_PARAMS}) {
   if (kt == 0u) { rf[m] = inf; }
 }`);
   const total = m * Math.ceil(k / KB);
-  return { spec, uniforms: uniforms(m, k, c, vec, total, 1, tau), workgroups: grid1d(Math.ceil(total / WG)) };
+  return launchOf(spec, uniforms(m, k, c, vec, total, 1, tau), grid1d(Math.ceil(total / WG)));
 }
 
 /** Feature gradient. Buffers: G [M, K], logits, f, w, rf, rw, df [M, C]. */
-export function cosineFeatureGradLaunch(m: number, k: number, c: number, tau: number): Launch {
+export function cosineFeatureGradLaunch(m: number, k: number, c: number, tau: number): Launch<'g' | 'logits' | 'f' | 'w' | 'rf' | 'rw' | 'df'> {
   const vec = c % 4 === 0;
   const T = vec ? 'vec4<f32>' : 'f32';
-  const spec = cachedSpec(`cosine_df_${vec ? 'v4' : 's'}`, ['read', 'read', 'read', 'read', 'read', 'read', 'read_write'], () => `
-${U}
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read> logits: array<f32>;
-@group(0) @binding(3) var<storage, read> f: array<${T}>;
-@group(0) @binding(4) var<storage, read> w: array<${T}>;
-@group(0) @binding(5) var<storage, read> rf: array<f32>;
-@group(0) @binding(6) var<storage, read> rw: array<f32>;
-@group(0) @binding(7) var<storage, read_write> df: array<${T}>;
+  const spec = declared(`cosine_df_${vec ? 'v4' : 's'}`, () => featureGradSig(T), () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -102,18 +123,12 @@ fn main(${ENTRY_PARAMS}) {
   df[t] = r * u.invTau * (acc - (a * u.tau) * r * f[t]);
 }`);
   const total = m * (vec ? c / 4 : c);
-  return { spec, uniforms: uniforms(m, k, c, vec, total, 1, tau), workgroups: grid1d(Math.ceil(total / WG)) };
+  return launchOf(spec, uniforms(m, k, c, vec, total, 1, tau), grid1d(Math.ceil(total / WG)));
 }
 
 /** Partial class-weight gradient sums. Buffers: G, logits, f, rf, partial [chunks, K, C + 1]. */
-export function cosineWeightGradPartialLaunch(m: number, k: number, c: number, tau: number, chunks: number): Launch {
-  const spec = cachedSpec('cosine_dw_partial', ['read', 'read', 'read', 'read', 'read_write'], () => `
-${U}
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read> logits: array<f32>;
-@group(0) @binding(3) var<storage, read> f: array<f32>;
-@group(0) @binding(4) var<storage, read> rf: array<f32>;
-@group(0) @binding(5) var<storage, read_write> part: array<f32>;
+export function cosineWeightGradPartialLaunch(m: number, k: number, c: number, tau: number, chunks: number): Launch<'g' | 'logits' | 'f' | 'rf' | 'part'> {
+  const spec = declared('cosine_dw_partial', PARTIAL, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -134,17 +149,12 @@ fn main(${ENTRY_PARAMS}) {
   part[t] = acc;
 }`);
   const total = chunks * k * (c + 1);
-  return { spec, uniforms: uniforms(m, k, c, false, total, chunks, tau), workgroups: grid1d(Math.ceil(total / WG)) };
+  return launchOf(spec, uniforms(m, k, c, false, total, chunks, tau), grid1d(Math.ceil(total / WG)));
 }
 
 /** Finishes dw from the partials. Buffers: partial, w, rw, dw [K, C]. */
-export function cosineWeightGradFinishLaunch(m: number, k: number, c: number, tau: number, chunks: number): Launch {
-  const spec = cachedSpec('cosine_dw_finish', ['read', 'read', 'read', 'read_write'], () => `
-${U}
-@group(0) @binding(1) var<storage, read> part: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> rw: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dw: array<f32>;
+export function cosineWeightGradFinishLaunch(m: number, k: number, c: number, tau: number, chunks: number): Launch<'part' | 'w' | 'rw' | 'dw'> {
+  const spec = declared('cosine_dw_finish', FINISH, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -162,7 +172,7 @@ fn main(${ENTRY_PARAMS}) {
   dw[t] = r * u.invTau * (s - (b * u.tau) * r * w[t]);
 }`);
   const total = k * c;
-  return { spec, uniforms: uniforms(m, k, c, false, total, chunks, tau), workgroups: grid1d(Math.ceil(total / WG)) };
+  return launchOf(spec, uniforms(m, k, c, false, total, chunks, tau), grid1d(Math.ceil(total / WG)));
 }
 
 /** Row chunks for the dw reduction so that about `target` invocations run. */

@@ -14,12 +14,31 @@
 // products in the same order (tap rows, then tap columns), and a source outside the image
 // contributes 0 * w = +-0, which leaves the sum unchanged (a sum that starts at +0 is never -0),
 // where depthwise.wgsl.ts skips it.
-import { ENTRY_PARAMS, Uniforms, cachedSpec, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
+import { declared, launchOf, signature, type UniformValues } from './signature.js';
 import type { DepthwiseGeometry } from './depthwise.wgsl.js';
 
 const WG = 64;
 
 const range = (n: number) => [...Array(n).keys()];
+
+// kh, kw: compiled into each variant, declared for the weight's size check.
+const ROWS_U = {
+  batch: 'u32', srcH: 'u32', srcW: 'u32', dstH: 'u32',
+  dstW: 'u32', c: 'u32', tilesX: 'u32', total: 'u32',
+  mulY: 'i32', addY: 'i32', tapY: 'i32', addX: 'i32',
+  kh: 'u32', kw: 'u32',
+} as const;
+
+/** src [batch, srcH, srcW, C], wt [kh, kw, C], [bias [C]], out [batch, dstH, dstW, C]: the bindings of depthwise.wgsl.ts. */
+function rowsSignature(bias: boolean) {
+  return signature('depthwise_rows', ROWS_U, {
+    src: { type: 'f32', access: 'read', len: (u) => u.batch * u.srcH * u.srcW * u.c },
+    wt: { type: 'f32', access: 'read', len: (u) => u.kh * u.kw * u.c },
+    ...(bias ? { bias: { type: 'f32', access: 'read', len: (u: UniformValues<typeof ROWS_U>) => u.c } as const } : {}),
+    out: { type: 'f32', access: 'write', len: (u) => u.batch * u.dstH * u.dstW * u.c },
+  });
+}
 
 /** Output pixels along x per invocation of the forward / input gradient (tuned on lavapipe). */
 export const ROW_PIXELS = 32;
@@ -39,7 +58,7 @@ export function depthwiseRowsLaunch(g: DepthwiseGeometry, bias: boolean, pixels 
   const MX = g.x.mul;
   const TX = g.x.tap;
   const name = `depthwise_rows_k${KH}x${KW}_m${MX}_t${TX}_p${tp}${bias ? '_bias' : ''}`;
-  const spec = cachedSpec(name, bias ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'], () => {
+  const spec = declared(name, () => rowsSignature(bias), () => {
     // Source column of (pixel p, tap column j) relative to pixel 0's first tap: p * MX + j * TX.
     const off = (p: number, j: number) => p * MX + j * TX;
     // Columns in the order that gives each accumulator its taps in increasing j, as
@@ -69,16 +88,6 @@ export function depthwiseRowsLaunch(g: DepthwiseGeometry, bias: boolean, pixels 
     }
   }`;
     return `
-struct U {
-  batch: u32, srcH: u32, srcW: u32, dstH: u32,
-  dstW: u32, c: u32, tilesX: u32, total: u32,
-  mulY: i32, addY: i32, tapY: i32, addX: i32,
-}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read> wt: array<f32>;
-${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;\n' : ''}@group(0) @binding(${bias ? 4 : 3}) var<storage, read_write> out: array<f32>;
-
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -104,9 +113,11 @@ fn main(${ENTRY_PARAMS}) {
   });
   const tilesX = Math.ceil(g.dstW / tp);
   const total = g.batch * g.dstH * tilesX * g.channels;
-  const u = new Uniforms()
-    .u32(g.batch, g.srcH, g.srcW, g.dstH)
-    .u32(g.dstW, g.channels, tilesX, total)
-    .i32(g.y.mul, g.y.add, g.y.tap, g.x.add);
-  return { spec, uniforms: u.pack(), workgroups: grid1d(Math.ceil(total / WG)) };
+  const u = {
+    batch: g.batch, srcH: g.srcH, srcW: g.srcW, dstH: g.dstH,
+    dstW: g.dstW, c: g.channels, tilesX, total,
+    mulY: g.y.mul, addY: g.y.add, tapY: g.y.tap, addX: g.x.add,
+    kh: g.kh, kw: g.kw,
+  };
+  return launchOf(spec, u, grid1d(Math.ceil(total / WG)));
 }

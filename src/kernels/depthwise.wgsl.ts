@@ -7,7 +7,8 @@
 // input gradient of a depthwise conv uses the same weight (no transpose: Cin/groups is 1).
 // The weight gradient dw[tap, c] = sum_m x[src(m, tap), c] * gy[m, c] walks output rows without
 // bounds checks (as conv2d-backward.wgsl.ts) and splits rows into chunks summed in a second pass.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, unflatten, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
+import { launchOf, signature, specOf, type DeclaredSpec, type UniformValues } from './signature.js';
 import type { AxisMap } from './conv2d.wgsl.js';
 import { WGRAD_COLUMNS } from './conv2d-backward.wgsl.js';
 
@@ -27,26 +28,56 @@ export interface DepthwiseGeometry {
   x: AxisMap;
 }
 
-const specs = new Map<string, KernelSpec>();
+// cv: channel vectors (of 4 in the vec4 kernels); lengths count f32 elements.
+const FWD_U = {
+  batch: 'u32', srcH: 'u32', srcW: 'u32', dstH: 'u32',
+  dstW: 'u32', kh: 'u32', kw: 'u32', cv: 'u32',
+  mulY: 'i32', addY: 'i32', tapY: 'i32', divY: 'u32',
+  mulX: 'i32', addX: 'i32', tapX: 'i32', divX: 'u32',
+  tilesX: 'u32', total: 'u32',
+} as const;
+const WGRAD_U = {
+  h: 'u32', w: 'u32', ho: 'u32', wo: 'u32',
+  kw: 'u32', taps: 'u32', cv: 'u32', chunks: 'u32',
+  rowsPerChunk: 'u32', nRows: 'u32', total: 'u32',
+  sy: 'i32', sx: 'i32', py: 'i32', px: 'i32',
+  dy: 'i32', dx: 'i32',
+} as const;
 
-function fwdSpec(vec: boolean, bias: boolean): KernelSpec {
+/** src [batch, srcH, srcW, C], w [kh, kw, C], [bias [C]], out [batch, dstH, dstW, C]. */
+function fwdSignature(vec: boolean, bias: boolean) {
+  const type = vec ? 'vec4<f32>' : 'f32';
+  const lanes = vec ? 4 : 1;
+  return signature('depthwise', FWD_U, {
+    src: { type, access: 'read', len: (u) => u.batch * u.srcH * u.srcW * u.cv * lanes },
+    wt: { type, access: 'read', len: (u) => u.kh * u.kw * u.cv * lanes },
+    ...(bias ? { bias: { type, access: 'read', len: (u: UniformValues<typeof FWD_U>) => u.cv * lanes } as const } : {}),
+    out: { type, access: 'write', len: (u) => u.batch * u.dstH * u.dstW * u.cv * lanes },
+  });
+}
+
+/** x, gy, and out [chunks, taps, C] partial sums (`total` = chunks * taps * cv). */
+function wgradSignature(vec: boolean) {
+  const type = vec ? 'vec4<f32>' : 'f32';
+  return signature('depthwise_wgrad', WGRAD_U, {
+    xm: { type, access: 'read' },
+    gm: { type, access: 'read' },
+    out: { type, access: 'write', len: (u) => u.total * (vec ? 4 : 1) },
+  });
+}
+
+const fwdSpecs = new Map<string, DeclaredSpec<typeof FWD_U>>();
+const wgradSpecs = new Map<string, DeclaredSpec<typeof WGRAD_U>>();
+
+function fwdSpec(vec: boolean, bias: boolean): DeclaredSpec<typeof FWD_U> {
   const name = `depthwise_${vec ? 'v4' : 's'}${bias ? '_bias' : ''}`;
-  let s = specs.get(name);
+  let s = fwdSpecs.get(name);
   if (s) return s;
   const T = vec ? 'vec4<f32>' : 'f32';
   const px = [...Array(TP).keys()];
+  const sig = fwdSignature(vec, bias);
   const wgsl = `
-struct U {
-  batch: u32, srcH: u32, srcW: u32, dstH: u32,
-  dstW: u32, kh: u32, kw: u32, cv: u32,
-  mulY: i32, addY: i32, tapY: i32, divY: u32,
-  mulX: i32, addX: i32, tapX: i32, divX: u32,
-  tilesX: u32, total: u32, _p0: u32, _p1: u32,
-}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> src: array<${T}>;
-@group(0) @binding(2) var<storage, read> wt: array<${T}>;
-${bias ? `@group(0) @binding(3) var<storage, read> bias: array<${T}>;\n` : ''}@group(0) @binding(${bias ? 4 : 3}) var<storage, read_write> out: array<${T}>;
+${sig.header}
 
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
@@ -81,8 +112,8 @@ fn main(${ENTRY_PARAMS}) {
   ${px.map((p) => `if (x0 + ${p}u < u.dstW) { out[(o + x0 + ${p}u) * u.cv + c] = acc${p}${bias ? ' + bias[c]' : ''}; }`).join('\n  ')}
 }
 `;
-  s = { name, wgsl, bindings: bias ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'] };
-  specs.set(name, s);
+  s = specOf(name, sig, wgsl);
+  fwdSpecs.set(name, s);
   return s;
 }
 
@@ -92,34 +123,24 @@ export function depthwiseLaunch(g: DepthwiseGeometry, bias: boolean): Launch {
   const cv = vec ? g.channels / 4 : g.channels;
   const tilesX = Math.ceil(g.dstW / TP);
   const total = g.batch * g.dstH * tilesX * cv;
-  const u = new Uniforms()
-    .u32(g.batch, g.srcH, g.srcW, g.dstH)
-    .u32(g.dstW, g.kh, g.kw, cv)
-    .i32(g.y.mul, g.y.add, g.y.tap)
-    .u32(g.y.div)
-    .i32(g.x.mul, g.x.add, g.x.tap)
-    .u32(g.x.div)
-    .u32(tilesX, total, 0, 0);
-  return { spec: fwdSpec(vec, bias), uniforms: u.pack(), workgroups: grid1d(Math.ceil(total / WG)) };
+  const u = {
+    batch: g.batch, srcH: g.srcH, srcW: g.srcW, dstH: g.dstH,
+    dstW: g.dstW, kh: g.kh, kw: g.kw, cv,
+    mulY: g.y.mul, addY: g.y.add, tapY: g.y.tap, divY: g.y.div,
+    mulX: g.x.mul, addX: g.x.add, tapX: g.x.tap, divX: g.x.div,
+    tilesX, total,
+  };
+  return launchOf(fwdSpec(vec, bias), u, grid1d(Math.ceil(total / WG)));
 }
 
-function wgradSpec(vec: boolean): KernelSpec {
+function wgradSpec(vec: boolean): DeclaredSpec<typeof WGRAD_U> {
   const name = `depthwise_wgrad_${vec ? 'v4' : 's'}`;
-  let s = specs.get(name);
+  let s = wgradSpecs.get(name);
   if (s) return s;
   const T = vec ? 'vec4<f32>' : 'f32';
+  const sig = wgradSignature(vec);
   const wgsl = `
-struct U {
-  h: u32, w: u32, ho: u32, wo: u32,
-  kw: u32, taps: u32, cv: u32, chunks: u32,
-  rowsPerChunk: u32, nRows: u32, total: u32, _p0: u32,
-  sy: i32, sx: i32, py: i32, px: i32,
-  dy: i32, dx: i32, _p1: u32, _p2: u32,
-}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> xm: array<${T}>;
-@group(0) @binding(2) var<storage, read> gm: array<${T}>;
-@group(0) @binding(3) var<storage, read_write> out: array<${T}>;
+${sig.header}
 
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
@@ -153,8 +174,8 @@ fn main(${ENTRY_PARAMS}) {
   out[(chunk * u.taps + tap) * u.cv + c] = acc0 + acc1;
 }
 `;
-  s = { name, wgsl, bindings: ['read', 'read', 'read_write'] };
-  specs.set(name, s);
+  s = specOf(name, sig, wgsl);
+  wgradSpecs.set(name, s);
   return s;
 }
 
@@ -181,11 +202,12 @@ export function depthwiseWgradLaunch(g: DepthwiseWgradGeometry, chunks: number):
   if (Math.ceil(nRows / rowsPerChunk) !== chunks) throw new Error('depthwiseWgradLaunch: chunk count leaves empty chunks');
   const taps = g.kh * g.kw;
   const total = cv * taps * chunks;
-  const u = new Uniforms()
-    .u32(g.h, g.w, g.ho, g.wo)
-    .u32(g.kw, taps, cv, chunks)
-    .u32(rowsPerChunk, nRows, total, 0)
-    .i32(g.stride[0], g.stride[1], g.padding[0], g.padding[1])
-    .i32(g.dilation[0], g.dilation[1], 0, 0);
-  return { spec: wgradSpec(vec), uniforms: u.pack(), workgroups: grid1d(Math.ceil(total / WG)) };
+  const u = {
+    h: g.h, w: g.w, ho: g.ho, wo: g.wo,
+    kw: g.kw, taps, cv, chunks,
+    rowsPerChunk, nRows, total,
+    sy: g.stride[0], sx: g.stride[1], py: g.padding[0], px: g.padding[1],
+    dy: g.dilation[0], dx: g.dilation[1],
+  };
+  return launchOf(wgradSpec(vec), u, grid1d(Math.ceil(total / WG)));
 }

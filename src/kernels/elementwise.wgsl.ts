@@ -2,7 +2,8 @@
 // Inputs and output carry their own strides and offsets (a broadcast axis has stride 0), so views
 // (transposes, slices, broadcasts) need no copy and `copyInto` can write into a slice of a larger
 // tensor (concat). When everything is contiguous and of one shape, a variant skips the index math.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { declared, launchOf, signature, type BindingDecl, type UniformValues } from './signature.js';
 
 export const MAX_RANK = 8;
 const WG = 256;
@@ -61,15 +62,44 @@ export interface StridedOperand {
   offset: number;
 }
 
-const specCache = new Map<string, KernelSpec>();
+type Dtype = 'f32' | 'i32' | 'u32';
+const UNIFORMS = {
+  n: 'u32', rank: 'u32', p0: 'f32', p1: 'f32',
+  shape: 'array<vec4<u32>, 2>',
+  offs: 'vec4<u32>',
+  st_out: 'array<vec4<u32>, 2>',
+  st0: 'array<vec4<u32>, 2>',
+  st1: 'array<vec4<u32>, 2>',
+  st2: 'array<vec4<u32>, 2>',
+} as const;
+type Values = UniformValues<typeof UNIFORMS>;
+const STRIDES = ['st0', 'st1', 'st2'] as const;
 
-function spec(expr: string, name: string, inputs: number, contiguous: boolean, dtype: string, inDtype: string): KernelSpec {
+/** Elements up to the last one a view with these strides and offset reads (0 when n is 0). */
+function reach(u: Values, strides: readonly number[], offset: number): number {
+  if (u.n === 0) return 0;
+  let last = offset;
+  for (let d = 0; d < u.rank; d++) last += (u.shape[d] - 1) * strides[d];
+  return last + 1;
+}
+
+/** The bindings of a map over `inputs` inputs: a_buf, b_buf, c_buf, then out. */
+function mapSignature(inputs: number, dtype: Dtype, inDtype: Dtype) {
+  const bindings: Record<string, BindingDecl<typeof UNIFORMS>> = {};
+  ['a', 'b', 'c'].slice(0, inputs).forEach((v, k) => {
+    bindings[`${v}_buf`] = { type: inDtype, access: 'read', len: (u) => reach(u, u[STRIDES[k]], u.offs[k]) };
+  });
+  bindings.out = { type: dtype, access: 'write', len: (u) => reach(u, u.st_out, u.offs[3]) };
+  return signature('map', UNIFORMS, bindings);
+}
+
+function spec(expr: string, name: string, inputs: number, contiguous: boolean, dtype: Dtype, inDtype: Dtype) {
   const key = `map_${name}_${inputs}_${contiguous ? 'c' : 's'}_${inDtype}_${dtype}`;
-  let s = specCache.get(key);
-  if (s) return s;
+  return declared(key, () => mapSignature(inputs, dtype, inDtype), () => body(expr, inputs, contiguous, dtype));
+}
+
+function body(expr: string, inputs: number, contiguous: boolean, dtype: Dtype): string {
   const vars = ['a', 'b', 'c'].slice(0, inputs);
-  const decls = vars.map((v, k) => `@group(0) @binding(${k + 1}) var<storage, read> ${v}_buf: array<${inDtype}>;`).join('\n');
-  const outBinding = inputs + 1;
   const strided = `
   var rem = i;
   var o_out = u.offs.w;
@@ -86,19 +116,7 @@ function spec(expr: string, name: string, inputs: number, contiguous: boolean, d
   const contig = `
   let o_out = u.offs.w + i;
   ${vars.map((v, k) => `let o_${v} = u.offs[${k}] + i;`).join('\n  ')}`;
-  const wgsl = `
-struct U {
-  n: u32, rank: u32, p0: f32, p1: f32,
-  shape: array<vec4<u32>, 2>,
-  offs: vec4<u32>,
-  st_out: array<vec4<u32>, 2>,
-  st0: array<vec4<u32>, 2>,
-  st1: array<vec4<u32>, 2>,
-  st2: array<vec4<u32>, 2>,
-}
-@group(0) @binding(0) var<uniform> u: U;
-${decls}
-@group(0) @binding(${outBinding}) var<storage, read_write> out: array<${dtype}>;
+  return `
 
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
@@ -111,9 +129,6 @@ fn main(${ENTRY_PARAMS}) {
   out[o_out] = ${dtype}(${expr});
 }
 `;
-  s = { name: key, wgsl, bindings: [...vars.map(() => 'read' as const), 'read_write'] };
-  specCache.set(key, s);
-  return s;
 }
 
 function pad(v: readonly number[]): number[] {
@@ -132,8 +147,8 @@ export function mapLaunch(
   inputs: readonly StridedOperand[],
   out: StridedOperand,
   params: readonly [number, number] = [0, 0],
-  dtype: 'f32' | 'i32' | 'u32' = 'f32',
-  inDtype: 'f32' | 'i32' | 'u32' = dtype,
+  dtype: Dtype = 'f32',
+  inDtype: Dtype = dtype,
 ): Launch {
   if (shape.length > MAX_RANK) throw new Error(`elementwise ops support rank <= ${MAX_RANK}, got ${shape.length}`);
   const n = shape.reduce((x, y) => x * y, 1);
@@ -146,14 +161,16 @@ export function mapLaunch(
     return true;
   };
   const contiguous = contiguousOf(out) && inputs.every(contiguousOf);
-  const u = new Uniforms().u32(n, shape.length).f32(params[0], params[1]).u32(...pad(shape));
   const offs = [0, 0, 0, out.offset];
   inputs.forEach((o, k) => (offs[k] = o.offset));
-  u.u32(...offs).u32(...pad(out.strides));
-  for (let k = 0; k < 3; k++) u.u32(...pad(inputs[k]?.strides ?? []));
-  return {
-    spec: spec(op.expr, op.name, inputs.length, contiguous, dtype, inDtype),
-    uniforms: u.pack(),
-    workgroups: grid1d(Math.ceil(n / WG)),
-  };
+  const [st0, st1, st2] = [0, 1, 2].map((k) => pad(inputs[k]?.strides ?? []));
+  const values = { n, rank: shape.length, p0: params[0], p1: params[1], shape: pad(shape), offs, st_out: pad(out.strides), st0, st1, st2 };
+  return launchOf(spec(op.expr, op.name, inputs.length, contiguous, dtype, inDtype), values, grid1d(Math.ceil(n / WG)));
+}
+
+/** The named tensors of a map launch: inputs a, b, c in order, then the output. */
+export function mapBindings<T>(inputs: readonly T[], out: T): Record<string, T> {
+  const named: Record<string, T> = { out };
+  inputs.forEach((t, k) => (named[`${'abc'[k]}_buf`] = t));
+  return named;
 }

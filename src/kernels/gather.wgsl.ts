@@ -4,20 +4,34 @@
 //                a gather-style backward, no float atomics)
 //   one_hot:     out[n, c] = 1 if labels[n] == c else 0 (an out-of-range label, e.g. ignore 255,
 //                gives a zero row)
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { declared, launchOf, signature, type UniformValues } from './signature.js';
 
 const WG = 64;
-const HEADER = `
-struct U { outer: u32, k: u32, inner: u32, j: u32 }
-@group(0) @binding(0) var<uniform> u: U;`;
+const UNIFORMS = { outer: 'u32', k: 'u32', inner: 'u32', j: 'u32' } as const;
+type Sizes = UniformValues<typeof UNIFORMS>;
+// Lengths of the source-shaped [outer, K, inner] and gathered [outer, J, inner] buffers.
+const src = (u: Sizes): number => u.outer * u.k * u.inner;
+const picked = (u: Sizes): number => u.outer * u.j * u.inner;
+const IDX = { type: 'i32', access: 'read', len: (u: Sizes) => u.j } as const;
+const FORWARD = signature('gather', UNIFORMS, {
+  x: { type: 'f32', access: 'read', len: src },
+  idx: IDX,
+  out: { type: 'f32', access: 'write', len: picked },
+});
+const BACKWARD = signature('gather_grad', UNIFORMS, {
+  g: { type: 'f32', access: 'read', len: picked },
+  idx: IDX,
+  dx: { type: 'f32', access: 'read_write', len: src },
+});
+// one_hot: outer = labels, k = classes.
+const ONE_HOT_SIG = signature('one_hot', UNIFORMS, {
+  labels: { type: 'i32', access: 'read', len: (u) => u.outer },
+  out: { type: 'f32', access: 'write', len: (u) => u.outer * u.k },
+});
 
-const GATHER: KernelSpec = {
-  name: 'gather',
-  bindings: ['read', 'read', 'read_write'],
-  wgsl: `${HEADER}
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> idx: array<i32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+const GATHER = () =>
+  declared('gather', FORWARD, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -27,16 +41,10 @@ fn main(${ENTRY_PARAMS}) {
   let o = t / (u.inner * u.j);
   let src = u32(idx[j]);
   out[t] = x[(o * u.k + src) * u.inner + i];
-}`,
-};
+}`);
 
-const GATHER_GRAD: KernelSpec = {
-  name: 'gather_grad',
-  bindings: ['read', 'read', 'read_write'],
-  wgsl: `${HEADER}
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read> idx: array<i32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+const GATHER_GRAD = () =>
+  declared('gather_grad', BACKWARD, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -49,18 +57,12 @@ fn main(${ENTRY_PARAMS}) {
     if (u32(idx[j]) == k) { s += g[(o * u.j + j) * u.inner + i]; }
   }
   dx[t] = s;
-}`,
-};
+}`);
 
 // Backward of a gather whose indices are all distinct: each source element receives at most one
 // gradient, so a plain scatter into a zero-filled buffer is exact (and O(J) instead of O(K J)).
-const SCATTER: KernelSpec = {
-  name: 'gather_grad_unique',
-  bindings: ['read', 'read', 'read_write'],
-  wgsl: `${HEADER}
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read> idx: array<i32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+const SCATTER = () =>
+  declared('gather_grad_unique', BACKWARD, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -69,33 +71,28 @@ fn main(${ENTRY_PARAMS}) {
   let j = (t / u.inner) % u.j;
   let o = t / (u.inner * u.j);
   dx[(o * u.k + u32(idx[j])) * u.inner + i] = g[t];
-}`,
-};
+}`);
 
-const ONE_HOT: KernelSpec = {
-  name: 'one_hot',
-  bindings: ['read', 'read_write'],
-  wgsl: `${HEADER}
-@group(0) @binding(1) var<storage, read> labels: array<i32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+const ONE_HOT = () =>
+  declared('one_hot', ONE_HOT_SIG, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
   if (t >= u.outer * u.k) { return; }
   let c = t % u.k;
   out[t] = select(0.0, 1.0, labels[t / u.k] == i32(c));
-}`,
-};
+}`);
 
-export function gatherLaunch(outer: number, k: number, inner: number, j: number): Launch {
-  return { spec: GATHER, uniforms: new Uniforms().u32(outer, k, inner, j).pack(), workgroups: grid1d(Math.ceil((outer * j * inner) / WG)) };
+const groups = (n: number) => grid1d(Math.ceil(n / WG));
+export function gatherLaunch(outer: number, k: number, inner: number, j: number): Launch<'x' | 'idx' | 'out'> {
+  return launchOf(GATHER(), { outer, k, inner, j }, groups(outer * j * inner));
 }
-export function gatherGradLaunch(outer: number, k: number, inner: number, j: number): Launch {
-  return { spec: GATHER_GRAD, uniforms: new Uniforms().u32(outer, k, inner, j).pack(), workgroups: grid1d(Math.ceil((outer * k * inner) / WG)) };
+export function gatherGradLaunch(outer: number, k: number, inner: number, j: number): Launch<'g' | 'idx' | 'dx'> {
+  return launchOf(GATHER_GRAD(), { outer, k, inner, j }, groups(outer * k * inner));
 }
-export function scatterUniqueLaunch(outer: number, k: number, inner: number, j: number): Launch {
-  return { spec: SCATTER, uniforms: new Uniforms().u32(outer, k, inner, j).pack(), workgroups: grid1d(Math.ceil((outer * j * inner) / WG)) };
+export function scatterUniqueLaunch(outer: number, k: number, inner: number, j: number): Launch<'g' | 'idx' | 'dx'> {
+  return launchOf(SCATTER(), { outer, k, inner, j }, groups(outer * j * inner));
 }
-export function oneHotLaunch(n: number, classes: number): Launch {
-  return { spec: ONE_HOT, uniforms: new Uniforms().u32(n, classes, 1, 0).pack(), workgroups: grid1d(Math.ceil((n * classes) / WG)) };
+export function oneHotLaunch(n: number, classes: number): Launch<'labels' | 'out'> {
+  return launchOf(ONE_HOT(), { outer: n, k: classes, inner: 1, j: 0 }, groups(n * classes));
 }

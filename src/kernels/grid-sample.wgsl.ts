@@ -48,9 +48,9 @@ fn ${name}(t: Taps, c: u32) -> f32 {
 }`;
 }
 
-/** Uniform values of a grid: the u32 pair (gh, gw) and the f32 scale pair (sy, sx). */
-export function gridWords(g: SampleGrid): { cells: [number, number]; scales: [number, number] } {
-  return { cells: [g.gh, g.gw], scales: [g.gh / g.height, g.gw / g.width] };
+/** Uniform values of a grid read by `grid_taps(x, u.width, u.gh, u.gw, u.sy, u.sx)`. */
+export function gridValues(g: SampleGrid): { width: number; gh: number; gw: number; sy: number; sx: number } {
+  return { width: g.width, gh: g.gh, gw: g.gw, sy: g.gh / g.height, sx: g.gw / g.width };
 }
 
 /**

@@ -1,6 +1,7 @@
-// What a kernel is, independent of who runs it: WGSL source, the access mode of each storage
-// binding, and (per launch) a uniform block and a grid. The engine turns these into pipelines and
-// dispatches; kernels never import the engine.
+// What a kernel is, independent of who runs it: WGSL source, its declared interface (uniform
+// fields and storage bindings, signature.ts), and (per launch) a uniform block and a grid. The
+// engine turns these into pipelines and dispatches; kernels never import the engine.
+import type { Signature } from './signature.js';
 
 /** Access of one storage binding, in binding order (binding 0 is always the uniform block). */
 export type Access = 'read' | 'write' | 'read_write';
@@ -10,13 +11,20 @@ export interface KernelSpec {
   readonly name: string;
   readonly wgsl: string;
   readonly bindings: readonly Access[];
+  /** The declared interface: launches bind tensors by name, checked against it. */
+  readonly signature: Signature;
 }
 
-export interface Launch {
+/** `B`: the names of the kernel's storage bindings, which a launch is bound by. */
+export interface Launch<B extends string = string> {
   readonly spec: KernelSpec;
   /** Packed uniform block (u32/i32/f32 words), written to the dispatch's own uniform slot. */
   readonly uniforms: ArrayBuffer;
   readonly workgroups: readonly [number, number, number];
+  /** The uniform values by field name, for the engine's size checks. */
+  readonly values: Readonly<Record<string, number | readonly number[]>>;
+  /** Type-level only: ties the launch to its binding names. */
+  readonly bindingNames?: B;
 }
 
 /** Largest grid dimension every adapter accepts (WebGPU default limit). */
@@ -31,61 +39,6 @@ export function grid1d(groups: number): [number, number, number] {
   if (g <= MAX_GROUPS_PER_DIM) return [g, 1, 1];
   const y = Math.ceil(g / MAX_GROUPS_PER_DIM);
   return [Math.ceil(g / y), y, 1];
-}
-
-/** Builds a uniform block from 4-byte words; floats are marked with `f()`. */
-export class Uniforms {
-  private readonly words: number[] = [];
-  private readonly kinds: ('u' | 'i' | 'f')[] = [];
-  u32(...v: number[]): this {
-    for (const x of v) {
-      this.words.push(x >>> 0);
-      this.kinds.push('u');
-    }
-    return this;
-  }
-  i32(...v: number[]): this {
-    for (const x of v) {
-      this.words.push(x | 0);
-      this.kinds.push('i');
-    }
-    return this;
-  }
-  f32(...v: number[]): this {
-    for (const x of v) {
-      this.words.push(x);
-      this.kinds.push('f');
-    }
-    return this;
-  }
-  /** Pads to a multiple of 16 bytes (a WGSL struct's size is rounded to its 16-byte alignment). */
-  pack(): ArrayBuffer {
-    const n = Math.max(4, Math.ceil(this.words.length / 4) * 4);
-    const buf = new ArrayBuffer(n * 4);
-    const view = new DataView(buf);
-    this.words.forEach((w, i) => {
-      const k = this.kinds[i];
-      if (k === 'f') view.setFloat32(i * 4, w, true);
-      else if (k === 'i') view.setInt32(i * 4, w, true);
-      else view.setUint32(i * 4, w, true);
-    });
-    return buf;
-  }
-}
-
-const SPECS = new Map<string, KernelSpec>();
-
-/**
- * The kernel spec called `name`, its WGSL generated on first use. A name stands for one variant
- * (it also keys the pipeline cache), so variants put their parameters into the name.
- */
-export function cachedSpec(name: string, bindings: KernelSpec['bindings'], wgsl: () => string): KernelSpec {
-  let s = SPECS.get(name);
-  if (!s) {
-    s = { name, wgsl: wgsl(), bindings };
-    SPECS.set(name, s);
-  }
-  return s;
 }
 
 /** WGSL snippet: the linear invocation index of a 1-D launch spread by `grid1d` (workgroup size wg). */

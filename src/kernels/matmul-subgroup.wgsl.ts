@@ -6,16 +6,17 @@
 // n0 + 4(l%2) .. +3) and subgroupBroadcast hands every lane the values it needs: a register
 // shuffle instead of 8 gathers. Per 4 steps of k a lane then issues TM vec4 loads of A and one of B
 // for 4 * TM * 8 multiply-adds.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
-import { matmulHeader, storeTile, type MatmulOperand, type MatmulShape } from './matmul.wgsl.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { matmulHeader, matmulSignature, matmulUniforms, storeTile, type MatmulOperand, type MatmulShape, type MatmulSpec } from './matmul.wgsl.js';
+import { launchOf, specOf } from './signature.js';
 
 const TN = 8;
 const SG = 8;
 const WG = 64;
 
-const specs = new Map<string, KernelSpec>();
+const specs = new Map<string, MatmulSpec>();
 
-function spec(tm: number, vecA: boolean, vecB: boolean): KernelSpec {
+function spec(tm: number, vecA: boolean, vecB: boolean): MatmulSpec {
   const name = `matmul_sg8_tm${tm}_${vecA ? 'va' : 'sa'}_${vecB ? 'vb' : 'sb'}`;
   let s = specs.get(name);
   if (s) return s;
@@ -47,7 +48,7 @@ function spec(tm: number, vecA: boolean, vecB: boolean): KernelSpec {
   const store = storeTile(rows, 'live && ');
   const wgsl = `
 enable subgroups;
-${matmulHeader(vecA, vecB, 'tilesM: u32, tilesN: u32, tilesMPad: u32, _p: u32')}
+${matmulHeader(vecA, vecB)}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}, @builtin(subgroup_invocation_id) lane: u32) {
   // No early return: every lane must reach the broadcasts. M-tiles are padded to a multiple of the
@@ -76,7 +77,7 @@ fn main(${ENTRY_PARAMS}, @builtin(subgroup_invocation_id) lane: u32) {
   ${store}
 }
 `;
-  s = { name, wgsl, bindings: ['read', 'read', 'read_write'] };
+  s = specOf(name, matmulSignature(vecA, vecB), wgsl);
   specs.set(name, s);
   return s;
 }
@@ -89,14 +90,5 @@ export function matmulSubgroupLaunch(shape: MatmulShape, a: MatmulOperand, b: Ma
   const tilesM = Math.ceil(m / tm);
   const tilesMPad = Math.ceil(tilesM / SG) * SG;
   const tilesN = Math.ceil(n / TN);
-  const uni = new Uniforms()
-    .u32(m, n, k, batch)
-    .u32(a.offset, a.sBatch, a.sRow, a.sCol)
-    .u32(b.offset, b.sBatch, b.sRow, b.sCol)
-    .u32(tilesM, tilesN, tilesMPad, 0);
-  return {
-    spec: spec(tm, vecA, vecB),
-    uniforms: uni.pack(),
-    workgroups: grid1d(Math.ceil((tilesMPad * tilesN * batch) / WG)),
-  };
+  return launchOf(spec(tm, vecA, vecB), matmulUniforms(shape, a, b, tilesM, tilesN, tilesMPad), grid1d(Math.ceil((tilesMPad * tilesN * batch) / WG)));
 }

@@ -3,7 +3,8 @@
 // lavapipe, so each invocation keeps a TM x TN tile of C in registers and reuses every loaded value
 // TN (for A) or TM (for B) times; consecutive lanes take consecutive M-tiles. When a row of B (or
 // A) is contiguous and 4-aligned, one vec4 load brings 4 values, the variant's main saving.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { launchOf, signature, specOf, type DeclaredSpec, type UniformValues } from './signature.js';
 
 const TM = 4;
 const TN = 8;
@@ -24,21 +25,39 @@ export interface MatmulShape {
   k: number;
 }
 
-const specs = new Map<string, KernelSpec>();
+const specs = new Map<string, MatmulSpec>();
 
-/** Uniform block and bindings shared by the matmul variants (the last row of the block differs). */
-export function matmulHeader(vecA: boolean, vecB: boolean, tileFields: string): string {
-  return `struct U {
-  m: u32, n: u32, k: u32, batch: u32,
-  aOff: u32, aBatch: u32, aM: u32, aK: u32,
-  bOff: u32, bBatch: u32, bK: u32, bN: u32,
-  ${tileFields},
+// tilesMPad: the subgroup variant's M-tile count padded to the subgroup (unused by this one).
+const MATMUL_U = {
+  m: 'u32', n: 'u32', k: 'u32', batch: 'u32',
+  aOff: 'u32', aBatch: 'u32', aM: 'u32', aK: 'u32',
+  bOff: 'u32', bBatch: 'u32', bK: 'u32', bN: 'u32',
+  tilesM: 'u32', tilesN: 'u32', tilesMPad: 'u32',
+} as const;
+export type MatmulSpec = DeclaredSpec<typeof MATMUL_U>;
+
+/** The declaration shared by the matmul variants: A, B, and out [batch, m, n] contiguous. */
+export function matmulSignature(vecA: boolean, vecB: boolean) {
+  return signature('matmul', MATMUL_U, {
+    am: { type: vecA ? 'vec4<f32>' : 'f32', access: 'read' },
+    bm: { type: vecB ? 'vec4<f32>' : 'f32', access: 'read' },
+    out: { type: 'f32', access: 'write', len: (u) => u.batch * u.m * u.n },
+  });
 }
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> am: array<${vecA ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(2) var<storage, read> bm: array<${vecB ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-`;
+
+export function matmulHeader(vecA: boolean, vecB: boolean): string {
+  return `${matmulSignature(vecA, vecB).header}\n`;
+}
+
+/** Uniform values of a launch over tiles of C. */
+export function matmulUniforms(shape: MatmulShape, a: MatmulOperand, b: MatmulOperand, tilesM: number, tilesN: number, tilesMPad: number): UniformValues<typeof MATMUL_U> {
+  const { batch, m, n, k } = shape;
+  return {
+    m, n, k, batch,
+    aOff: a.offset, aBatch: a.sBatch, aM: a.sRow, aK: a.sCol,
+    bOff: b.offset, bBatch: b.sBatch, bK: b.sRow, bN: b.sCol,
+    tilesM, tilesN, tilesMPad,
+  };
 }
 
 /** Stores rows m0..m0+TM-1 of the 8-wide accumulator tile (accR0, accR1), skipping the edges; `guard` adds a condition. */
@@ -56,7 +75,7 @@ export function storeTile(rows: readonly number[], guard: string): string {
     .join('\n  ');
 }
 
-function spec(vecA: boolean, vecB: boolean): KernelSpec {
+function spec(vecA: boolean, vecB: boolean): MatmulSpec {
   const name = `matmul_tm${TM}_tn${TN}_${vecA ? 'va' : 'sa'}_${vecB ? 'vb' : 'sb'}`;
   let s = specs.get(name);
   if (s) return s;
@@ -85,7 +104,7 @@ function spec(vecA: boolean, vecB: boolean): KernelSpec {
     .join('\n    ');
   const store = storeTile(rows, '');
   const wgsl = `
-${matmulHeader(vecA, vecB, 'tilesM: u32, tilesN: u32, _p0: u32, _p1: u32')}
+${matmulHeader(vecA, vecB)}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -113,7 +132,7 @@ fn main(${ENTRY_PARAMS}) {
   ${store}
 }
 `;
-  s = { name, wgsl, bindings: ['read', 'read', 'read_write'] };
+  s = specOf(name, matmulSignature(vecA, vecB), wgsl);
   specs.set(name, s);
   return s;
 }
@@ -126,14 +145,5 @@ export function matmulLaunch(shape: MatmulShape, a: MatmulOperand, b: MatmulOper
   const vecB = b.sCol === 1 && aligned(n, b.offset, b.sRow, b.sBatch);
   const tilesM = Math.ceil(m / TM);
   const tilesN = Math.ceil(n / TN);
-  const uni = new Uniforms()
-    .u32(m, n, k, batch)
-    .u32(a.offset, a.sBatch, a.sRow, a.sCol)
-    .u32(b.offset, b.sBatch, b.sRow, b.sCol)
-    .u32(tilesM, tilesN, 0, 0);
-  return {
-    spec: spec(vecA, vecB),
-    uniforms: uni.pack(),
-    workgroups: grid1d(Math.ceil((tilesM * tilesN * batch) / WG)),
-  };
+  return launchOf(spec(vecA, vecB), matmulUniforms(shape, a, b, tilesM, tilesN, 0), grid1d(Math.ceil((tilesM * tilesN * batch) / WG)));
 }

@@ -8,10 +8,13 @@
 // slots and measured 50 GFLOP/s for the same body on lavapipe. Every invocation starts from
 // lane-specific values (lavapipe merges lanes that compute identical values and would otherwise
 // over-report); the result is written out and checked on the CPU, so nothing can be optimised away.
-import { ENTRY_PARAMS, Uniforms, cachedSpec, grid1d, linearIndex, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { declared, launchOf, signature } from './signature.js';
 
 /** Rounds of multiply-adds per invocation, unrolled. */
 export const PEAK_STEPS = 32;
+
+const PEAK = signature('peak_probe', { n: 'u32', a: 'f32', b: 'f32' }, { out: { type: 'f32', access: 'write', len: (u) => u.n } });
 
 export interface PeakConfig {
   /** Independent chains per invocation. */
@@ -32,9 +35,6 @@ function wgsl(c: PeakConfig): string {
       : `s + ${k}.0 * 0.01`;
   const sum = (k: number) => (c.width === 4 ? `dot(x${k}, vec4<f32>(1.0))` : `x${k}`);
   return `
-struct U { n: u32, _p: u32, a: f32, b: f32 }
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @compute @workgroup_size(${c.wg})
 fn main(${ENTRY_PARAMS}) {
   let i = ${linearIndex(c.wg)};
@@ -49,9 +49,9 @@ fn main(${ENTRY_PARAMS}) {
 }
 
 /** n invocations of one probe configuration; a and b are the multiply-add's operands. */
-export function peakLaunch(c: PeakConfig, n: number, a: number, b: number): Launch {
-  const spec = cachedSpec(`peak_probe_w${c.width}_c${c.chains}_wg${c.wg}`, ['read_write'], () => wgsl(c));
-  return { spec, uniforms: new Uniforms().u32(n, 0).f32(a, b).pack(), workgroups: grid1d(Math.ceil(n / c.wg)) };
+export function peakLaunch(c: PeakConfig, n: number, a: number, b: number): Launch<'out'> {
+  const spec = declared(`peak_probe_w${c.width}_c${c.chains}_wg${c.wg}`, PEAK, () => wgsl(c));
+  return launchOf(spec, { n, a, b }, grid1d(Math.ceil(n / c.wg)));
 }
 
 /** Floating-point operations of n invocations (a multiply-add is 2, a vec4 has 4 components). */

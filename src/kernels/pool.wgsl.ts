@@ -4,7 +4,8 @@
 // maximum in window scan order, as PyTorch); its backward is a gather: each input pixel walks the
 // few output windows that contain it and sums the gradients of those whose argmax it is.
 // Global average pool reduces H*W per (n, c); its backward spreads g / (H*W).
-import { ENTRY_PARAMS, Uniforms, cachedSpec, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
+import { declared, launchOf, signature, type UniformValues } from './signature.js';
 
 const WG = 64;
 export interface PoolGeometry {
@@ -19,28 +20,43 @@ export interface PoolGeometry {
   padding: [number, number];
 }
 
-const POOL_U = `struct U {
-  total: u32, h: u32, w: u32, c: u32,
-  ho: u32, wo: u32, kh: i32, kw: i32,
-  sy: i32, sx: i32, py: i32, px: i32,
-}`;
+// total: output elements (forward) or input elements (backward), one invocation each.
+const POOL_U = {
+  total: 'u32', h: 'u32', w: 'u32', c: 'u32',
+  ho: 'u32', wo: 'u32', kh: 'i32', kw: 'i32',
+  sy: 'i32', sx: 'i32', py: 'i32', px: 'i32',
+} as const;
+const total = (u: UniformValues<typeof POOL_U>): number => u.total;
+const MAX_FWD = signature('maxpool_fwd', POOL_U, {
+  x: { type: 'f32', access: 'read' },
+  out: { type: 'f32', access: 'write', len: total },
+  arg: { type: 'i32', access: 'write', len: total },
+});
+const MAX_BWD = signature('maxpool_bwd', POOL_U, {
+  gy: { type: 'f32', access: 'read' },
+  arg: { type: 'i32', access: 'read' },
+  dx: { type: 'f32', access: 'write', len: total },
+});
+const GAP_U = { total: 'u32', hw: 'u32', c: 'u32' } as const;
+const GAP_FWD = signature('gap_fwd', GAP_U, {
+  x: { type: 'f32', access: 'read', len: (u) => u.total * u.hw },
+  out: { type: 'f32', access: 'write', len: (u) => u.total },
+});
+const GAP_BWD = signature('gap_bwd', GAP_U, {
+  g: { type: 'f32', access: 'read', len: (u) => u.total / u.hw },
+  dx: { type: 'f32', access: 'write', len: (u) => u.total },
+});
 
-function poolUniforms(g: PoolGeometry, total: number): ArrayBuffer {
-  return new Uniforms()
-    .u32(total, g.h, g.w, g.c)
-    .u32(g.ho, g.wo)
-    .i32(g.k[0], g.k[1], g.stride[0], g.stride[1], g.padding[0], g.padding[1])
-    .pack();
+function poolUniforms(g: PoolGeometry, total: number): UniformValues<typeof POOL_U> {
+  const [kh, kw] = g.k;
+  const [sy, sx] = g.stride;
+  const [py, px] = g.padding;
+  return { total, h: g.h, w: g.w, c: g.c, ho: g.ho, wo: g.wo, kh, kw, sy, sx, py, px };
 }
 
 /** Buffers: x, out [n, ho, wo, c], argmax (i32, same shape). */
-export function maxPoolLaunch(g: PoolGeometry): Launch {
-  const spec = cachedSpec('maxpool_fwd', ['read', 'read_write', 'read_write'], () => `
-${POOL_U}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<storage, read_write> arg: array<i32>;
+export function maxPoolLaunch(g: PoolGeometry): Launch<'x' | 'out' | 'arg'> {
+  const spec = declared('maxpool_fwd', MAX_FWD, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -62,17 +78,12 @@ fn main(${ENTRY_PARAMS}) {
   arg[t] = at;
 }`);
   const total = g.n * g.ho * g.wo * g.c;
-  return { spec, uniforms: poolUniforms(g, total), workgroups: grid1d(Math.ceil(total / WG)) };
+  return launchOf(spec, poolUniforms(g, total), grid1d(Math.ceil(total / WG)));
 }
 
 /** Buffers: gy [n, ho, wo, c], argmax, dx [n, h, w, c]. */
-export function maxPoolBackwardLaunch(g: PoolGeometry): Launch {
-  const spec = cachedSpec('maxpool_bwd', ['read', 'read', 'read_write'], () => `
-${POOL_U}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> gy: array<f32>;
-@group(0) @binding(2) var<storage, read> arg: array<i32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+export function maxPoolBackwardLaunch(g: PoolGeometry): Launch<'gy' | 'arg' | 'dx'> {
+  const spec = declared('maxpool_bwd', MAX_BWD, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -94,16 +105,12 @@ fn main(${ENTRY_PARAMS}) {
   dx[t] = acc;
 }`);
   const total = g.n * g.h * g.w * g.c;
-  return { spec, uniforms: poolUniforms(g, total), workgroups: grid1d(Math.ceil(total / WG)) };
+  return launchOf(spec, poolUniforms(g, total), grid1d(Math.ceil(total / WG)));
 }
 
 /** Mean over H*W: buffers x [n, h, w, c], out [n, c]. */
-export function globalAvgPoolLaunch(n: number, hw: number, c: number): Launch {
-  const spec = cachedSpec('gap_fwd', ['read', 'read_write'], () => `
-struct U { total: u32, hw: u32, c: u32, _p0: u32 }
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+export function globalAvgPoolLaunch(n: number, hw: number, c: number): Launch<'x' | 'out'> {
+  const spec = declared('gap_fwd', GAP_FWD, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -119,16 +126,12 @@ fn main(${ENTRY_PARAMS}) {
   out[t] = acc / f32(u.hw);
 }`);
   const total = n * c;
-  return { spec, uniforms: new Uniforms().u32(total, hw, c, 0).pack(), workgroups: grid1d(Math.ceil(total / WG)) };
+  return launchOf(spec, { total, hw, c }, grid1d(Math.ceil(total / WG)));
 }
 
 /** dx[n, p, c] = g[n, c] / hw: buffers g [n, c], dx [n, h, w, c]. */
-export function globalAvgPoolBackwardLaunch(n: number, hw: number, c: number): Launch {
-  const spec = cachedSpec('gap_bwd', ['read', 'read_write'], () => `
-struct U { total: u32, hw: u32, c: u32, _p0: u32 }
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+export function globalAvgPoolBackwardLaunch(n: number, hw: number, c: number): Launch<'g' | 'dx'> {
+  const spec = declared('gap_bwd', GAP_BWD, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -138,5 +141,5 @@ fn main(${ENTRY_PARAMS}) {
   dx[t] = g[n * u.c + ch] / f32(u.hw);
 }`);
   const total = n * hw * c;
-  return { spec, uniforms: new Uniforms().u32(total, hw, c, 0).pack(), workgroups: grid1d(Math.ceil(total / WG)) };
+  return launchOf(spec, { total, hw, c }, grid1d(Math.ceil(total / WG)));
 }

@@ -20,20 +20,76 @@
 // 16x larger and often past a storage binding's limit, are never stored. Full-resolution inputs
 // are the case of a grid as large as the image (every tap weight 0 or 1).
 //   proto_features: one thread a (pair, channel): the sampled feature at the prototypical pixel.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
-import { GRID_TAPS, gridRead, gridWords, type SampleGrid } from './grid-sample.wgsl.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { GRID_TAPS, gridRead, gridValues, type SampleGrid } from './grid-sample.wgsl.js';
+import { prototypeArgmax } from './prototype.wgsl.js';
+import { declared, launchOf, signature, type BindingDecl, type UniformValues } from './signature.js';
 
 const WG = 64;
 export const IGNORE = 255;
 
-const HEADER = `
-struct U {
-  n: u32, classes: u32, dim: u32, flags: u32,
-  width: u32, fh: u32, fw: u32, lh: u32,
-  lw: u32, _p: u32, sy: f32, sx: f32,
-  lsy: f32, lsx: f32,
-}
-@group(0) @binding(0) var<uniform> u: U;
+// n: pairs (protos, proto_features, threshold) or pixels (localise, expand). The feature grid is
+// (fh, fw) with scales (sy, sx), the logit grid (lh, lw) with (lsy, lsx).
+const UNIFORMS = {
+  n: 'u32', classes: 'u32', dim: 'u32', flags: 'u32',
+  width: 'u32', fh: 'u32', fw: 'u32', lh: 'u32',
+  lw: 'u32', sy: 'f32', sx: 'f32',
+  lsy: 'f32', lsx: 'f32',
+} as const;
+type Values = UniformValues<typeof UNIFORMS>;
+type Decl = BindingDecl<typeof UNIFORMS>;
+const n = (u: Values): number => u.n;
+const i32 = (len?: (u: Values) => number): Decl => ({ type: 'i32', access: 'read', len });
+const f32 = (len?: (u: Values) => number): Decl => ({ type: 'f32', access: 'read', len });
+const FEAT = f32((u) => u.fh * u.fw * u.dim);
+const Z = f32((u) => u.lh * u.lw * u.classes);
+const PROTOS_SIG = signature('pl_protos', UNIFORMS, {
+  z: Z,
+  lse: f32(),
+  pair_region: i32(n),
+  pair_class: i32(n),
+  region_start: i32(),
+  region_pixels: i32(),
+  proto_pixel: { type: 'i32', access: 'write', len: n },
+});
+const PROTO_FEATURES_SIG = signature('pl_proto_features', UNIFORMS, {
+  feat: FEAT,
+  proto_pixel: i32(n),
+  out: { type: 'f32', access: 'write', len: (u) => u.n * u.dim },
+});
+const LOCALISE_SIG = signature('pl_localise', UNIFORMS, {
+  feat: FEAT,
+  proto: f32(),
+  z: Z,
+  ids: i32(n),
+  lab_of: i32(),
+  pair_start: i32(),
+  pair_class: i32(),
+  assign_pair: { type: 'i32', access: 'write', len: n },
+  assign_sim: { type: 'f32', access: 'write', len: n },
+});
+const THRESHOLD_SIG = signature('pl_threshold', UNIFORMS, {
+  pair_region: i32(n),
+  region_start: i32(),
+  region_pixels: i32(),
+  assign_pair: i32(),
+  assign_sim: f32(),
+  threshold: { type: 'f32', access: 'write', len: n },
+});
+const EXPAND_SIG = signature('pl_expand', UNIFORMS, {
+  feat: FEAT,
+  proto: f32(),
+  ids: i32(n),
+  lab_of: i32(),
+  pair_start: i32(),
+  pair_class: i32(),
+  threshold: f32(),
+  adj_start: i32(),
+  adj: i32(),
+  assign_pair: i32(n),
+  label: { type: 'i32', access: 'write', len: n },
+});
+const FLAGS = `
 const LOCALISE_OFF = 1u;
 const EXPAND_OFF = 2u;
 const TEXT_READING = 4u;`;
@@ -45,35 +101,17 @@ fn taps(x: u32) -> Taps { return grid_taps(x, u.width, u.fh, u.fw, u.sy, u.sx); 
 const LOGIT = `${gridRead('logit', 'z', 'u.classes')}
 fn ltaps(x: u32) -> Taps { return grid_taps(x, u.width, u.lh, u.lw, u.lsy, u.lsx); }`;
 
-const PROTOS: KernelSpec = {
-  name: 'pl_protos',
-  bindings: ['read', 'read', 'read', 'read', 'read', 'read', 'read_write'],
-  wgsl: `${HEADER}
-@group(0) @binding(1) var<storage, read> z: array<f32>;
-@group(0) @binding(2) var<storage, read> lse: array<f32>;
-@group(0) @binding(3) var<storage, read> pair_region: array<i32>;
-@group(0) @binding(4) var<storage, read> pair_class: array<i32>;
-@group(0) @binding(5) var<storage, read> region_start: array<i32>;
-@group(0) @binding(6) var<storage, read> region_pixels: array<i32>;
-@group(0) @binding(7) var<storage, read_write> proto_pixel: array<i32>;
+const PROTOS = () =>
+  declared('pl_protos', PROTOS_SIG, () => `${FLAGS}
 ${GRID_TAPS}
 ${LOGIT}
+${prototypeArgmax((x, c) => `exp(logit(ltaps(${x}), ${c}) - lse[${x}])`)}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let j = ${linearIndex(WG)};
   if (j >= u.n) { return; }
-  let s = pair_region[j];
-  let c = u32(pair_class[j]);
-  var best = -1.0;
-  var arg = region_pixels[region_start[s]];
-  for (var q = region_start[s]; q < region_start[s + 1]; q++) {
-    let x = u32(region_pixels[q]);
-    let p = exp(logit(ltaps(x), c) - lse[x]);
-    if (p > best) { best = p; arg = i32(x); }
-  }
-  proto_pixel[j] = arg;
-}`,
-};
+  proto_pixel[j] = prototype(pair_region[j], u32(pair_class[j])).pixel;
+}`);
 
 // Eq. (11)'s cosine between the feature at pixel taps t and prototype j (unit length).
 const SIM = `${SAMPLE}
@@ -89,35 +127,18 @@ fn cosine(t: Taps, j: i32) -> f32 {
   return dot * inverseSqrt(max(norm, 1e-24));
 }`;
 
-const PROTO_FEATURES: KernelSpec = {
-  name: 'pl_proto_features',
-  bindings: ['read', 'read', 'read_write'],
-  wgsl: `${HEADER}
-@group(0) @binding(1) var<storage, read> feat: array<f32>;
-@group(0) @binding(2) var<storage, read> proto_pixel: array<i32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+const PROTO_FEATURES = () =>
+  declared('pl_proto_features', PROTO_FEATURES_SIG, () => `${FLAGS}
 ${SAMPLE}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
   if (t >= u.n * u.dim) { return; }
   out[t] = feature(taps(u32(proto_pixel[t / u.dim])), t % u.dim);
-}`,
-};
+}`);
 
-const LOCALISE: KernelSpec = {
-  name: 'pl_localise',
-  bindings: ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'read_write', 'read_write'],
-  wgsl: `${HEADER}
-@group(0) @binding(1) var<storage, read> feat: array<f32>;
-@group(0) @binding(2) var<storage, read> proto: array<f32>;
-@group(0) @binding(3) var<storage, read> z: array<f32>;
-@group(0) @binding(4) var<storage, read> ids: array<i32>;
-@group(0) @binding(5) var<storage, read> lab_of: array<i32>;
-@group(0) @binding(6) var<storage, read> pair_start: array<i32>;
-@group(0) @binding(7) var<storage, read> pair_class: array<i32>;
-@group(0) @binding(8) var<storage, read_write> assign_pair: array<i32>;
-@group(0) @binding(9) var<storage, read_write> assign_sim: array<f32>;
+const LOCALISE = () =>
+  declared('pl_localise', LOCALISE_SIG, () => `${FLAGS}
 ${SIM}
 ${LOGIT}
 @compute @workgroup_size(${WG})
@@ -140,19 +161,10 @@ fn main(${ENTRY_PARAMS}) {
   }
   assign_pair[x] = best_j;
   assign_sim[x] = best_sim;
-}`,
-};
+}`);
 
-const THRESHOLD: KernelSpec = {
-  name: 'pl_threshold',
-  bindings: ['read', 'read', 'read', 'read', 'read', 'read_write'],
-  wgsl: `${HEADER}
-@group(0) @binding(1) var<storage, read> pair_region: array<i32>;
-@group(0) @binding(2) var<storage, read> region_start: array<i32>;
-@group(0) @binding(3) var<storage, read> region_pixels: array<i32>;
-@group(0) @binding(4) var<storage, read> assign_pair: array<i32>;
-@group(0) @binding(5) var<storage, read> assign_sim: array<f32>;
-@group(0) @binding(6) var<storage, read_write> threshold: array<f32>;
+const THRESHOLD = () =>
+  declared('pl_threshold', THRESHOLD_SIG, () => `${FLAGS}
 // Floats ordered as unsigned integers: flip all bits of negatives, the sign bit of positives.
 fn key(v: f32) -> u32 {
   let b = bitcast<u32>(v);
@@ -185,24 +197,10 @@ fn main(${ENTRY_PARAMS}) {
     if (le >= rank) { hi = mid; } else { lo = mid + 1u; }
   }
   threshold[j] = unkey(lo);
-}`,
-};
+}`);
 
-const EXPAND: KernelSpec = {
-  name: 'pl_expand',
-  bindings: ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'read_write'],
-  wgsl: `${HEADER}
-@group(0) @binding(1) var<storage, read> feat: array<f32>;
-@group(0) @binding(2) var<storage, read> proto: array<f32>;
-@group(0) @binding(3) var<storage, read> ids: array<i32>;
-@group(0) @binding(4) var<storage, read> lab_of: array<i32>;
-@group(0) @binding(5) var<storage, read> pair_start: array<i32>;
-@group(0) @binding(6) var<storage, read> pair_class: array<i32>;
-@group(0) @binding(7) var<storage, read> threshold: array<f32>;
-@group(0) @binding(8) var<storage, read> adj_start: array<i32>;
-@group(0) @binding(9) var<storage, read> adj: array<i32>;
-@group(0) @binding(10) var<storage, read> assign_pair: array<i32>;
-@group(0) @binding(11) var<storage, read_write> label: array<i32>;
+const EXPAND = () =>
+  declared('pl_expand', EXPAND_SIG, () => `${FLAGS}
 ${SIM}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
@@ -244,8 +242,7 @@ fn main(${ENTRY_PARAMS}) {
     }
   }
   label[x] = out;
-}`,
-};
+}`);
 
 export interface PseudoLabelFlags {
   localise: boolean;
@@ -263,41 +260,24 @@ export interface PseudoLabelGrids {
 const ONE: SampleGrid = { width: 1, height: 1, gh: 1, gw: 1 };
 const NO_GRID: PseudoLabelGrids = { features: ONE, logits: ONE };
 
-function uni(n: number, classes: number, dim: number, f: PseudoLabelFlags, g: PseudoLabelGrids = NO_GRID): ArrayBuffer {
+function uni(n: number, classes: number, dim: number, f: PseudoLabelFlags, g: PseudoLabelGrids = NO_GRID): Values {
   const flags = (f.localise ? 0 : 1) | (f.expand ? 0 : 2) | (f.reading === 'text' ? 4 : 0);
   if (g.features.width !== g.logits.width) throw new Error(`pseudo-labels: feature and logit grids sampled at different image widths (${g.features.width}, ${g.logits.width})`);
-  const fw = gridWords(g.features);
-  const lw = gridWords(g.logits);
-  return new Uniforms()
-    .u32(n, classes, dim, flags, g.features.width, ...fw.cells, lw.cells[0], lw.cells[1], 0)
-    .f32(...fw.scales, ...lw.scales)
-    .pack();
+  const fg = gridValues(g.features);
+  const lg = gridValues(g.logits);
+  return { n, classes, dim, flags, width: fg.width, fh: fg.gh, fw: fg.gw, lh: lg.gh, lw: lg.gw, sy: fg.sy, sx: fg.sx, lsy: lg.sy, lsx: lg.sx };
 }
+type Names<S extends { bindings: object }> = Launch<Extract<keyof S['bindings'], string>>;
 
 /** Buffers: z [lh, lw, classes], lse [pixels], pair and region tables, proto_pixel [pairs]. */
-export const protosLaunch = (pairs: number, classes: number, g: PseudoLabelGrids): Launch => ({
-  spec: PROTOS,
-  uniforms: uni(pairs, classes, 0, { localise: true, expand: true, reading: 'code' }, g),
-  workgroups: grid1d(Math.ceil(pairs / WG)),
-});
+export const protosLaunch = (pairs: number, classes: number, g: PseudoLabelGrids): Names<typeof PROTOS_SIG> =>
+  launchOf(PROTOS(), uni(pairs, classes, 0, { localise: true, expand: true, reading: 'code' }, g), grid1d(Math.ceil(pairs / WG)));
 /** Buffers: feat [fh, fw, dim], proto_pixel [pairs], out [pairs, dim]. */
-export const protoFeaturesLaunch = (pairs: number, dim: number, g: PseudoLabelGrids): Launch => ({
-  spec: PROTO_FEATURES,
-  uniforms: uni(pairs, 0, dim, { localise: true, expand: true, reading: 'code' }, g),
-  workgroups: grid1d(Math.ceil((pairs * dim) / WG)),
-});
-export const localiseLaunch = (npix: number, classes: number, dim: number, f: PseudoLabelFlags, g: PseudoLabelGrids): Launch => ({
-  spec: LOCALISE,
-  uniforms: uni(npix, classes, dim, f, g),
-  workgroups: grid1d(Math.ceil(npix / WG)),
-});
-export const thresholdLaunch = (pairs: number): Launch => ({
-  spec: THRESHOLD,
-  uniforms: uni(pairs, 0, 0, { localise: true, expand: true, reading: 'code' }),
-  workgroups: grid1d(Math.ceil(pairs / WG)),
-});
-export const expandLaunch = (npix: number, classes: number, dim: number, f: PseudoLabelFlags, g: PseudoLabelGrids): Launch => ({
-  spec: EXPAND,
-  uniforms: uni(npix, classes, dim, f, g),
-  workgroups: grid1d(Math.ceil(npix / WG)),
-});
+export const protoFeaturesLaunch = (pairs: number, dim: number, g: PseudoLabelGrids): Names<typeof PROTO_FEATURES_SIG> =>
+  launchOf(PROTO_FEATURES(), uni(pairs, 0, dim, { localise: true, expand: true, reading: 'code' }, g), grid1d(Math.ceil((pairs * dim) / WG)));
+export const localiseLaunch = (npix: number, classes: number, dim: number, f: PseudoLabelFlags, g: PseudoLabelGrids): Names<typeof LOCALISE_SIG> =>
+  launchOf(LOCALISE(), uni(npix, classes, dim, f, g), grid1d(Math.ceil(npix / WG)));
+export const thresholdLaunch = (pairs: number): Names<typeof THRESHOLD_SIG> =>
+  launchOf(THRESHOLD(), uni(pairs, 0, 0, { localise: true, expand: true, reading: 'code' }), grid1d(Math.ceil(pairs / WG)));
+export const expandLaunch = (npix: number, classes: number, dim: number, f: PseudoLabelFlags, g: PseudoLabelGrids): Names<typeof EXPAND_SIG> =>
+  launchOf(EXPAND(), uni(npix, classes, dim, f, g), grid1d(Math.ceil(npix / WG)));

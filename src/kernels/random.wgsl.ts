@@ -2,7 +2,8 @@
 // seed gives the same bits on every run and adapter, and any slice can be drawn in parallel.
 // The mixing function is the PCG hash (Jarzynski & Olano, "Hash Functions for GPU Rendering",
 // JCGT 2020), applied twice with two keys derived from the seed.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { declared, launchOf, signature } from './signature.js';
 
 export type Distribution = 'uniform' | 'normal' | 'bits';
 const WG = 256;
@@ -42,18 +43,13 @@ const VALUE: Record<Distribution, string> = {
       cos(6.283185307179586 * to_unit(random_bits(u.key0, u.key1, 2u * c + 1u))) * u.scale + u.shift`,
 };
 
-const specs = new Map<Distribution, KernelSpec>();
-function spec(d: Distribution): KernelSpec {
-  let s = specs.get(d);
-  if (s) return s;
-  const outType = d === 'bits' ? 'u32' : 'f32';
-  s = {
-    name: `random_${d}`,
-    bindings: ['read_write'],
-    wgsl: `
-struct U { n: u32, key0: u32, key1: u32, counter: u32, scale: f32, shift: f32, _p0: u32, _p1: u32 }
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read_write> out: array<${outType}>;
+function spec(d: Distribution) {
+  const sig = signature(
+    'random',
+    { n: 'u32', key0: 'u32', key1: 'u32', counter: 'u32', scale: 'f32', shift: 'f32' },
+    { out: { type: d === 'bits' ? 'u32' : 'f32', access: 'write', len: (u) => u.n } },
+  );
+  return declared(`random_${d}`, sig, () => `
 ${PCG_WGSL}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
@@ -61,18 +57,11 @@ fn main(${ENTRY_PARAMS}) {
   if (i >= u.n) { return; }
   let c = u.counter + i;
   out[i] = ${VALUE[d]};
-}`,
-  };
-  specs.set(d, s);
-  return s;
+}`);
 }
 
 /** n values from counter `counter` of the stream of `seed`: uniform in [shift, shift+scale) or normal(shift, scale). */
-export function randomLaunch(d: Distribution, n: number, seed: number, counter: number, scale = 1, shift = 0): Launch {
-  const [k0, k1] = keysOf(seed);
-  return {
-    spec: spec(d),
-    uniforms: new Uniforms().u32(n, k0, k1, counter >>> 0).f32(scale, shift).u32(0, 0).pack(),
-    workgroups: grid1d(Math.ceil(n / WG)),
-  };
+export function randomLaunch(d: Distribution, n: number, seed: number, counter: number, scale = 1, shift = 0): Launch<'out'> {
+  const [key0, key1] = keysOf(seed);
+  return launchOf(spec(d), { n, key0, key1, counter: counter >>> 0, scale, shift }, grid1d(Math.ceil(n / WG)));
 }

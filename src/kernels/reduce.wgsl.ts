@@ -2,17 +2,23 @@
 // reduces without a copy. One thread per output element walks K; inner is the fastest axis across
 // threads so neighbouring threads read neighbouring addresses. When there are too few outputs to
 // fill the device and K is long, the launcher splits K into chunks and a second pass reduces them.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { declared, launchOf, signature } from './signature.js';
 
 export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax';
 const WG = 64;
 
-const specs = new Map<string, KernelSpec>();
+const reduceSignature = (outType: 'f32' | 'i32') =>
+  signature(
+    'reduce',
+    { outer: 'u32', k: 'u32', inner: 'u32', chunk: 'u32', chunks: 'u32', scale: 'f32' },
+    {
+      x: { type: 'f32', access: 'read', len: (u) => u.outer * u.k * u.inner },
+      out: { type: outType, access: 'write', len: (u) => u.outer * u.chunks * u.inner },
+    },
+  );
 
-function spec(op: ReduceOp): KernelSpec {
-  const name = `reduce_${op}`;
-  let s = specs.get(name);
-  if (s) return s;
+function spec(op: ReduceOp) {
   const outType = op === 'argmax' ? 'i32' : 'f32';
   const init = op === 'sum' ? '0.0' : op === 'min' ? '3.4028234663852886e38' : '-3.4028234663852886e38';
   const step =
@@ -25,10 +31,6 @@ function spec(op: ReduceOp): KernelSpec {
           : 'if (v > acc) { acc = v; best = i32(k); }';
   const result = op === 'argmax' ? 'best' : 'acc * u.scale';
   const wgsl = `
-struct U { outer: u32, k: u32, inner: u32, chunk: u32, chunks: u32, scale: f32, _p0: u32, _p1: u32 }
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<${outType}>;
 
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
@@ -51,20 +53,14 @@ fn main(${ENTRY_PARAMS}) {
   out[t] = ${result};
 }
 `;
-  s = { name, wgsl, bindings: ['read', 'read_write'] };
-  specs.set(name, s);
-  return s;
+  return declared(`reduce_${op}`, reduceSignature(outType), () => wgsl);
 }
 
 /** One pass: output [outer, chunks, inner] where chunk c reduces k in [c*chunk, (c+1)*chunk). */
-export function reduceLaunch(op: ReduceOp, outer: number, k: number, inner: number, chunk: number, scale = 1): Launch {
+export function reduceLaunch(op: ReduceOp, outer: number, k: number, inner: number, chunk: number, scale = 1): Launch<'x' | 'out'> {
   const chunks = Math.max(1, Math.ceil(k / chunk));
   const n = outer * chunks * inner;
-  return {
-    spec: spec(op),
-    uniforms: new Uniforms().u32(outer, k, inner, chunk, chunks).f32(scale).u32(0, 0).pack(),
-    workgroups: grid1d(Math.ceil(n / WG)),
-  };
+  return launchOf(spec(op), { outer, k, inner, chunk, chunks, scale }, grid1d(Math.ceil(n / WG)));
 }
 
 /** Chunk length for the first pass, or K itself when one pass fills the device well enough. */

@@ -10,7 +10,10 @@
 // Pass 1 (one thread a pixel) writes log-sum-exp and the weighted pixel terms; pass 2 (one thread a
 // pair) finds x* over the region's pixel list; the backward (one thread a pixel) recomputes p and
 // adds the PP gradient at the pixels that are some pair's x*. Gather-style, no atomics.
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { expSum } from './log-sum-exp.wgsl.js';
+import { prototypeArgmax } from './prototype.wgsl.js';
+import { declared, launchOf, signature, type BindingDecl, type UniformValues } from './signature.js';
 
 const WG = 64;
 
@@ -40,9 +43,48 @@ export interface RegionBatch {
 
 export const MAX_LOSS_CLASSES = 32;
 
-const HEADER = `
-struct U { npix: u32, classes: u32, npairs: u32, inv_tau: f32, eps: f32, _p0: u32, _p1: u32, _p2: u32 }
-@group(0) @binding(0) var<uniform> u: U;`;
+const UNIFORMS = { npix: 'u32', classes: 'u32', npairs: 'u32', inv_tau: 'f32', eps: 'f32' } as const;
+type Values = UniformValues<typeof UNIFORMS>;
+type Decl = BindingDecl<typeof UNIFORMS>;
+const read = (type: 'f32' | 'i32' | 'u32', len?: (u: Values) => number): Decl => ({ type, access: 'read', len });
+// Per-region tables (and the pair weights in the backward): empty in a batch without labelled regions.
+const table = (type: 'f32' | 'i32' | 'u32'): Decl => ({ type, access: 'read', mayBeEmpty: true });
+const write = (type: 'f32' | 'i32', len: (u: Values) => number): Decl => ({ type, access: 'write', len });
+const pixels = (u: Values): number => u.npix;
+const pairs = (u: Values): number => u.npairs;
+const Z = read('f32', (u) => u.npix * u.classes);
+const PIXELS_SIG = signature('region_loss_pixels', UNIFORMS, {
+  z: Z,
+  region_of: read('i32', pixels),
+  label_mask: table('u32'),
+  pixel_weight: table('f32'),
+  lse: write('f32', pixels),
+  ce: write('f32', pixels),
+  mp: write('f32', pixels),
+});
+const PAIRS_SIG = signature('region_loss_pairs', UNIFORMS, {
+  z: Z,
+  lse: read('f32', pixels),
+  pair_region: read('i32', pairs),
+  pair_class: read('i32', pairs),
+  pair_weight: read('f32', pairs),
+  region_start: read('i32'),
+  region_pixels: table('i32'),
+  pair_arg: write('i32', pairs),
+  pp: write('f32', pairs),
+});
+const GRAD_SIG = signature('region_loss_grad', UNIFORMS, {
+  z: Z,
+  lse: read('f32', pixels),
+  region_of: read('i32', pixels),
+  label_mask: table('u32'),
+  pixel_weight: table('f32'),
+  pair_offset: table('i32'),
+  pair_weight: table('f32'),
+  pair_arg: read('i32'),
+  grad_out: read('f32', () => 1),
+  dz: write('f32', (u) => u.npix * u.classes),
+});
 
 // Helpers of every pass (they read the logits binding z, declared by each kernel as binding 1).
 //   label_lse: log sum_{c in Y} exp(z_c / tau), max-shifted; minus the row's log-sum-exp it is
@@ -51,14 +93,7 @@ struct U { npix: u32, classes: u32, npairs: u32, inv_tau: f32, eps: f32, _p0: u3
 //   damping:   s / (s + eps), the factor eps puts on a term's gradient; 1 when eps = 0.
 const HELPERS = `
 fn label_lse(row: u32, mask: u32) -> f32 {
-  var m = -3.4028234663852886e38;
-  for (var c = 0u; c < u.classes; c++) {
-    if ((mask & (1u << c)) != 0u) { m = max(m, z[row + c] * u.inv_tau); }
-  }
-  var t = 0.0;
-  for (var c = 0u; c < u.classes; c++) {
-    if ((mask & (1u << c)) != 0u) { t += exp(z[row + c] * u.inv_tau - m); }
-  }
+  ${expSum({ max: 'm', sum: 't', count: 'u.classes', value: (c) => `z[row + ${c}] * u.inv_tau`, when: (c) => `(mask & (1u << ${c})) != 0u` })}
   return m + log(t);
 }
 fn neg_log(log_s: f32) -> f32 {
@@ -70,18 +105,9 @@ fn damping(s: f32) -> f32 {
   return s / (s + u.eps);
 }`;
 
-const PIXELS: KernelSpec = {
-  name: 'region_loss_pixels',
-  bindings: ['read', 'read', 'read', 'read', 'read_write', 'read_write', 'read_write'],
-  wgsl: `${HEADER}
-@group(0) @binding(1) var<storage, read> z: array<f32>;
+const PIXELS = () =>
+  declared('region_loss_pixels', PIXELS_SIG, () => `
 ${HELPERS}
-@group(0) @binding(2) var<storage, read> region_of: array<i32>;
-@group(0) @binding(3) var<storage, read> label_mask: array<u32>;
-@group(0) @binding(4) var<storage, read> pixel_weight: array<f32>;
-@group(0) @binding(5) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(6) var<storage, read_write> ce: array<f32>;
-@group(0) @binding(7) var<storage, read_write> mp: array<f32>;
 
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
@@ -89,10 +115,7 @@ fn main(${ENTRY_PARAMS}) {
   if (i >= u.npix) { return; }
   let r = region_of[i];
   let row = i * u.classes;
-  var m = -3.4028234663852886e38;
-  for (var c = 0u; c < u.classes; c++) { m = max(m, z[row + c] * u.inv_tau); }
-  var total = 0.0;
-  for (var c = 0u; c < u.classes; c++) { total += exp(z[row + c] * u.inv_tau - m); }
+  ${expSum({ max: 'm', sum: 'total', count: 'u.classes', value: (c) => `z[row + ${c}] * u.inv_tau` })}
   let l = m + log(total);
   lse[i] = l;
   ce[i] = 0.0;
@@ -102,59 +125,26 @@ fn main(${ENTRY_PARAMS}) {
   let term = neg_log(log_s) * pixel_weight[r];
   let mask = label_mask[r];
   if (countOneBits(mask) == 1u) { ce[i] = term; } else { mp[i] = term; }
-}`,
-};
+}`);
 
-const PAIRS: KernelSpec = {
-  name: 'region_loss_pairs',
-  bindings: ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'read_write', 'read_write'],
-  wgsl: `${HEADER}
-@group(0) @binding(1) var<storage, read> z: array<f32>;
+const PAIRS = () =>
+  declared('region_loss_pairs', PAIRS_SIG, () => `
 ${HELPERS}
-@group(0) @binding(2) var<storage, read> lse: array<f32>;
-@group(0) @binding(3) var<storage, read> pair_region: array<i32>;
-@group(0) @binding(4) var<storage, read> pair_class: array<i32>;
-@group(0) @binding(5) var<storage, read> pair_weight: array<f32>;
-@group(0) @binding(6) var<storage, read> region_start: array<i32>;
-@group(0) @binding(7) var<storage, read> region_pixels: array<i32>;
-@group(0) @binding(8) var<storage, read_write> pair_arg: array<i32>;
-@group(0) @binding(9) var<storage, read_write> pp: array<f32>;
+// Compared as log-probabilities: the same order as p, without underflow.
+${prototypeArgmax((x, c) => `z[${x} * u.classes + ${c}] * u.inv_tau - lse[${x}]`)}
 
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let j = ${linearIndex(WG)};
   if (j >= u.npairs) { return; }
-  let r = pair_region[j];
-  let c = u32(pair_class[j]);
-  // Compared as log-probabilities: the same order as p, without underflow; the first of equal
-  // pixels wins.
-  var best = -3.4028234663852886e38;
-  var arg = -1;
-  for (var q = region_start[r]; q < region_start[r + 1]; q++) {
-    let x = u32(region_pixels[q]);
-    let log_p = z[x * u.classes + c] * u.inv_tau - lse[x];
-    if (log_p > best) { best = log_p; arg = i32(x); }
-  }
-  pair_arg[j] = arg;
-  pp[j] = neg_log(best) * pair_weight[j];
-}`,
-};
+  let x_star = prototype(pair_region[j], u32(pair_class[j]));
+  pair_arg[j] = x_star.pixel;
+  pp[j] = neg_log(x_star.score) * pair_weight[j];
+}`);
 
-const GRAD: KernelSpec = {
-  name: 'region_loss_grad',
-  bindings: ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'read_write'],
-  wgsl: `${HEADER}
-@group(0) @binding(1) var<storage, read> z: array<f32>;
+const GRAD = () =>
+  declared('region_loss_grad', GRAD_SIG, () => `
 ${HELPERS}
-@group(0) @binding(2) var<storage, read> lse: array<f32>;
-@group(0) @binding(3) var<storage, read> region_of: array<i32>;
-@group(0) @binding(4) var<storage, read> label_mask: array<u32>;
-@group(0) @binding(5) var<storage, read> pixel_weight: array<f32>;
-@group(0) @binding(6) var<storage, read> pair_offset: array<i32>;
-@group(0) @binding(7) var<storage, read> pair_weight: array<f32>;
-@group(0) @binding(8) var<storage, read> pair_arg: array<i32>;
-@group(0) @binding(9) var<storage, read> grad_out: array<f32>;
-@group(0) @binding(10) var<storage, read_write> dz: array<f32>;
 
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
@@ -194,19 +184,19 @@ fn main(${ENTRY_PARAMS}) {
     let qj = select(0.0, exp(z[row + j] * u.inv_tau - lse_y), (mask & (1u << j)) != 0u);
     dz[row + j] = a * (qj - pj) + pp_class[j] - pp_sum * pj;
   }
-}`,
-};
+}`);
 
-function uniforms(npix: number, classes: number, npairs: number, tau: number, eps: number): ArrayBuffer {
-  return new Uniforms().u32(npix, classes, npairs).f32(1 / tau, eps).u32(0, 0, 0).pack();
+function uniforms(npix: number, classes: number, npairs: number, tau: number, eps: number): Values {
+  return { npix, classes, npairs, inv_tau: 1 / tau, eps };
 }
+type Names<S extends { bindings: object }> = Launch<Extract<keyof S['bindings'], string>>;
 
-export function regionLossPixelsLaunch(npix: number, classes: number, tau: number, eps: number): Launch {
-  return { spec: PIXELS, uniforms: uniforms(npix, classes, 0, tau, eps), workgroups: grid1d(Math.ceil(npix / WG)) };
+export function regionLossPixelsLaunch(npix: number, classes: number, tau: number, eps: number): Names<typeof PIXELS_SIG> {
+  return launchOf(PIXELS(), uniforms(npix, classes, 0, tau, eps), grid1d(Math.ceil(npix / WG)));
 }
-export function regionLossPairsLaunch(npix: number, classes: number, npairs: number, tau: number, eps: number): Launch {
-  return { spec: PAIRS, uniforms: uniforms(npix, classes, npairs, tau, eps), workgroups: grid1d(Math.ceil(npairs / WG)) };
+export function regionLossPairsLaunch(npix: number, classes: number, npairs: number, tau: number, eps: number): Names<typeof PAIRS_SIG> {
+  return launchOf(PAIRS(), uniforms(npix, classes, npairs, tau, eps), grid1d(Math.ceil(npairs / WG)));
 }
-export function regionLossGradLaunch(npix: number, classes: number, tau: number, eps: number): Launch {
-  return { spec: GRAD, uniforms: uniforms(npix, classes, 0, tau, eps), workgroups: grid1d(Math.ceil(npix / WG)) };
+export function regionLossGradLaunch(npix: number, classes: number, tau: number, eps: number): Names<typeof GRAD_SIG> {
+  return launchOf(GRAD(), uniforms(npix, classes, 0, tau, eps), grid1d(Math.ceil(npix / WG)));
 }

@@ -9,10 +9,10 @@
 // When C is a multiple of 4 an invocation handles 4 channels (vec4 loads and stores): the tap
 // weights, which depend only on the pixel, are computed once for 4 channels instead of once per
 // channel, and a software adapter issues a quarter of the loads (docs/engine.md, "Software adapters").
-import { ENTRY_PARAMS, Uniforms, grid1d, linearIndex, unflatten, type KernelSpec, type Launch } from './kernel.js';
+import { ENTRY_PARAMS, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
+import { declared, launchOf, signature, type UniformValues } from './signature.js';
 
 const WG = 64;
-const specs = new Map<string, KernelSpec>();
 
 export interface ResizeGeometry {
   n: number;
@@ -41,14 +41,17 @@ fn span(src: f32, n: u32) -> vec3<f32> {
   return vec3<f32>(f32(i0), f32(i1), src - f32(i0));
 }`;
 
+// c, oPix and oOff count channel vectors (of 4 in the vec4 kernels).
+const UNIFORMS = {
+  total: 'u32', h: 'u32', w: 'u32', c: 'u32',
+  ho: 'u32', wo: 'u32', align: 'u32',
+  scaleY: 'f32', scaleX: 'f32', invY: 'f32', invX: 'f32',
+  oPix: 'u32', oOff: 'u32',
+} as const;
+const FORWARD = (type: 'f32' | 'vec4<f32>') => signature('resize_fwd', UNIFORMS, { x: { type, access: 'read' }, out: { type, access: 'write' } });
+const BACKWARD = (type: 'f32' | 'vec4<f32>') => signature('resize_bwd', UNIFORMS, { gy: { type, access: 'read' }, dx: { type, access: 'write' } });
+
 const COMMON = `${BILINEAR_SPAN}
-struct U {
-  total: u32, h: u32, w: u32, c: u32,
-  ho: u32, wo: u32, align: u32, _p0: u32,
-  scaleY: f32, scaleX: f32, invY: f32, invX: f32,
-  oPix: u32, oOff: u32, _p1: u32, _p2: u32,
-}
-@group(0) @binding(0) var<uniform> u: U;
 // (i0, i1, lambda) of output index d along an axis with input size n and scale s.
 fn source(d: u32, n: u32, s: f32) -> vec3<f32> {
   var src: f32;
@@ -87,29 +90,22 @@ fn outRange(i: u32, out: u32, inv: f32) -> vec2<u32> {
 const vec4Of = (g: ResizeGeometry) => g.c % 4 === 0 && (g.oPix ?? g.c) % 4 === 0 && (g.oOff ?? 0) % 4 === 0;
 const lanesOf = (g: ResizeGeometry) => (vec4Of(g) ? g.c / 4 : g.c);
 
-function uniforms(g: ResizeGeometry, total: number): ArrayBuffer {
+function uniforms(g: ResizeGeometry, total: number): UniformValues<typeof UNIFORMS> {
   // Forward scales (output -> input) and inverse scales (input -> output) of each axis.
   const scale = (inp: number, out: number) => (g.alignCorners ? (out > 1 ? (inp - 1) / (out - 1) : 0) : inp / out);
   const inv = (inp: number, out: number) => (g.alignCorners ? (inp > 1 ? (out - 1) / (inp - 1) : out) : out / inp);
-  return new Uniforms()
-    .u32(total, g.h, g.w, lanesOf(g), g.ho, g.wo, g.alignCorners ? 1 : 0, 0)
-    .f32(scale(g.h, g.ho), scale(g.w, g.wo), inv(g.h, g.ho), inv(g.w, g.wo))
-    .u32(((g.oPix ?? g.c) / g.c) * lanesOf(g), ((g.oOff ?? 0) / g.c) * lanesOf(g), 0, 0)
-    .pack();
+  const lanes = lanesOf(g);
+  return {
+    total, h: g.h, w: g.w, c: lanes, ho: g.ho, wo: g.wo, align: g.alignCorners ? 1 : 0,
+    scaleY: scale(g.h, g.ho), scaleX: scale(g.w, g.wo), invY: inv(g.h, g.ho), invX: inv(g.w, g.wo),
+    oPix: ((g.oPix ?? g.c) / g.c) * lanes, oOff: ((g.oOff ?? 0) / g.c) * lanes,
+  };
 }
 
 /** Buffers: x [n, h, w, c], out [n, ho, wo, oPix] (channels [oOff, oOff + c) written). */
-export function resizeLaunch(g: ResizeGeometry): Launch {
-  const T = vec4Of(g) ? 'vec4<f32>' : 'f32';
-  const name = `resize_fwd${vec4Of(g) ? '_v4' : ''}`;
-  let spec = specs.get(name);
-  if (!spec) {
-    spec = {
-      name,
-      bindings: ['read', 'read_write'],
-      wgsl: `${COMMON}
-@group(0) @binding(1) var<storage, read> x: array<${T}>;
-@group(0) @binding(2) var<storage, read_write> out: array<${T}>;
+export function resizeLaunch(g: ResizeGeometry): Launch<'x' | 'out'> {
+  const vec = vec4Of(g);
+  const spec = declared(`resize_fwd${vec ? '_v4' : ''}`, () => FORWARD(vec ? 'vec4<f32>' : 'f32'), () => `${COMMON}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -124,26 +120,15 @@ fn main(${ENTRY_PARAMS}) {
   let top = x[(r0 + x0) * u.c + ch] * (1.0 - sx.z) + x[(r0 + x1) * u.c + ch] * sx.z;
   let bottom = x[(r1 + x0) * u.c + ch] * (1.0 - sx.z) + x[(r1 + x1) * u.c + ch] * sx.z;
   out[((n * u.ho + oy) * u.wo + ox) * u.oPix + u.oOff + ch] = top * (1.0 - sy.z) + bottom * sy.z;
-}`,
-    };
-    specs.set(spec.name, spec);
-  }
+}`);
   const total = g.n * g.ho * g.wo * lanesOf(g);
-  return { spec, uniforms: uniforms(g, total), workgroups: grid1d(Math.ceil(total / WG)) };
+  return launchOf(spec, uniforms(g, total), grid1d(Math.ceil(total / WG)));
 }
 
 /** Buffers: gy [n, ho, wo, c], dx [n, h, w, c]. */
-export function resizeBackwardLaunch(g: ResizeGeometry): Launch {
+export function resizeBackwardLaunch(g: ResizeGeometry): Launch<'gy' | 'dx'> {
   const T = vec4Of(g) ? 'vec4<f32>' : 'f32';
-  const name = `resize_bwd${vec4Of(g) ? '_v4' : ''}`;
-  let spec = specs.get(name);
-  if (!spec) {
-    spec = {
-      name,
-      bindings: ['read', 'read_write'],
-      wgsl: `${COMMON}
-@group(0) @binding(1) var<storage, read> gy: array<${T}>;
-@group(0) @binding(2) var<storage, read_write> dx: array<${T}>;
+  const spec = declared(`resize_bwd${vec4Of(g) ? '_v4' : ''}`, () => BACKWARD(T), () => `${COMMON}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
@@ -163,10 +148,7 @@ fn main(${ENTRY_PARAMS}) {
     acc += wy * row;
   }
   dx[t] = acc;
-}`,
-    };
-    specs.set(spec.name, spec);
-  }
+}`);
   const total = g.n * g.h * g.w * lanesOf(g);
-  return { spec, uniforms: uniforms(g, total), workgroups: grid1d(Math.ceil(total / WG)) };
+  return launchOf(spec, uniforms(g, total), grid1d(Math.ceil(total / WG)));
 }

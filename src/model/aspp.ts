@@ -2,10 +2,12 @@
 // image-pooling branch (global average -> 1x1 -> BN -> ReLU -> broadcast back), concatenated and
 // projected 1x1 -> BN -> ReLU -> dropout. Names follow the reference implementation
 // (VainF/DeepLabV3Plus-Pytorch): convs.0 .. convs.4 (convs.4 the pooling branch), project.
-import type { Generator } from '../engine/random.js';
+import type { DropoutRng } from '../engine/ops/dropout.js';
+import { globalAvgPool } from '../engine/ops/pool.js';
 import { concatBy } from '../engine/ops/shape.js';
+import type { Generator } from '../engine/random.js';
 import type { Tensor } from '../engine/tensor.js';
-import { expandTo, globalAvgPool, type DropoutRng } from './functional.js';
+import { expandTo } from './functional.js';
 import { BatchNorm2d, Conv2d, Dropout, ReLU, convBnRelu, headConvBnRelu } from './layers.js';
 import { Layer, Sequential } from './module.js';
 

@@ -10,10 +10,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { read } from '../engine/io.js';
+import type { DropoutRng } from '../engine/ops/dropout.js';
 import { AdamW, SGD, type Optimizer } from '../engine/optim.js';
 import { readSafetensors, writeSafetensors, type SafeTensorsFile, type TensorData } from '../engine/safetensors.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { DropoutRng } from './functional.js';
 import type { Module } from './module.js';
 import { writeInto } from './module.js';
 

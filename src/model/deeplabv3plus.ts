@@ -9,13 +9,14 @@
 // Tensors are NHWC. Names: backbone.* (torchvision ResNet names), head.project.*, head.aspp.*,
 // head.classifier.0/1.*, head.cosine.weight.
 import { noGrad } from '../engine/autograd.js';
+import type { DropoutRng } from '../engine/ops/dropout.js';
+import { resizeBilinear } from '../engine/ops/resize.js';
 import { concatBy } from '../engine/ops/shape.js';
 import type { ParamGroup } from '../engine/optim.js';
 import { Generator } from '../engine/random.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Aspp, asppRates } from './aspp.js';
 import { CosineHead } from './cosine-head.js';
-import { resizeBilinear, type DropoutRng } from './functional.js';
 import { checkBinding, convBnRelu, headConvBnRelu, labelConvs } from './layers.js';
 import { Module, Sequential } from './module.js';
 import { ResNet, scaleChannels, type ResNetConfig } from './resnet.js';
@@ -106,7 +107,7 @@ export class DeepLabHead extends Module {
     const [n, h, w] = low.shape;
     const a = this.aspp.forward(high);
     const parts = [[n, h, w, this.lowChannels], [n, h, w, a.shape[3]]];
-    return this.classifier.forward(concatBy(parts, 3, [(into) => this.project.forwardInto(low, into), (into) => resizeBilinear(a, h, w, false, into)]));
+    return this.classifier.forward(concatBy(parts, 3, [(into) => this.project.forwardInto(low, into), (into) => atSize(a, h, w, into)]));
   }
 }
 
@@ -180,11 +181,19 @@ export function upsampleOutput(out: SegmentationOutput, h: number, w: number): S
   const [n, , , k] = out.logits.shape;
   checkBinding('logits at input resolution', [n, h, w, k]);
   if (out.features) checkBinding('features at input resolution', [n, h, w, out.features.shape[3]]);
-  return { logits: resizeBilinear(out.logits, h, w, false), features: out.features ? resizeBilinear(out.features, h, w, false) : null };
+  return { logits: atSize(out.logits, h, w), features: out.features ? atSize(out.features, h, w) : null };
 }
 
 /** Logits at the input resolution [N, H, W, K] (raw cosine). */
 export function logitsAtInput(out: SegmentationOutput, h: number, w: number): Tensor {
   checkBinding('logits at input resolution', [out.logits.shape[0], h, w, out.logits.shape[3]]);
-  return resizeBilinear(out.logits, h, w, false);
+  return atSize(out.logits, h, w);
+}
+
+/**
+ * `x` [N, H, W, C] resized bilinearly to [h, w] (align_corners false, as the method), or `x`
+ * itself when it already is that size; `into` as resizeBilinear's.
+ */
+function atSize(x: Tensor, h: number, w: number, into?: Tensor): Tensor {
+  return x.shape[1] === h && x.shape[2] === w ? x : resizeBilinear(x, [h, w], false, into);
 }

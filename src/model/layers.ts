@@ -3,12 +3,13 @@
 import { BindingLimitError } from '../engine/errors.js';
 import { batchNorm } from '../engine/ops/batchnorm.js';
 import { conv2d, convOutputSize } from '../engine/ops/conv.js';
+import { dropout, type DropoutRng } from '../engine/ops/dropout.js';
 import { relu } from '../engine/ops/elementwise.js';
+import { maxPool2d } from '../engine/ops/pool.js';
 import { fill, zeros } from '../engine/ops/shape.js';
 import type { Generator } from '../engine/random.js';
 import { engine } from '../engine/runtime.js';
 import { Tensor } from '../engine/tensor.js';
-import { dropout, maxPool2d, type DropoutRng } from './functional.js';
 import { Layer, Module, Sequential } from './module.js';
 
 export interface ConvSpec {
@@ -130,7 +131,7 @@ export class MaxPool2d extends Layer {
     super();
   }
   forward(x: Tensor): Tensor {
-    return maxPool2d(x, this.k, this.stride, this.padding);
+    return maxPool2d(x, { kernel: this.k, stride: this.stride, padding: this.padding });
   }
 }
 

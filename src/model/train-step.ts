@@ -1,11 +1,12 @@
-// One optimisation step (forward, loss, backward, optimiser update) under one tidy scope, the
-// cross-entropy with temperature and ignore index used by stage 2 (and as a plain baseline), and
-// inference at input resolution. Losses come back as GPU scalars: read them every K steps (a
+// The one training step (forward, loss, backward per micro-batch, optimiser update) under one tidy
+// scope, with the loss passed in; a plain cross-entropy with temperature and ignore index (the
+// model's baseline loss: the method's stages pass their fused region loss); and inference at input
+// resolution. Losses come back as GPU scalars: read them every K steps (a
 // readback waits for the GPU, which costs a pipeline drain each time), e.g. with LossLog.
 import { noGrad, record } from '../engine/autograd.js';
 import { backward } from '../engine/backward.js';
 import { memory, read } from '../engine/io.js';
-import { div, maximum, mul, mulScalar, neg } from '../engine/ops/elementwise.js';
+import { add, div, maximum, mul, mulScalar, neg } from '../engine/ops/elementwise.js';
 import { oneHot } from '../engine/ops/gather.js';
 import { sum } from '../engine/ops/reduce.js';
 import { concat, fill, reshape } from '../engine/ops/shape.js';
@@ -13,6 +14,7 @@ import { logSoftmax } from '../engine/ops/softmax.js';
 import type { Optimizer } from '../engine/optim.js';
 import { engine, sync } from '../engine/runtime.js';
 import { tidy, type Tensor } from '../engine/tensor.js';
+import type { Module } from './module.js';
 import { type DeepLabV3Plus, type ForwardOptions, type SegmentationOutput, logitsAtInput, upsampleOutput } from './deeplabv3plus.js';
 
 export interface CrossEntropyOptions {
@@ -63,28 +65,64 @@ export function segmentationLoss(labels: Tensor, options: CrossEntropyOptions = 
   return (out) => crossEntropyWithTemperature(logitsAtInput(out, labels.shape[1], labels.shape[2]), labels, options);
 }
 
-export interface TrainStepOptions extends ForwardOptions {
+/** The phases of a training step, in order (the benchmarks' per-kernel breakdown). */
+export type StepPhase = 'forward' | 'backward' | 'optimizer';
+
+/**
+ * The loss of items [at, at + n) of a batch: their forward pass and loss, one element. With
+ * micro-batches the parts' losses must add up to the batch's (each part weighted as a share of the
+ * whole batch), so that their accumulated gradients are the batch's.
+ */
+export type StepLoss = (at: number, n: number) => Tensor;
+
+export interface TrainStepOptions {
   /** Multiplies every group's lr for this step (a schedule's factor, e.g. polyLr(1, it, total)). */
   lrFactor?: number;
+  /** At most this many items per forward and backward (gradients accumulate); by default the whole batch. */
+  microBatch?: number;
+  /** Told when each phase starts. */
+  mark?: (phase: StepPhase) => void;
 }
 
 /**
- * forward -> loss -> backward -> optimiser step -> zero grads, in one tidy scope, so every
- * activation and gradient is released by the time it returns. Returns the loss (a one-element
- * tensor the caller owns: read it now and then, and dispose it). The model must be in train mode.
+ * The one training step every trainer runs (the method's stages, the supervised reference, the
+ * backbone pretraining, the tests and benchmarks): per micro-batch forward + loss, then backward;
+ * then the optimiser step and zeroed gradients, all in one tidy scope, so every activation and
+ * gradient is released by the time it returns. Returns the batch's loss (the sum of the parts': a
+ * one-element tensor the caller owns: read it now and then, and dispose it). The model must be in
+ * train mode.
  */
-export function trainStep(model: DeepLabV3Plus, optimizer: Optimizer, images: Tensor, loss: (out: SegmentationOutput) => Tensor, options: TrainStepOptions = {}): Tensor {
+export function trainStep(model: Module, optimizer: Optimizer, n: number, loss: StepLoss, options: TrainStepOptions = {}): Tensor {
   if (!model.training) throw new Error('trainStep: the model is in eval mode (call model.train())');
   if (options.lrFactor !== undefined) optimizer.lrFactor = options.lrFactor;
+  const micro = options.microBatch ?? n;
   return tidy(() => {
-    const out = model.forward(images, { features: options.features ?? false });
-    const l = loss(out);
-    if (l.size !== 1) throw new Error(`trainStep: the loss must have one element, got [${l.shape.join(', ')}]`);
-    backward(l);
+    let total: Tensor | null = null;
+    for (let at = 0; at < n; at += micro) {
+      options.mark?.('forward');
+      const l = loss(at, Math.min(micro, n - at));
+      if (l.size !== 1) throw new Error(`trainStep: the loss must have one element, got [${l.shape.join(', ')}]`);
+      options.mark?.('backward');
+      backward(l);
+      total = total ? noGrad(() => add(total!, l)) : l;
+    }
+    if (!total) throw new Error('trainStep: an empty batch');
+    options.mark?.('optimizer');
     optimizer.step();
     optimizer.zeroGrad();
-    return l.keep();
+    return total.keep();
   });
+}
+
+/**
+ * trainStep's loss for a whole batch of images through a segmentation model (no micro-batches):
+ * the forward without features, then `loss` on its output.
+ */
+export function batchLoss(model: DeepLabV3Plus, images: Tensor, loss: (out: SegmentationOutput) => Tensor): StepLoss {
+  return (at, n) => {
+    if (at !== 0 || n !== images.shape[0]) throw new Error(`batchLoss: whole batches only (asked for items [${at}, ${at + n}) of ${images.shape[0]})`);
+    return loss(model.forward(images, { features: false }));
+  };
 }
 
 /** Collects per-step loss tensors and reads them in one readback. */

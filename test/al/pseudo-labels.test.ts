@@ -1,7 +1,7 @@
 // Stage-2 pseudo-labels on the GPU vs the CPU reference, and on a case whose answer is known.
 import { describe, expect, it } from 'vitest';
 import { pseudoLabels } from '../../src/al/pseudo-labels.js';
-import { oraclePseudoLabels } from '../../src/al/rounds.js';
+import { oraclePseudoLabels } from '../../src/al/pseudo-label-files.js';
 import { regionAdjacency, regionPixels } from '../../src/al/superpixels/adjacency.js';
 import { Tensor } from '../../src/engine/tensor.js';
 import { pseudoLabelsRef } from '../../src/kernels/cpu/pseudo-labels.js';
@@ -37,7 +37,11 @@ describe('pseudo-labels', () => {
     const up = resizeRef(f, [H, W], false);
     const at = Int32Array.from({ length: 13 }, (_, k) => (k * 97 + 5) % (H * W));
     const out = Tensor.empty([at.length, D]);
-    run(protoFeaturesLaunch(at.length, D, { features: { width: W, height: H, gh: fh, gw: fw }, logits: { width: W, height: H, gh: H, gw: W } }), [Tensor.fromArray(f.data, [fh * fw, D]), Tensor.fromArray(at, [at.length], 'i32'), out]);
+    run(protoFeaturesLaunch(at.length, D, { features: { width: W, height: H, gh: fh, gw: fw }, logits: { width: W, height: H, gh: H, gw: W } }), {
+      feat: Tensor.fromArray(f.data, [fh * fw, D]),
+      proto_pixel: Tensor.fromArray(at, [at.length], 'i32'),
+      out,
+    });
     const want = Array.from(at).flatMap((x) => Array.from(up.data.subarray(x * D, (x + 1) * D)));
     expect(relError(await read(out), want)).toBeLessThan(1e-6);
   });

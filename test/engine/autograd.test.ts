@@ -1,11 +1,13 @@
 // The tape: reverse topological order, a tensor used twice visited once, accumulation, noGrad,
 // broadcasting gradients, and release of saved activations.
 import { describe, expect, it } from 'vitest';
-import { noGrad } from '../../src/engine/autograd.js';
+import { noGrad, record, type GradNode } from '../../src/engine/autograd.js';
 import { backward } from '../../src/engine/backward.js';
+import { GradientRuleError } from '../../src/engine/errors.js';
 import { memory, read } from '../../src/engine/io.js';
 import { add, exp, mul, relu, tanh } from '../../src/engine/ops/elementwise.js';
 import { sum } from '../../src/engine/ops/reduce.js';
+import { fill } from '../../src/engine/ops/shape.js';
 import { Tensor } from '../../src/engine/tensor.js';
 import { expectClose, useEngine } from '../helpers.js';
 
@@ -68,6 +70,47 @@ describe('autograd', () => {
     expect(memory().liveTensors).toBeLessThan(live);
     expect(x.grad).not.toBeNull();
     expect(() => backward(loss)).toThrow(/no recorded graph/);
+  });
+
+  it('a rule returning the wrong count, shape or dtype is refused, naming the op, the input and the shapes', () => {
+    const x = leaf([1, 2, 3]);
+    const y = leaf([4, 5, 6]);
+    const cases: [string, GradNode['backward'], RegExp][] = [
+      ['bad_count', () => [fill([3], 1)], /backward of bad_count: the rule returned 1 gradients for 2 inputs/],
+      ['bad_shape', () => [fill([3], 1), fill([1, 3], 1)], /backward of bad_shape: input 1 is f32 \[3\] but the rule returned a f32 \[1, 3\] gradient/],
+      ['bad_dtype', () => [fill([3], 1, 'i32'), null], /backward of bad_dtype: input 0 is f32 \[3\] but the rule returned a i32 \[3\] gradient/],
+    ];
+    for (const [name, rule, message] of cases) {
+      const live = memory().liveTensors;
+      const out = record(
+        noGrad(() => mul(x, y)),
+        name,
+        [x, y],
+        rule,
+      );
+      const loss = sum(out);
+      expect(() => backward(loss)).toThrow(GradientRuleError);
+      // Nothing reached the leaves, and nothing the failed walk made is left behind.
+      expect(x.grad).toBeNull();
+      expect(y.grad).toBeNull();
+      loss.dispose();
+      expect(memory().liveTensors).toBe(live);
+      expect(() => {
+        const l = sum(record(noGrad(() => mul(x, y)), name, [x, y], rule));
+        try {
+          backward(l);
+        } finally {
+          l.dispose();
+        }
+      }).toThrow(message);
+    }
+    // A seed must have the root's shape.
+    const root = mul(x, y);
+    expect(() => backward(root, fill([1], 1))).toThrow(/the seed is f32 \[1\] but Tensor#\d+\(f32\[3\]\) needs one of its own shape/);
+    root.dispose();
+    // The same graph with a correct rule passes.
+    backward(sum(record(noGrad(() => mul(x, y)), 'good', [x, y], (g) => [mul(g, y), mul(g, x)])));
+    expect(Array.from(x.grad!.shape)).toEqual([3]);
   });
 
   it('keepSaved keeps intermediates alive for inspection', () => {

@@ -123,6 +123,16 @@ describe('where', () => {
   });
 });
 
+describe('gradient table', () => {
+  it('every primitive with a rule in GRADIENTS has the finite-difference and GPU checks above, and no other has', () => {
+    const ruled = Object.entries(E.GRADIENTS)
+      .filter(([, rule]) => rule !== null)
+      .map(([op]) => op);
+    const checked = [...UNARY.map((c) => c.op), ...BINARY.map((c) => c.op), 'where'];
+    expect(new Set(ruled)).toEqual(new Set(checked));
+  });
+});
+
 describe('strided inputs', () => {
   it('add of a transposed view and a slice needs no copy and matches the reference', async () => {
     const a: Nd = randomNd([7, 5], 1);

@@ -1,12 +1,14 @@
 // Memory: pooled buffers, tidy scopes, dispose errors, and a training loop that allocates nothing
 // once its buffers have settled (after its second step).
 import { describe, expect, it } from 'vitest';
+import { noGrad, record } from '../../src/engine/autograd.js';
 import { backward } from '../../src/engine/backward.js';
 import { DisposedError } from '../../src/engine/errors.js';
 import { memory, read } from '../../src/engine/io.js';
 import { add, mul, relu, square, sub } from '../../src/engine/ops/elementwise.js';
 import { matmul } from '../../src/engine/ops/matmul.js';
-import { mean } from '../../src/engine/ops/reduce.js';
+import { maxPool2d } from '../../src/engine/ops/pool.js';
+import { mean, sum } from '../../src/engine/ops/reduce.js';
 import { logSoftmax } from '../../src/engine/ops/softmax.js';
 import { AdamW } from '../../src/engine/optim.js';
 import { Generator } from '../../src/engine/random.js';
@@ -54,6 +56,51 @@ describe('memory', () => {
     expect(losses[7]).toBeLessThan(losses[0]);
     opt.dispose();
     for (const t of [w1, w2, x, y]) t.dispose();
+  });
+
+  it('a node owns what it saved for its backward: freed after the backward, or with its output, or at once without a tape', async () => {
+    const x = Tensor.fromArray(Array.from({ length: 2 * 5 * 5 * 3 }, (_, i) => Math.sin(i)), [2, 5, 5, 3]);
+    x.requiresGrad = true;
+    const base = memory().liveTensors;
+    // max pool owns its argmax: the output and the argmax are live until the backward.
+    const y = maxPool2d(x);
+    expect(memory().liveTensors).toBe(base + 2);
+    const loss = sum(y);
+    backward(loss);
+    loss.dispose();
+    x.grad!.dispose();
+    x.grad = null;
+    expect(memory().liveTensors).toBe(base);
+    // A node that never runs: its argmax goes when its output is disposed.
+    maxPool2d(x).dispose();
+    expect(memory().liveTensors).toBe(base);
+    // No tape, no node: the argmax is freed at once.
+    x.requiresGrad = false;
+    const z = maxPool2d(x);
+    expect(memory().liveTensors).toBe(base + 1);
+    z.dispose();
+    x.dispose();
+  });
+
+  it('a backward whose rule throws still releases what every node saved and owned', () => {
+    const x = Tensor.fromArray(Array.from({ length: 2 * 5 * 5 * 3 }, (_, i) => Math.cos(i)), [2, 5, 5, 3]);
+    x.requiresGrad = true;
+    const base = memory().liveTensors;
+    const pooled = maxPool2d(x); // owns its argmax
+    const h = relu(pooled); // saves pooled and h
+    const failing = record(noGrad(() => mul(h, h)), 'failing', [h], () => {
+      add(h, h); // a temporary the rule's tidy frees
+      throw new Error('rule failed');
+    });
+    const loss = sum(failing);
+    expect(() => backward(loss)).toThrow(/rule failed/);
+    // Only the root is left: the activations, the argmax and the gradients so far are released.
+    expect(memory().liveTensors).toBe(base + 1);
+    expect(pooled.isDisposed && h.isDisposed).toBe(true);
+    expect(x.grad).toBeNull();
+    loss.dispose();
+    expect(memory().liveTensors).toBe(base);
+    x.dispose();
   });
 
   it('tidy disposes what it does not return; memory() counts live tensors', async () => {

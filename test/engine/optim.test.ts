@@ -57,6 +57,24 @@ describe('optimisers', () => {
     expectClose(await read(frozen.t), frozen.p, 1e-7);
   });
 
+  it('a gradient of the wrong shape, dtype or layout is refused before the update reads it', async () => {
+    const a = param(6, 6);
+    const opt = new AdamW([{ name: 'head', params: [a.t], lr: 0.1 }]);
+    const wrong: [Tensor, RegExp][] = [
+      [Tensor.fromArray([1, 2, 3], [3]), /gradient of Tensor#\d+\(f32\[6\]\) in group head is f32 \[3\], not a contiguous f32 \[6\]/],
+      [Tensor.fromArray([1, 2, 3, 4, 5, 6], [6], 'i32'), /is i32 \[6\]/],
+      [Tensor.fromArray([1, 2, 3, 4, 5, 6, 7], [7]).view([6], [1], 1), /is f32 \[6\] \(a strided view\)/],
+    ];
+    for (const [g, message] of wrong) {
+      a.t.grad = g.keep();
+      expect(() => opt.step()).toThrow(message);
+      opt.zeroGrad();
+    }
+    expect(opt.steps).toBe(0);
+    expectClose(await read(a.t), a.p, 1e-7); // untouched (float32 rounding of the reference)
+    opt.dispose();
+  });
+
   it('poly schedule: power 0.9 with a floor', () => {
     expect(polyLr(0.01, 0, 100)).toBeCloseTo(0.01, 12);
     expect(polyLr(0.01, 50, 100)).toBeCloseTo(0.01 * 0.5 ** 0.9, 12);

@@ -22,7 +22,7 @@ describe('peak probe', () => {
     const c = { width, chains, wg };
     const n = 1031;
     const out = Tensor.empty([n]);
-    run(peakLaunch(c, n, 0.999, 0.001), [out]);
+    run(peakLaunch(c, n, 0.999, 0.001), { out });
     const got = await read(out);
     for (let i = 0; i < n; i += 97) {
       const want = peakExpected(c, i, 0.999, 0.001);

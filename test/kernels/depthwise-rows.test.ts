@@ -36,12 +36,12 @@ const CASES: Case[] = [
 const out = (size: number, k: number, s: number, p: number, d: number) => Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
 
 /** Both launches on the same buffers; returns their outputs. */
-async function both(g: DepthwiseGeometry, inputs: Tensor[], bias: boolean): Promise<[Float32Array, Float32Array]> {
+async function both(g: DepthwiseGeometry, inputs: Record<string, Tensor>, bias: boolean): Promise<[Float32Array, Float32Array]> {
   const shape = [g.batch, g.dstH, g.dstW, g.channels];
   const a = Tensor.empty(shape);
   const b = Tensor.empty(shape);
-  run(depthwiseLaunch(g, bias), [...inputs, a]);
-  run(depthwiseRowsLaunch(g, bias), [...inputs, b]);
+  run(depthwiseLaunch(g, bias), { ...inputs, out: a });
+  run(depthwiseRowsLaunch(g, bias), { ...inputs, out: b });
   const r = [(await read(a)) as Float32Array, (await read(b)) as Float32Array] as [Float32Array, Float32Array];
   a.dispose();
   b.dispose();
@@ -68,7 +68,7 @@ describe('depthwise row kernel', () => {
         x: { mul: c.s, add: -c.p, tap: c.d, div: 1 },
       };
       expect(depthwiseRowsFits(fwd)).toBe(true);
-      const [taps, rows] = await both(fwd, [x, wt, bias], true);
+      const [taps, rows] = await both(fwd, { src: x, wt, bias }, true);
       expect(bitIdentical(rows, taps)).toBe(true);
       // Norm-wise relative error against the float64-accumulated CPU reference: float32 rounding
       // of at most 15 products and a bias.
@@ -82,7 +82,7 @@ describe('depthwise row kernel', () => {
           y: { mul: 1, add: c.p, tap: -c.d, div: 1 },
           x: { mul: 1, add: c.p, tap: -c.d, div: 1 },
         };
-        const [dTaps, dRows] = await both(bwd, [gy, wt], false);
+        const [dTaps, dRows] = await both(bwd, { src: gy, wt }, false);
         expect(bitIdentical(dRows, dTaps)).toBe(true);
         gy.dispose();
       }

@@ -13,7 +13,7 @@ describe('dropout', () => {
   it('forward and backward match the reference mask (p = 0.3, seed 5, counter 17)', async () => {
     const mask = dropoutMaskRef(3 * 5 * 7 * 6, 0.3, 5, 17);
     await gpuVsReference(
-      ([x]) => dropout(x, 0.3, { seed: 5, counter: 17 }),
+      ([x]) => dropout(x, 0.3, { seed: 5, position: 17 }),
       ([x]) => dropoutRef(x, 0.3, 5, 17),
       ([x], g) => [{ shape: x.shape, data: g.data.map((v, i) => v * mask[i]) }],
       [randomNd([3, 5, 7, 6], 1)],
@@ -37,10 +37,20 @@ describe('dropout', () => {
     expectClose(b1, b2, 0);
     expect(Array.from(a1.data).some((v, i) => v !== b1.data[i])).toBe(true);
   });
+  it('a plain stream advances by x.size modulo 2^32, the identity leaves it where it was', () => {
+    const x = toGpu(randomNd([3, 4], 4));
+    const rng = { seed: 3, position: 2 ** 32 - 5 };
+    dropout(x, 0.5, rng).dispose();
+    expect(rng.position).toBe(7);
+    dropout(x, 0.5, rng, false).dispose();
+    dropout(x, 0, rng).dispose();
+    expect(rng.position).toBe(7);
+    x.dispose();
+  });
   it('eval mode and p = 0 are the identity; gradient flows through', async () => {
     const xr = randomNd([2, 3, 3, 4], 3);
     const x = toGpu(xr, true);
-    const y = dropout(x, 0.4, { seed: 1, counter: 0 }, false);
+    const y = dropout(x, 0.4, { seed: 1, position: 0 }, false);
     expectClose(await toNd(y), xr, 1e-7);
     backward(y, toGpu(xr));
     expectClose(await toNd(x.grad!), xr, 1e-7);

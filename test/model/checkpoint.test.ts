@@ -11,7 +11,7 @@ import { readSafetensors, writeSafetensors, type TensorData } from '../../src/en
 import { Tensor, tidy } from '../../src/engine/tensor.js';
 import { loadCheckpoint, readCheckpointInfo, saveCheckpoint } from '../../src/model/checkpoint.js';
 import { createModel, presetConfig } from '../../src/model/presets.js';
-import { LossLog, segmentationLoss, trainStep } from '../../src/model/train-step.js';
+import { LossLog, batchLoss, segmentationLoss, trainStep } from '../../src/model/train-step.js';
 import { useEngine } from '../helpers.js';
 import { shapesBatch } from './synthetic.js';
 
@@ -38,7 +38,7 @@ describe('checkpoints', () => {
     const optA = new AdamW(a.paramGroups(1e-3));
     const loss = segmentationLoss(labels);
     const log = new LossLog();
-    for (let i = 0; i < 3; i++) log.push(trainStep(a, optA, images, loss, { lrFactor: 0.9 }));
+    for (let i = 0; i < 3; i++) log.push(trainStep(a, optA, 2, batchLoss(a, images, loss), { lrFactor: 0.9 }));
     await log.drain();
     await saveCheckpoint(path, { model: a, optimizer: optA, config, round: 2, iteration: 3, extra: { note: 'test' } });
     expect(readdirSync(dir)).toEqual(['model.safetensors']);
@@ -61,8 +61,8 @@ describe('checkpoints', () => {
     expect(lc).toEqual(la);
     expect(fc).toEqual(fa);
     // The next training step (AdamW moments, step count, BN stats, dropout stream) is identical too.
-    log.push(trainStep(a, optA, images, loss));
-    log.push(trainStep(c, optC, images, loss));
+    log.push(trainStep(a, optA, 2, batchLoss(a, images, loss)));
+    log.push(trainStep(c, optC, 2, batchLoss(c, images, loss)));
     const [sa, sc] = await log.drain();
     expect(sc).toBe(sa);
     for (const o of [optA, optC]) o.dispose();

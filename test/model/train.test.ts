@@ -8,7 +8,7 @@ import { AdamW } from '../../src/engine/optim.js';
 import { sync } from '../../src/engine/runtime.js';
 import { Tensor, tidy } from '../../src/engine/tensor.js';
 import { createModel } from '../../src/model/presets.js';
-import { LossLog, crossEntropyWithTemperature, predictAtInput, segmentationLoss, trainStep } from '../../src/model/train-step.js';
+import { LossLog, batchLoss, crossEntropyWithTemperature, predictAtInput, segmentationLoss, trainStep } from '../../src/model/train-step.js';
 import { useEngine } from '../helpers.js';
 import { shapesBatch } from './synthetic.js';
 
@@ -36,7 +36,7 @@ describe('training', () => {
     let steps = 0;
     let first: ReturnType<typeof memory> | null = null;
     while (steps < 150) {
-      log.push(trainStep(model, opt, images, loss));
+      log.push(trainStep(model, opt, b.n, batchLoss(model, images, loss)));
       steps++;
       if (steps % 5 === 0) {
         const losses = await log.drain();
@@ -69,7 +69,7 @@ describe('training', () => {
       const model = createModel('tiny', { numClasses: 4, seed });
       const opt = new AdamW(model.paramGroups(1e-3));
       const log = new LossLog();
-      for (let i = 0; i < 4; i++) log.push(trainStep(model, opt, images, segmentationLoss(labels)));
+      for (let i = 0; i < 4; i++) log.push(trainStep(model, opt, b.n, batchLoss(model, images, segmentationLoss(labels))));
       const losses = await log.drain();
       opt.dispose();
       model.dispose();

@@ -50,6 +50,11 @@ export const IMAGENET_MEAN_COLOR: readonly [number, number, number] = [
   Math.round(IMAGENET_MEAN[0] * 255), Math.round(IMAGENET_MEAN[1] * 255), Math.round(IMAGENET_MEAN[2] * 255),
 ];
 
+/** The label void ground truth (255) stands for: the undefined class C where the dataset has one, else -1 (ignored). */
+export function voidClass(ds: Pick<Dataset, 'numClasses' | 'hasUndefinedClass'>): number {
+  return ds.hasUndefinedClass ? ds.numClasses : -1;
+}
+
 /** Number of model outputs: C, plus one for the undefined class where the dataset has one. */
 export function numOutputs(ds: Pick<Dataset, 'numClasses' | 'hasUndefinedClass'>): number {
   return ds.numClasses + (ds.hasUndefinedClass ? 1 : 0);

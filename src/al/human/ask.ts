@@ -1,4 +1,4 @@
-// The loop's side of a human oracle (rounds.ts): write a round's queries with their pictures, and
+// The loop's side of a human oracle (selection.ts): write a round's queries with their pictures, and
 // turn a complete set of answers into labelled regions.
 import { join } from 'node:path';
 import type { RegionRef } from '../acquisition.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../data/atomic-write.js';
 import type { Labelling } from '../config.js';
 import type { LabelledRegion } from '../pool.js';
-import { readJson } from '../json-file.js';
+import { readJson, RunDirectory } from '../run-directory.js';
 
 export interface Query {
   /** 0..n-1 within the round: the only handle the annotation page has on a query. */
@@ -69,7 +69,7 @@ export class AnswerError extends Error {
 export const queriesFile = (dir: string, round: number) => join(dir, 'queries', `round-${round}.json`);
 export const queryImageDir = (dir: string, round: number) => join(dir, 'queries', `round-${round}`);
 export const answersFile = (dir: string, round: number) => join(dir, 'answers', `round-${round}.json`);
-export const labelsFile = (dir: string, round: number) => join(dir, 'labels', `round-${round}.json`);
+export const labelsFile = (dir: string, round: number) => new RunDirectory(dir).labels(round);
 
 export function readQueries(dir: string, round: number): QueryFile {
   const file = queriesFile(dir, round);

@@ -1,4 +1,5 @@
 // Region graph and per-region pixel lists as flat CSR arrays (offsets + values), GPU-uploadable.
+import type { LossReading } from '../region-batch.js';
 import type { RegionMap } from './region-map.js';
 
 export interface RegionAdjacency {
@@ -6,6 +7,11 @@ export interface RegionAdjacency {
   /** Neighbours of region r are neighbours[offsets[r] .. offsets[r+1]), ascending, r excluded. */
   offsets: Int32Array;
   neighbours: Int32Array;
+}
+
+/** The adjacency each reading expands labels over: 8 for the code's 3x3 dilation, 4 for the text's "adjacent". */
+export function readingConnectivity(reading: LossReading): 4 | 8 {
+  return reading === 'text' ? 4 : 8;
 }
 
 /**

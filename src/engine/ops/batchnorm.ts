@@ -61,31 +61,29 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
   if (options.training) {
     const chunks = bnChunks(m, c);
     const partial = Tensor.empty([chunks, 3, c]);
-    run(bnStatsLaunch(m, c, chunks), [xp, partial]);
-    run(bnFinalizeLaunch(c, chunks, eps, momentum), [partial, stats, runningMean, runningVar]);
+    run(bnStatsLaunch(m, c, chunks), { x: xp, out: partial });
+    run(bnFinalizeLaunch(c, chunks, eps, momentum), { part: partial, stats, rmean: runningMean, rvar: runningVar });
     partial.dispose();
   } else {
-    run(bnEvalStatsLaunch(c, eps), [runningMean, runningVar, stats]);
+    run(bnEvalStatsLaunch(c, eps), { rmean: runningMean, rvar: runningVar, stats });
   }
   const out = Tensor.empty(x.shape);
-  run(bnApplyLaunch(m, c, options.relu === true), [xp, stats, gp, bp, out]);
+  run(bnApplyLaunch(m, c, options.relu === true), { x: xp, stats, gamma: gp, beta: bp, out });
   xp.dispose();
   gp.dispose();
   bp.dispose();
-  const y = record(
+  // The statistics [2, C] = (mean, invstd) are the node's: the tape disposes them after the backward.
+  return record(
     out,
     options.training ? 'batch_norm' : 'batch_norm_eval',
     [x, gamma, beta],
     (g) => {
       const [dx, dgamma, dbeta] = batchNormBackward(x, g, stats, gamma, options.training);
-      stats.dispose();
-      return [x.requiresGrad ? dx : (dx.dispose(), null), dgamma, dbeta];
+      return [x.requiresGrad ? dx : null, dgamma, dbeta];
     },
     [x],
+    [stats],
   );
-  // Without a recorded node nothing will read the statistics again.
-  if (!y.node) stats.dispose();
-  return y;
 }
 
 /** [dx, dgamma, dbeta] given the saved statistics [2, C] = (mean, invstd). */
@@ -97,13 +95,13 @@ function batchNormBackward(x: Tensor, g: Tensor, stats: Tensor, gamma: Tensor, t
   const gam = dense(gamma);
   const chunks = bnChunks(m, c);
   const partial = Tensor.empty([chunks, 2, c]);
-  run(bnBackwardReduceLaunch(m, c, chunks), [xp, gp, stats, partial]);
+  run(bnBackwardReduceLaunch(m, c, chunks), { x: xp, g: gp, stats, out: partial });
   const coef = Tensor.empty([3, c]);
   const dgamma = Tensor.empty([c]);
   const dbeta = Tensor.empty([c]);
-  run(bnBackwardFinalizeLaunch(m, c, chunks, training), [partial, stats, gam, coef, dgamma, dbeta]);
+  run(bnBackwardFinalizeLaunch(m, c, chunks, training), { part: partial, stats, gamma: gam, coef, dgammaOut: dgamma, dbetaOut: dbeta });
   const dx = Tensor.empty(x.shape);
-  run(bnBackwardApplyLaunch(m, c), [xp, gp, stats, coef, dx]);
+  run(bnBackwardApplyLaunch(m, c), { x: xp, g: gp, stats, coef, out: dx });
   for (const t of [xp, gp, gam, partial, coef]) t.dispose();
   return [dx, dgamma, dbeta];
 }

@@ -29,6 +29,7 @@ import { depthwiseLaunch, depthwiseWgradLaunch, type DepthwiseGeometry } from '.
 import { depthwiseRowsFits, depthwiseRowsLaunch } from '../../kernels/depthwise-rows.wgsl.js';
 import { noGrad, record } from '../autograd.js';
 import { engine } from '../runtime.js';
+import { hasSubgroup8 } from '../variants.js';
 import { Tensor } from '../tensor.js';
 import { sum } from './reduce.js';
 import { fmtShape, run } from './run.js';
@@ -106,13 +107,8 @@ export const CONV_TILE_SETS: Readonly<Record<'software' | 'hardware', Readonly<T
 export function convConfig(): ConvConfig {
   const e = engine();
   const cfg: ConvConfig = { kernel: e.tuning.conv, ...CONV_TILE_SETS[convTileSet()], ...override };
-  if (cfg.kernel === 'subgroup8' && !hasSubgroup8()) throw new Error(`conv: kernel 'subgroup8' cannot run here: ${e.tuning.reason}`);
+  if (cfg.kernel === 'subgroup8' && !hasSubgroup8(e.tuning)) throw new Error(`conv: kernel 'subgroup8' cannot run here: ${e.tuning.reason}`);
   return cfg;
-}
-
-/** The 8-lane subgroup kernels may run: the adapter's subgroups are exactly 8 wide, not forced portable (engine/variants.ts). */
-function hasSubgroup8(): boolean {
-  return engine().tuning.subgroup8;
 }
 
 /**
@@ -258,12 +254,12 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
   const bp = bias ? plain(bias) : null;
   if (depthwise) {
     const xp = plain(x);
-    run(depthwiseAnyLaunch({ batch: n, srcH: h, srcW: wd, dstH: ho, dstW: wo, kh, kw, channels: cin, y: fwdMap(g, 0), x: fwdMap(g, 1) }, bp !== null), [
-      xp.t,
-      wp.t,
-      ...(bp ? [bp.t] : []),
+    run(depthwiseAnyLaunch({ batch: n, srcH: h, srcW: wd, dstH: ho, dstW: wo, kh, kw, channels: cin, y: fwdMap(g, 0), x: fwdMap(g, 1) }, bp !== null), {
+      src: xp.t,
+      wt: wp.t,
+      ...(bp ? { bias: bp.t } : {}),
       out,
-    ]);
+    });
     if (xp.copied) xp.t.dispose();
   } else {
     const xv = nhwc(x);
@@ -297,7 +293,7 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
         bp !== null,
         padded,
       );
-      run(launch, [xv.t, wp.t, ...(bp ? [bp.t] : []), out]);
+      run(launch, { am: xv.t, bm: wp.t, ...(bp ? { bias: bp.t } : {}), out });
     }
     if (xv.copied) xv.t.dispose();
   }
@@ -348,7 +344,7 @@ function inputGrad(gy: Tensor, w: Tensor, g: Geo, depthwise: boolean, cfg: ConvC
         { batch: g.n, srcH: g.ho, srcW: g.wo, dstH: g.h, dstW: g.w, kh: g.kh, kw: g.kw, channels: g.cin, y: bwdMap(g, 0), x: bwdMap(g, 1) },
         false,
       ),
-      [gp.t, wp.t, dx],
+      { src: gp.t, wt: wp.t, out: dx },
     );
     if (gp.copied) gp.t.dispose();
   } else {
@@ -385,14 +381,14 @@ function inputGrad(gy: Tensor, w: Tensor, g: Geo, depthwise: boolean, cfg: ConvC
         biasOff: 0,
       };
       if (inPlace) {
-        run(directLaunch({ ...geo, bRow: g.cout, bOff: q * g.coutG, bTransposed: true }, cfg, 'dgrad', false, padded), [gv.t, wp.t, dx]);
+        run(directLaunch({ ...geo, bRow: g.cout, bOff: q * g.coutG, bTransposed: true }, cfg, 'dgrad', false, padded), { am: gv.t, bm: wp.t, out: dx });
         continue;
       }
       const cols = g.groups === 1 ? wp.t.view(wp.t.shape, wp.t.strides, wp.t.offset) : slice(wp.t, 3, q * g.coutG, (q + 1) * g.coutG);
       const perm = permute(cols, [0, 1, 3, 2]);
       const wt = contiguous(perm);
       const launch = direct ? directLaunch(geo, cfg, 'dgrad', false, padded) : implicitGemmLaunch(geo, cfg.dgrad, false, false);
-      run(launch, [gv.t, wt, dx]);
+      run(launch, { am: gv.t, bm: wt, out: dx });
       for (const t of [cols, perm, wt]) t.dispose();
     }
     if (gv.copied) gv.t.dispose();
@@ -410,7 +406,7 @@ function weightGrad(x: Tensor, gy: Tensor, g: Geo, depthwise: boolean, cfg: Conv
     const chunks = normaliseChunks(nRows, weightGradChunks(cv * g.kh * g.kw, nRows, cfg.wgradInvocations));
     const partial = Tensor.empty([chunks, g.kh, g.kw, 1, g.cin]);
     const geo = { batch: g.n, h: g.h, w: g.w, ho: g.ho, wo: g.wo, kh: g.kh, kw: g.kw, channels: g.cin, stride: g.stride, padding: g.padding, dilation: g.dilation };
-    run(depthwiseWgradLaunch(geo, chunks), [xp.t, gp.t, partial]);
+    run(depthwiseWgradLaunch(geo, chunks), { xm: xp.t, gm: gp.t, out: partial });
     for (const p of [xp, gp]) if (p.copied) p.t.dispose();
     if (chunks === 1) {
       const dw = reshape(partial, [g.kh, g.kw, 1, g.cin]);
@@ -453,7 +449,7 @@ function weightGrad(x: Tensor, gy: Tensor, g: Geo, depthwise: boolean, cfg: Conv
   };
   if (g.groups === 1 && chunks > 1) {
     const partial = Tensor.empty([chunks, g.kh, g.kw, g.cinG, g.cout]);
-    run(launch({ ...geoOf(0), oRow: g.cout, oOff: 0 }, chunks), [xv.t, gv.t, partial]);
+    run(launch({ ...geoOf(0), oRow: g.cout, oOff: 0 }, chunks), { xm: xv.t, gm: gv.t, out: partial });
     const dw = sum(partial, 0);
     partial.dispose();
     release();
@@ -463,11 +459,11 @@ function weightGrad(x: Tensor, gy: Tensor, g: Geo, depthwise: boolean, cfg: Conv
   for (let q = 0; q < g.groups; q++) {
     const geo = geoOf(q);
     if (chunks === 1) {
-      run(launch({ ...geo, oRow: g.cout, oOff: q * g.coutG }, 1), [xv.t, gv.t, dw]);
+      run(launch({ ...geo, oRow: g.cout, oOff: q * g.coutG }, 1), { xm: xv.t, gm: gv.t, out: dw });
       continue;
     }
     const partial = Tensor.empty([chunks, g.kh, g.kw, g.cinG, g.coutG]);
-    run(launch({ ...geo, oRow: g.coutG, oOff: 0 }, chunks), [xv.t, gv.t, partial]);
+    run(launch({ ...geo, oRow: g.coutG, oOff: 0 }, chunks), { xm: xv.t, gm: gv.t, out: partial });
     const s = sum(partial, 0);
     const region = slice(dw, 3, q * g.coutG, (q + 1) * g.coutG);
     copyInto(region, s);

@@ -25,10 +25,11 @@ export function cosineClassifier(features: Tensor, weights: Tensor, tau = 0.1): 
   const logits = Tensor.empty([...features.shape.slice(0, -1), k]);
   const rf = Tensor.empty([m]);
   const rw = Tensor.empty([k]);
-  run(cosineForwardLaunch(m, k, c, tau), [fp, wp, logits, rf, rw]);
+  run(cosineForwardLaunch(m, k, c, tau), { f: fp, w: wp, logits, rf, rw });
   fp.dispose();
   wp.dispose();
-  const out = record(
+  // The inverse norms are the node's: the tape disposes them after the backward.
+  return record(
     logits,
     'cosine_classifier',
     [features, weights],
@@ -40,24 +41,19 @@ export function cosineClassifier(features: Tensor, weights: Tensor, tau = 0.1): 
       let dw: Tensor | null = null;
       if (features.requiresGrad) {
         df = Tensor.empty(features.shape);
-        run(cosineFeatureGradLaunch(m, k, c, tau), [gp, logits, f, w, rf, rw, df]);
+        run(cosineFeatureGradLaunch(m, k, c, tau), { g: gp, logits, f, w, rf, rw, df });
       }
       if (weights.requiresGrad) {
         const chunks = cosineChunks(m, k, c);
         const partial = Tensor.empty([chunks, k, c + 1]);
-        run(cosineWeightGradPartialLaunch(m, k, c, tau, chunks), [gp, logits, f, rf, partial]);
+        run(cosineWeightGradPartialLaunch(m, k, c, tau, chunks), { g: gp, logits, f, rf, part: partial });
         dw = Tensor.empty([k, c]);
-        run(cosineWeightGradFinishLaunch(m, k, c, tau, chunks), [partial, w, rw, dw]);
+        run(cosineWeightGradFinishLaunch(m, k, c, tau, chunks), { part: partial, w, rw, dw });
         partial.dispose();
       }
-      for (const t of [gp, f, w, rf, rw]) t.dispose();
       return [df, dw];
     },
     [features, weights, logits],
+    [rf, rw],
   );
-  if (!out.node) {
-    rf.dispose();
-    rw.dispose();
-  }
-  return out;
 }

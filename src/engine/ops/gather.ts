@@ -23,7 +23,7 @@ export function gather(x: Tensor, axis: number, index: Tensor, options: { unique
   const src = dense(x);
   const idx = dense(index);
   const out = Tensor.empty(shape);
-  if (out.size > 0) run(gatherLaunch(outer, k, inner, j), [src, idx, out]);
+  if (out.size > 0) run(gatherLaunch(outer, k, inner, j), { x: src, idx, out });
   src.dispose();
   idx.dispose();
   return record(
@@ -36,10 +36,10 @@ export function gather(x: Tensor, axis: number, index: Tensor, options: { unique
       let dx: Tensor;
       if (options.unique) {
         dx = zeros(x.shape);
-        run(scatterUniqueLaunch(outer, k, inner, j), [gc, idx, dx]);
+        run(scatterUniqueLaunch(outer, k, inner, j), { g: gc, idx, dx });
       } else {
         dx = Tensor.empty(x.shape);
-        run(gatherGradLaunch(outer, k, inner, j), [gc, idx, dx]);
+        run(gatherGradLaunch(outer, k, inner, j), { g: gc, idx, dx });
       }
       gc.dispose();
       idx.dispose();
@@ -54,7 +54,7 @@ export function oneHot(labels: Tensor, classes: number): Tensor {
   if (labels.dtype !== 'i32') throw new Error(`oneHot: labels must be i32, got ${labels.dtype}`);
   const src = dense(labels);
   const out = Tensor.empty([...labels.shape, classes]);
-  if (out.size > 0) run(oneHotLaunch(labels.size, classes), [src, out]);
+  if (out.size > 0) run(oneHotLaunch(labels.size, classes), { labels: src, out });
   src.dispose();
   return out;
 }

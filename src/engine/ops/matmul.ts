@@ -34,29 +34,17 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const batch = Math.max(ba, bb);
   const batched = a.rank === 3 || b.rank === 3;
   const out = Tensor.empty(batched ? [batch, m, n] : [m, n]);
-  if (out.size > 0) run(launchFor({ batch, m, n, k }, operandOf(a), operandOf(b)), [a, b, out]);
+  if (out.size > 0) run(launchFor({ batch, m, n, k }, operandOf(a), operandOf(b)), { am: a, bm: b, out });
   return record(
     out,
     'matmul',
     [a, b],
     (g) => {
       // dA = g B^T, dB = A^T g; a side broadcast over the batch sums its batch of gradients.
-      const bt = transpose(b);
-      const at = transpose(a);
-      let ga: Tensor | null = a.requiresGrad ? matmul(g, bt) : null;
-      let gb: Tensor | null = b.requiresGrad ? matmul(at, g) : null;
-      bt.dispose();
-      at.dispose();
-      if (ga && a.rank === 2 && ga.rank === 3) {
-        const s = sum(ga, 0);
-        ga.dispose();
-        ga = s;
-      }
-      if (gb && b.rank === 2 && gb.rank === 3) {
-        const s = sum(gb, 0);
-        gb.dispose();
-        gb = s;
-      }
+      let ga: Tensor | null = a.requiresGrad ? matmul(g, transpose(b)) : null;
+      let gb: Tensor | null = b.requiresGrad ? matmul(transpose(a), g) : null;
+      if (ga && a.rank === 2 && ga.rank === 3) ga = sum(ga, 0);
+      if (gb && b.rank === 2 && gb.rank === 3) gb = sum(gb, 0);
       return [ga, gb];
     },
     [a, b],

@@ -34,18 +34,16 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions = {}): Tensor {
   const xp = dense(x);
   const out = Tensor.empty([n, ho, wo, c]);
   const arg = Tensor.empty([n, ho, wo, c], 'i32');
-  run(maxPoolLaunch(g), [xp, out, arg]);
+  run(maxPoolLaunch(g), { x: xp, out, arg });
   xp.dispose();
-  const y = record(out, 'max_pool2d', [x], (gy) => {
+  // The argmax is the node's: the tape disposes it after the backward.
+  return record(out, 'max_pool2d', [x], (gy) => {
     const gp = dense(gy);
     const dx = Tensor.empty(x.shape);
-    run(maxPoolBackwardLaunch(g), [gp, arg, dx]);
+    run(maxPoolBackwardLaunch(g), { gy: gp, arg, dx });
     gp.dispose();
-    arg.dispose();
     return [dx];
-  });
-  if (!y.node) arg.dispose();
-  return y;
+  }, [], [arg]);
 }
 
 /** Mean over H and W: [N, H, W, C] -> [N, 1, 1, C]. */
@@ -54,12 +52,12 @@ export function globalAvgPool(x: Tensor): Tensor {
   const [n, h, w, c] = x.shape;
   const xp = dense(x);
   const out = Tensor.empty([n, 1, 1, c]);
-  run(globalAvgPoolLaunch(n, h * w, c), [xp, out]);
+  run(globalAvgPoolLaunch(n, h * w, c), { x: xp, out });
   xp.dispose();
   return record(out, 'global_avg_pool', [x], (gy) => {
     const gp = dense(gy);
     const dx = Tensor.empty(x.shape);
-    run(globalAvgPoolBackwardLaunch(n, h * w, c), [gp, dx]);
+    run(globalAvgPoolBackwardLaunch(n, h * w, c), { g: gp, dx });
     gp.dispose();
     return [dx];
   });

@@ -41,14 +41,14 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[], scale: numb
   let result: Tensor;
   if (chunk >= k) {
     result = Tensor.empty(outShape, outDtype);
-    run(reduceLaunch(op, outer, k, inner, k, scale), [src, result]);
+    run(reduceLaunch(op, outer, k, inner, k, scale), { x: src, out: result });
   } else {
     const launch1 = reduceLaunch(op, outer, k, inner, chunk);
     const chunks = Math.ceil(k / chunk);
     const partial = Tensor.empty([outer, chunks, inner]);
-    run(launch1, [src, partial]);
+    run(launch1, { x: src, out: partial });
     result = Tensor.empty(outShape, outDtype);
-    run(reduceLaunch(op, outer, chunks, inner, chunks, scale), [partial, result]);
+    run(reduceLaunch(op, outer, chunks, inner, chunks, scale), { x: partial, out: result });
     partial.dispose();
   }
   src.dispose();
@@ -89,12 +89,7 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepDims = fa
   const ax = normaliseAxes(axes, x.rank, 'mean');
   const count = ax.reduce((n, a) => n * x.shape[a], 1);
   const out = finish(reduceRaw('sum', x, ax, 1 / count), x.shape, ax, keepDims);
-  return record(out, 'mean', [x], (g) => {
-    const e = expandBack(g, x.shape, ax);
-    const scaled = mapRaw('affine', [e], x.shape, [1 / count, 0]);
-    e.dispose();
-    return [scaled];
-  });
+  return record(out, 'mean', [x], (g) => [mapRaw('affine', [expandBack(g, x.shape, ax)], x.shape, [1 / count, 0])]);
 }
 
 function extremum(op: 'max' | 'min', x: Tensor, axes: number | readonly number[] | undefined, keepDims: boolean): Tensor {
@@ -112,9 +107,7 @@ function extremum(op: 'max' | 'min', x: Tensor, axes: number | readonly number[]
       const count = expandBack(countR, x.shape, ax);
       const ge = expandBack(g, x.shape, ax);
       const share = mapRaw('div', [mask, count], x.shape);
-      const gx = mapRaw('mul', [ge, share], x.shape);
-      for (const t of [m, mask, countR, count, ge, share]) t.dispose();
-      return [gx];
+      return [mapRaw('mul', [ge, share], x.shape)];
     },
     [x, out],
   );

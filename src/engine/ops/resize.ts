@@ -19,12 +19,12 @@ export function resizeBilinear(x: Tensor, size: readonly [number, number], align
   const g: ResizeGeometry = { n, h, w, c, ho, wo, alignCorners, ...(slice ? { oPix: into.strides[2], oOff: into.offset } : {}) };
   const xp = dense(x);
   const out = slice ? into.view(into.shape, into.strides, into.offset) : Tensor.empty([n, ho, wo, c]);
-  run(resizeLaunch(g), [xp, out]);
+  run(resizeLaunch(g), { x: xp, out });
   xp.dispose();
   return record(out, 'resize_bilinear', [x], (gy) => {
     const gp = dense(gy);
     const dx = Tensor.empty(x.shape);
-    run(resizeBackwardLaunch({ n, h, w, c, ho, wo, alignCorners }), [gp, dx]);
+    run(resizeBackwardLaunch({ n, h, w, c, ho, wo, alignCorners }), { gy: gp, dx });
     gp.dispose();
     return [dx];
   });

@@ -1,6 +1,6 @@
 // Views and copies: reshape, permute, slice and expand change metadata only; contiguous, copyInto,
 // concat, fill and cast run the strided map kernel. Backward rules sit beside each op.
-import { UNARY, mapLaunch } from '../../kernels/elementwise.wgsl.js';
+import { UNARY, mapBindings, mapLaunch } from '../../kernels/elementwise.wgsl.js';
 import { noGrad, record } from '../autograd.js';
 import { Tensor, checkShape, contiguousStrides, sizeOf, type DType, type Shape } from '../tensor.js';
 import { axisOf, fmtShape, operand, run, sameShape } from './run.js';
@@ -11,7 +11,7 @@ const IDENTITY = { name: 'identity', expr: UNARY.identity };
 export function copyInto(dst: Tensor, src: Tensor): void {
   if (!sameShape(dst.shape, src.shape)) throw new Error(`copyInto: shapes ${fmtShape(dst.shape)} and ${fmtShape(src.shape)} differ`);
   if (dst.dtype !== src.dtype) throw new Error(`copyInto: dtypes ${dst.dtype} and ${src.dtype} differ`);
-  run(mapLaunch(IDENTITY, dst.shape, [operand(src)], operand(dst), [0, 0], dst.dtype), [src, dst]);
+  run(mapLaunch(IDENTITY, dst.shape, [operand(src)], operand(dst), [0, 0], dst.dtype), mapBindings([src], dst));
 }
 
 /** A row-major copy at offset 0, or a new view when `x` already is one. */
@@ -34,7 +34,7 @@ export function dense(x: Tensor): Tensor {
 
 export function fill(shape: Shape, value: number, dtype: DType = 'f32'): Tensor {
   const out = Tensor.empty(shape, dtype);
-  run(mapLaunch({ name: 'fill', expr: UNARY.fill }, shape, [], operand(out), [value, 0], dtype), [out]);
+  run(mapLaunch({ name: 'fill', expr: UNARY.fill }, shape, [], operand(out), [value, 0], dtype), mapBindings([], out));
   return out;
 }
 export const zeros = (shape: Shape, dtype: DType = 'f32'): Tensor => fill(shape, 0, dtype);
@@ -43,7 +43,7 @@ export const ones = (shape: Shape, dtype: DType = 'f32'): Tensor => fill(shape, 
 /** Converts between element types (f32 -> i32 truncates toward zero). Not differentiable. */
 export function cast(x: Tensor, dtype: DType): Tensor {
   const out = Tensor.empty(x.shape, dtype);
-  run(mapLaunch({ name: 'cast', expr: 'a' }, x.shape, [operand(x)], operand(out), [0, 0], dtype, x.dtype), [x, out]);
+  run(mapLaunch({ name: 'cast', expr: 'a' }, x.shape, [operand(x)], operand(out), [0, 0], dtype, x.dtype), mapBindings([x], out));
   return out;
 }
 
@@ -92,9 +92,7 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   const out = x.view(shape, x.strides, x.offset + start * x.strides[ax]);
   return record(out, 'slice', [x], (g) => {
     const gx = zeros(x.shape);
-    const region = slice(gx, ax, start, end);
-    copyInto(region, g);
-    region.dispose();
+    copyInto(slice(gx, ax, start, end), g);
     return [gx];
   });
 }

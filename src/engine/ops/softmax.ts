@@ -12,7 +12,7 @@ function along(kind: SoftmaxKind, x: Tensor, axis: number): Tensor {
   const inner = sizeOf(x.shape.slice(ax + 1));
   const src = dense(x);
   const y = Tensor.empty(x.shape);
-  run(softmaxForwardLaunch(kind, outer, k, inner), [src, y]);
+  run(softmaxForwardLaunch(kind, outer, k, inner), { x: src, y });
   src.dispose();
   return record(
     y,
@@ -21,7 +21,7 @@ function along(kind: SoftmaxKind, x: Tensor, axis: number): Tensor {
     (g) => {
       const gc = dense(g);
       const dx = Tensor.empty(x.shape);
-      run(softmaxBackwardLaunch(kind, outer, k, inner), [y, gc, dx]);
+      run(softmaxBackwardLaunch(kind, outer, k, inner), { y, g: gc, dx });
       gc.dispose();
       return [dx];
     },
