@@ -1,8 +1,6 @@
 // Kernel-variant comparison (not part of `npm run bench`): for each issue-3 layer and pass, runs the
-// given conv configurations alternately in one process (A, B, A, B, ...) and reports the median time
-// of each and its ratio to the first, so a loaded machine slows all variants alike. It also reports
-// the median process CPU time (user + system, all threads: lavapipe computes in this process's own
-// worker threads), which other processes competing for the cores inflate much less than wall time.
+// given conv configurations alternately in one process (bench/alternate.ts) and reports the median
+// wall and process CPU time of each and its ratios to the first.
 // node dist-bench/bench/conv-variants.js '<config json>' '<config json>' ...
 // LAYERS=a,b,c,e  PARTS=fwd,dgrad,wgrad  REPS=5
 import { destroyEngine, engine, initEngine, sync } from '../src/engine/runtime.js';
@@ -10,6 +8,7 @@ import { conv2d, conv2dInputGrad, conv2dWeightGrad, convOutputSize, setConvConfi
 import { Generator } from '../src/engine/random.js';
 import { tidy } from '../src/engine/tensor.js';
 import { hasSubgroup8 } from '../src/engine/variants.js';
+import { alternate } from './alternate.js';
 
 interface Layer {
   x: [number, number, number, number];
@@ -35,7 +34,6 @@ if (configs.length === 0) {
   else console.log(`subgroup8 not measured: ${engine().tuning.reason}`);
 }
 const gen = new Generator(1);
-const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
 for (const name of names) {
   const l = ALL[name];
   const pad = (l.d * (l.k - 1)) / 2;
@@ -54,29 +52,15 @@ for (const name of names) {
         : part === 'dgrad'
           ? () => void tidy(() => conv2dInputGrad(gy, wt, x.shape, opts))
           : () => void tidy(() => conv2dWeightGrad(x, gy, wt.shape, opts));
-    const times: number[][] = configs.map(() => []);
-    const cpu: number[][] = configs.map(() => []);
     for (const cfg of configs) {
       setConvConfig(cfg);
       fn(); // warm-up: pipeline compilation
       await sync();
     }
-    for (let r = 0; r < REPS; r++) {
-      // Rotate the order every round so no variant always runs first.
-      for (let s = 0; s < configs.length; s++) {
-        const i = (r + s) % configs.length;
-        setConvConfig(configs[i]);
-        const c0 = process.cpuUsage();
-        const t0 = performance.now();
-        fn();
-        await sync();
-        times[i].push(performance.now() - t0);
-        const dc = process.cpuUsage(c0);
-        cpu[i].push((dc.user + dc.system) / 1000);
-      }
-    }
-    const med = times.map(median);
-    const cmed = cpu.map(median);
+    const { wall: med, cpu: cmed } = await alternate(configs.length, REPS, (i) => {
+      setConvConfig(configs[i]);
+      fn();
+    });
     const cells = configs.map(
       (cfg, i) =>
         `${JSON.stringify(cfg)} wall ${med[i].toFixed(1)}ms ${(flops / (med[i] * 1e6)).toFixed(2)} GFLOP/s x${(med[0] / med[i]).toFixed(2)}, cpu ${cmed[i].toFixed(0)}ms x${(cmed[0] / cmed[i]).toFixed(2)}`,

@@ -1,5 +1,5 @@
 // Kernel-variant choice from what the adapter reports, never from what one adapter happened to
-// have. The subgroup kernels (matmul-subgroup, conv2d-subgroup, conv2d-backward-subgroup) are
+// have. The subgroup kernels (matmul-subgroup, conv2d-subgroup) are
 // written for exactly 8 lanes: they broadcast from lanes 0-7 and size their tiles to 8. They are
 // used only where the adapter has the 'subgroups' feature AND its subgroup size range is exactly
 // [8, 8], so every subgroup of every pipeline is 8 lanes wide; a range such as Intel's [8, 32],

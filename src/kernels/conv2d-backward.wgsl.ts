@@ -47,14 +47,11 @@ export interface WeightGradGeometry {
 const specs = new Map<string, WgradSpec>();
 
 /**
- * WGSL lines shared by the weight-gradient kernels (this one, its subgroup variant, depthwise): the
+ * WGSL lines shared by the weight-gradient kernels (this one, depthwise): the
  * output columns [xLo, xHi) of tap column j whose source column lies inside the image (padding and
  * dilation folded in), so the inner loop needs no bounds test.
  */
-/**
- * WGSL uniform struct and bindings shared by the weight-gradient kernels (this one and its subgroup
- * variant); `tilesPerTapPad` is the subgroup variant's padded tile count (0 here).
- */
+/** The weight-gradient kernel's uniforms. */
 const WGRAD_U = {
   kc: 'u32', ncols: 'u32', kw: 'u32', tilesR: 'u32',
   tilesPerTap: 'u32', tilesC: 'u32', chunks: 'u32', rowsPerChunk: 'u32',
@@ -62,7 +59,7 @@ const WGRAD_U = {
   w: 'u32', aPix: 'u32', aOff: 'u32', gPix: 'u32',
   sy: 'i32', sx: 'i32', py: 'i32', px: 'i32',
   dy: 'i32', dx: 'i32', gOff: 'u32', oRow: 'u32',
-  oOff: 'u32', chunkStride: 'u32', tilesPerTapPad: 'u32',
+  oOff: 'u32', chunkStride: 'u32',
 } as const;
 export type WgradSpec = DeclaredSpec<typeof WGRAD_U>;
 
@@ -87,7 +84,6 @@ export interface WgradTiles {
   chunks: number;
   rowsPerChunk: number;
   nRows: number;
-  tilesPerTapPad: number;
 }
 
 export function wgradUniforms(g: WeightGradGeometry, t: WgradTiles): UniformValues<typeof WGRAD_U> {
@@ -98,7 +94,7 @@ export function wgradUniforms(g: WeightGradGeometry, t: WgradTiles): UniformValu
     w: g.w, aPix: g.aPix, aOff: g.aOff, gPix: g.gPix,
     sy: g.stride[0], sx: g.stride[1], py: g.padding[0], px: g.padding[1],
     dy: g.dilation[0], dx: g.dilation[1], gOff: g.gOff, oRow: g.oRow,
-    oOff: g.oOff, chunkStride: g.kh * g.kw * g.kc * g.oRow, tilesPerTapPad: t.tilesPerTapPad,
+    oOff: g.oOff, chunkStride: g.kh * g.kw * g.kc * g.oRow,
   };
 }
 
@@ -199,7 +195,7 @@ export function weightGradLaunch(g: WeightGradGeometry, tile: WeightGradTile, ch
   const rowsPerChunk = Math.ceil(nRows / chunks);
   const realChunks = Math.ceil(nRows / rowsPerChunk);
   if (realChunks !== chunks) throw new Error(`weightGradLaunch: ${chunks} chunks of ${nRows} rows leave empty chunks; use weightGradChunks`);
-  const uniforms = wgradUniforms(g, { tilesR, tilesPerTap, tilesC, chunks, rowsPerChunk, nRows, tilesPerTapPad: 0 });
+  const uniforms = wgradUniforms(g, { tilesR, tilesPerTap, tilesC, chunks, rowsPerChunk, nRows });
   return launchOf(spec(tile, vecA, vecG), uniforms, grid1d(Math.ceil((tilesR * tilesC * chunks) / WG)));
 }
 

@@ -1,13 +1,14 @@
 // Convolution family (conv2d.wgsl.ts, conv2d-subgroup.wgsl.ts, conv2d-backward.wgsl.ts,
-// conv2d-backward-subgroup.wgsl.ts, depthwise.wgsl.ts, all via engine/ops/conv.ts) against
+// depthwise.wgsl.ts, depthwise-rows.wgsl.ts, all via engine/ops/conv.ts) against
 // kernels/cpu/conv.ts: every stride/dilation/groups combination DeepLabv3+ uses, on small awkward
 // shapes (odd channels, 1x1 spatial, batch 1 and 3, dilation larger than the input).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CONV_TILE_SETS, conv2d, convConfig, setConvConfig, type Conv2dOptions, type ConvConfig } from '../../src/engine/ops/conv.js';
+import { CONV_TILE_SETS, conv2d, conv2dWeightGrad, convConfig, setConvConfig, type Conv2dOptions, type ConvConfig } from '../../src/engine/ops/conv.js';
 import { concat, slice } from '../../src/engine/ops/shape.js';
 import { conv2dGradRef, conv2dRef, type Conv2dParams } from '../../src/kernels/cpu/conv.js';
 import { randomNd, type Nd } from '../../src/kernels/cpu/nd.js';
-import { expectClose, finiteDifferenceCheck, gpuVsReference, skipUnlessAvailable, toGpu, toNd, useEngine } from '../helpers.js';
+import { read } from '../../src/engine/io.js';
+import { expectClose, finiteDifferenceCheck, gpuVsReference, relError, skipUnlessAvailable, toGpu, toNd, useEngine } from '../helpers.js';
 
 useEngine();
 afterEach(() => setConvConfig(null));
@@ -47,7 +48,7 @@ const CASES: Case[] = [
   { name: '3x3 d2 vec4 channels, ragged tiles', x: [3, 7, 9, 12], k: [3, 3], cout: 20, p: 2, d: 2, bias: true },
   { name: '1x1 vec4 channels, cout not a multiple of 8', x: [1, 13, 11, 16], k: [1, 1], cout: 12 },
   { name: '5x3 kernel, asymmetric', x: [2, 8, 6, 8], k: [5, 3], cout: 8, p: 2 },
-  // Enough input channels for the subgroup weight-gradient kernel (>= 7 channel tiles per tap).
+  // Many input channels (several weight-gradient channel tiles per tap, the 16x16 tile ragged).
   { name: '3x3 p1, 50 -> 11 channels (scalar loads)', x: [2, 7, 9, 50], k: [3, 3], cout: 11, p: 1, bias: true },
   { name: '3x3 s2 p1, 64 -> 16 channels', x: [1, 7, 6, 64], k: [3, 3], cout: 16, s: 2, p: 1 },
   { name: '3x3 d2 p2, 32 -> 20 channels', x: [1, 9, 10, 32], k: [3, 3], cout: 20, p: 2, d: 2 },
@@ -57,6 +58,12 @@ const CASES: Case[] = [
   { name: '3x3 p2 (padding beyond the taps), vec4', x: [1, 5, 6, 8], k: [3, 3], cout: 8, p: 2, bias: true },
   // The input gradient reading the HWIO weight in place (vec4 Cout): Cin not a multiple of 8, groups.
   { name: '3x3 p1, 12 -> 20 channels, groups 2', x: [2, 5, 7, 12], k: [3, 3], cout: 20, p: 1, groups: 2 },
+  // The row kernel (depthwise-rows.wgsl.ts): rows wider than its 32-pixel tile with a ragged tail,
+  // narrow rows (a narrower tile), stride 2 forward (its strided input gradient takes the tap kernel).
+  { name: 'depthwise 3x3 p1, 37 wide, odd C=7', x: [2, 5, 37, 7], k: [3, 3], cout: 7, p: 1, groups: 7, bias: true },
+  { name: 'depthwise 3x3 dilation 6, 41 wide, C=12', x: [1, 7, 41, 12], k: [3, 3], cout: 12, p: 6, d: 6, groups: 12 },
+  { name: 'depthwise 3x3 s2 p1, 35 wide, odd C=9', x: [1, 6, 35, 9], k: [3, 3], cout: 9, s: 2, p: 1, groups: 9 },
+  { name: 'depthwise 5x3 p2 d2, asymmetric', x: [2, 9, 6, 4], k: [5, 3], cout: 4, p: 2, d: 2, groups: 4, bias: true },
 ];
 
 function params(c: Case): Conv2dParams {
@@ -71,6 +78,12 @@ function inputs(c: Case, seed: number): Nd[] {
   const list = [randomNd(c.x, seed), randomNd([c.k[0], c.k[1], c.x[3] / groups, c.cout], seed + 1)];
   if (c.bias) list.push(randomNd([c.cout], seed + 2));
   return list;
+}
+
+/** Output height and width of a case. */
+function outHw(c: Case): [number, number] {
+  const p = params(c);
+  return [0, 1].map((a) => Math.floor((c.x[1 + a] + 2 * p.padding[a] - p.dilation[a] * (c.k[a] - 1) - 1) / p.stride[a]) + 1) as [number, number];
 }
 
 const refOf = (p: Conv2dParams) => (xs: Nd[]) => conv2dRef(xs[0], xs[1], xs[2] ?? null, p);
@@ -131,7 +144,7 @@ describe.each(KERNELS)('conv2d GPU vs reference (forward and backward), %s kerne
     );
   });
   it('other tiles and no reduction split give the same results', async () => {
-    setConvConfig({ kernel, fwd: { tm: 3, tn: 4 }, dgrad: { tm: 2, tn: 12 }, sg: { fwd: { tm: 3, tn: 8 }, dgrad: { tm: 5, tn: 16 }, wgradTr: 4, matmul1x1: false }, wgrad: { tr: 4, tc: 4 }, wgradInvocations: 1 });
+    setConvConfig({ kernel, fwd: { tm: 3, tn: 4 }, dgrad: { tm: 2, tn: 12 }, sg: { fwd: { tm: 3, tn: 8 }, dgrad: { tm: 5, tn: 16 }, matmul1x1: false }, wgrad: { tr: 4, tc: 4 }, wgradLarge: [], wgradInvocations: 1 });
     expect(convConfig().kernel).toBe(kernel);
     for (const c of [CASES[1], CASES[2], CASES[11], CASES[17], CASES[18], CASES[21], CASES[23], CASES[26]]) {
       const p = params(c);
@@ -141,16 +154,22 @@ describe.each(KERNELS)('conv2d GPU vs reference (forward and backward), %s kerne
       });
     }
   });
-  it('the opt-in subgroup weight gradient (sg.wgradTr) gives the same results, split and unsplit', async () => {
-    const base = convConfig();
-    for (const [wgradTr, wgradInvocations] of [[8, base.wgradInvocations], [4, 1]]) {
-      setConvConfig({ ...CONV_TILE_SETS[tiles], kernel, sg: { ...base.sg, wgradTr }, wgradInvocations });
-      for (const c of [CASES[21], CASES[22], CASES[23]]) {
-        const p = params(c);
-        await gpuVsReference((ts) => conv2d(ts[0], ts[1], { ...opts(p), bias: ts[2] ?? null }), refOf(p), gradOf(p), inputs(c, 6), {
-          forward: 2e-6,
-          backward: 5e-6,
-        });
+  it('the large weight-gradient tiles (wgradLarge) give the bits of the base tile, odd channel counts', async () => {
+    for (const c of [CASES[17], CASES[21], CASES[22], CASES[23]]) {
+      const p = params(c);
+      const [x, w] = inputs(c, 8);
+      const gy = randomNd([c.x[0], ...outHw(c), c.cout], 9);
+      const dw: Float32Array[] = [];
+      for (const wgradLarge of [[], [{ tr: 16, tc: 16 }], [{ tr: 16, tc: 8 }]]) {
+        setConvConfig({ ...CONV_TILE_SETS[tiles], kernel, wgradLarge, wgradInvocations: 1 });
+        const t = conv2dWeightGrad(toGpu(x), toGpu(gy), w.shape, opts(p));
+        dw.push((await read(t)) as Float32Array);
+      }
+      const ref = conv2dGradRef(x, w, gy, p).dw.data;
+      for (const large of dw.slice(1)) {
+        expect(large.every((v, i) => Object.is(v, dw[0][i]))).toBe(true);
+        // And against the CPU reference: float32 sums of up to ~600 products.
+        expect(relError(large, ref)).toBeLessThan(5e-6);
       }
     }
   });

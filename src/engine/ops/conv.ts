@@ -9,7 +9,8 @@
 // Cout last so the weight is a row-major [kh*kw*Cin/groups, Cout] GEMM operand, read as vec4 along
 // output channels. PyTorch's NCHW/OIHW weights map here by permute(2, 3, 1, 0).
 //
-// Paths: depthwise (groups == Cin == Cout) has its own kernel; everything else is the implicit GEMM
+// Paths: depthwise (groups == Cin == Cout) has its own kernels (depthwise-rows.wgsl.ts for the
+// forward and stride-1 input gradient, depthwise.wgsl.ts for the rest); everything else is the implicit GEMM
 // of conv2d.wgsl.ts (a 1x1 conv there is a GEMM with no padding work), one dispatch per group.
 // Backward: the input gradient is the same implicit GEMM as a gather-style transposed convolution
 // (stride becomes a divisibility test, dilation is negated) with the per-tap transposed weight (read
@@ -24,8 +25,8 @@ import { implicitGemmLaunch, type AxisMap, type ConvTile, type ImplicitGemm } fr
 import { implicitGemmSubgroupLaunch } from '../../kernels/conv2d-subgroup.wgsl.js';
 import { matmulSubgroupLaunch } from '../../kernels/matmul-subgroup.wgsl.js';
 import { normaliseChunks, weightGradChunks, weightGradLaunch, type WeightGradGeometry, type WeightGradTile } from '../../kernels/conv2d-backward.wgsl.js';
-import { weightGradSubgroupLaunch, weightGradSubgroupTiles } from '../../kernels/conv2d-backward-subgroup.wgsl.js';
-import { depthwiseLaunch, depthwiseWgradLaunch } from '../../kernels/depthwise.wgsl.js';
+import { depthwiseLaunch, depthwiseWgradLaunch, type DepthwiseGeometry } from '../../kernels/depthwise.wgsl.js';
+import { depthwiseRowsFits, depthwiseRowsLaunch } from '../../kernels/depthwise-rows.wgsl.js';
 import { noGrad, record } from '../autograd.js';
 import { engine } from '../runtime.js';
 import { hasSubgroup8 } from '../variants.js';
@@ -53,19 +54,22 @@ export interface ConvConfig {
   kernel: 'portable' | 'subgroup8';
   /**
    * Subgroup kernels: output pixels x output channels (8 or 16) per lane, forward and input
-   * gradient; input channels per lane
-   * of the subgroup weight gradient (conv2d-backward-subgroup.wgsl.ts, taken with kernel
-   * 'subgroup8' where padding the channel tiles to the subgroup wastes little; 0 = never: on
-   * lavapipe it measured 0.85-1.1x the portable one, so it is off by default); matmul1x1 routes
-   * bias-free 1x1 stride-1 unpadded convs through the subgroup matmul kernel.
+   * gradient; matmul1x1 routes bias-free 1x1 stride-1 unpadded convs through the subgroup matmul
+   * kernel.
    */
-  sg: { fwd: ConvTile; dgrad: ConvTile; wgradTr: number; matmul1x1: boolean };
+  sg: { fwd: ConvTile; dgrad: ConvTile; matmul1x1: boolean };
   /** Forward tile (output pixels x output channels per invocation). */
   fwd: ConvTile;
   /** Input-gradient tile (input pixels x input channels). */
   dgrad: ConvTile;
   /** Weight-gradient tile (input channels x output channels). */
   wgrad: WeightGradTile;
+  /**
+   * Larger weight-gradient tiles, largest first: a layer takes the first that still leaves it at
+   * least `wgradInvocations` tiles (so neither it nor `wgrad` splits the reduction, and the
+   * results are the same bits), else `wgrad`.
+   */
+  wgradLarge: readonly WeightGradTile[];
   /** Invocations below which the weight-gradient reduction is split into chunks. */
   wgradInvocations: number;
 }
@@ -74,8 +78,21 @@ export interface ConvConfig {
 // faster than 4x8 forward and within noise for the input gradient, rows per lane 2-6 at 8 columns
 // within noise of each other, 8 rows slower); a hardware GPU wants many more invocations in flight.
 type Tiles = Omit<ConvConfig, 'kernel'>;
-const SOFTWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, wgradTr: 0, matmul1x1: false }, wgrad: { tr: 8, tc: 8 }, wgradInvocations: 256 };
-const HARDWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, wgradTr: 0, matmul1x1: false }, wgrad: { tr: 4, tc: 8 }, wgradInvocations: 16384 };
+// wgradLarge: 16x16 took the decoder's 3x3 304->256 @64x64 weight gradient from 3.9 to 7.5-8.1
+// GFLOP/s against 8x8 (32x16, 16x32, 24x16 and 16x8 slower than 16x16 there); 16x8 is for layers
+// with too few 16x16 tiles (3x3 64->64 @64x64: 1.45x 8x8; docs/performance.md).
+const SOFTWARE: Tiles = {
+  fwd: { tm: 4, tn: 8 },
+  dgrad: { tm: 4, tn: 8 },
+  sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, matmul1x1: false },
+  wgrad: { tr: 8, tc: 8 },
+  wgradLarge: [
+    { tr: 16, tc: 16 },
+    { tr: 16, tc: 8 },
+  ],
+  wgradInvocations: 256,
+};
+const HARDWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, matmul1x1: false }, wgrad: { tr: 4, tc: 8 }, wgradLarge: [], wgradInvocations: 16384 };
 let override: Partial<ConvConfig> = {};
 
 /** Which default tile set the current adapter takes. */
@@ -115,6 +132,14 @@ function directLaunch(g: ImplicitGemm, cfg: ConvConfig, pass: 'fwd' | 'dgrad', b
     );
   }
   return implicitGemmSubgroupLaunch(g, cfg.sg[pass].tm, bias, cfg.sg[pass].tn, padded);
+}
+
+/**
+ * The depthwise forward / input-gradient launch: the row kernel (depthwise-rows.wgsl.ts, 1.7-2.0x
+ * on lavapipe, same results) where the source map has unit divisors, the tap kernel otherwise.
+ */
+function depthwiseAnyLaunch(g: DepthwiseGeometry, bias: boolean) {
+  return depthwiseRowsFits(g) ? depthwiseRowsLaunch(g, bias) : depthwiseLaunch(g, bias);
 }
 
 /** Whether the source positions of `axis` (pos = dst * mul + add + tap * step) can leave [0, size). */
@@ -229,7 +254,7 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
   const bp = bias ? plain(bias) : null;
   if (depthwise) {
     const xp = plain(x);
-    run(depthwiseLaunch({ batch: n, srcH: h, srcW: wd, dstH: ho, dstW: wo, kh, kw, channels: cin, y: fwdMap(g, 0), x: fwdMap(g, 1) }, bp !== null), {
+    run(depthwiseAnyLaunch({ batch: n, srcH: h, srcW: wd, dstH: ho, dstW: wo, kh, kw, channels: cin, y: fwdMap(g, 0), x: fwdMap(g, 1) }, bp !== null), {
       src: xp.t,
       wt: wp.t,
       ...(bp ? { bias: bp.t } : {}),
@@ -315,7 +340,7 @@ function inputGrad(gy: Tensor, w: Tensor, g: Geo, depthwise: boolean, cfg: ConvC
   if (depthwise) {
     const gp = plain(gy);
     run(
-      depthwiseLaunch(
+      depthwiseAnyLaunch(
         { batch: g.n, srcH: g.ho, srcW: g.wo, dstH: g.h, dstW: g.w, kh: g.kh, kw: g.kw, channels: g.cin, y: bwdMap(g, 0), x: bwdMap(g, 1) },
         false,
       ),
@@ -394,15 +419,12 @@ function weightGrad(x: Tensor, gy: Tensor, g: Geo, depthwise: boolean, cfg: Conv
   }
   const xv = nhwc(x);
   const gv = nhwc(gy);
-  const tile = cfg.wgrad;
-  // The subgroup kernel pads the input-channel tiles of each tap to 8 lanes: only where that adds
-  // at most a quarter of idle lanes.
-  const sgTiles = weightGradSubgroupTiles(g.cinG, Math.max(1, cfg.sg.wgradTr));
-  const useSg = cfg.kernel === 'subgroup8' && cfg.sg.wgradTr > 0 && sgTiles.padded <= 1.25 * sgTiles.perTap;
-  const tiles = useSg
-    ? sgTiles.padded * g.kh * g.kw * Math.ceil(g.coutG / 8)
-    : Math.ceil(g.cinG / tile.tr) * g.kh * g.kw * Math.ceil(g.coutG / tile.tc);
-  const launch = (geo: WeightGradGeometry, c: number) => (useSg ? weightGradSubgroupLaunch(geo, cfg.sg.wgradTr, c) : weightGradLaunch(geo, tile, c));
+  // A large tile only where it leaves enough tiles to fill the device unsplit: then the base tile
+  // would not split either, so the reduction order, and the result, are the same.
+  const tilesOf = (t: WeightGradTile) => Math.ceil(g.cinG / t.tr) * g.kh * g.kw * Math.ceil(g.coutG / t.tc);
+  const tile = cfg.wgradLarge.find((t) => tilesOf(t) >= cfg.wgradInvocations) ?? cfg.wgrad;
+  const tiles = tilesOf(tile);
+  const launch = (geo: WeightGradGeometry, c: number) => weightGradLaunch(geo, tile, c);
   const chunks = normaliseChunks(nRows, weightGradChunks(tiles, nRows, cfg.wgradInvocations));
   const geoOf = (q: number) => ({
     batch: g.n,
