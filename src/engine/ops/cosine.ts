@@ -49,7 +49,6 @@ export function cosineClassifier(features: Tensor, weights: Tensor, tau = 0.1): 
         run(cosineWeightGradPartialLaunch(m, k, c, tau, chunks), { g: gp, logits, f, rf, part: partial });
         dw = Tensor.empty([k, c]);
         run(cosineWeightGradFinishLaunch(m, k, c, tau, chunks), { part: partial, w, rw, dw });
-        partial.dispose();
       }
       return [df, dw];
     },

@@ -41,8 +41,6 @@ export function gather(x: Tensor, axis: number, index: Tensor, options: { unique
         dx = Tensor.empty(x.shape);
         run(gatherGradLaunch(outer, k, inner, j), { g: gc, idx, dx });
       }
-      gc.dispose();
-      idx.dispose();
       return [dx];
     },
     [index],

@@ -41,7 +41,6 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions = {}): Tensor {
     const gp = dense(gy);
     const dx = Tensor.empty(x.shape);
     run(maxPoolBackwardLaunch(g), { gy: gp, arg, dx });
-    gp.dispose();
     return [dx];
   }, [], [arg]);
 }
@@ -58,7 +57,6 @@ export function globalAvgPool(x: Tensor): Tensor {
     const gp = dense(gy);
     const dx = Tensor.empty(x.shape);
     run(globalAvgPoolBackwardLaunch(n, h * w, c), { g: gp, dx });
-    gp.dispose();
     return [dx];
   });
 }

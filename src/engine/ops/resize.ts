@@ -25,7 +25,6 @@ export function resizeBilinear(x: Tensor, size: readonly [number, number], align
     const gp = dense(gy);
     const dx = Tensor.empty(x.shape);
     run(resizeBackwardLaunch({ n, h, w, c, ho, wo, alignCorners }), { gy: gp, dx });
-    gp.dispose();
     return [dx];
   });
 }

@@ -22,7 +22,6 @@ function along(kind: SoftmaxKind, x: Tensor, axis: number): Tensor {
       const gc = dense(g);
       const dx = Tensor.empty(x.shape);
       run(softmaxBackwardLaunch(kind, outer, k, inner), { y, g: gc, dx });
-      gc.dispose();
       return [dx];
     },
     [y],
