@@ -31,6 +31,40 @@ export function popcount(mask: number): number {
   return n;
 }
 
+/** Each region's pixels in pixel order: region r holds regionPixels[regionStart[r] .. regionStart[r + 1]). */
+function pixelLists(regionOf: Int32Array, R: number): Pick<RegionBatch, 'regionStart' | 'regionPixels'> {
+  const regionStart = new Int32Array(R + 1);
+  for (const r of regionOf) if (r >= 0) regionStart[r + 1]++;
+  for (let r = 0; r < R; r++) regionStart[r + 1] += regionStart[r];
+  const regionPixels = new Int32Array(regionStart[R]);
+  const fill = regionStart.slice(0, R);
+  for (let i = 0; i < regionOf.length; i++) if (regionOf[i] >= 0) regionPixels[fill[regionOf[i]]++] = i;
+  return { regionStart, regionPixels };
+}
+
+/** The (region, class, weight) rows of the pair loss, collected in order and packed as the batch's columns. */
+function pairRows() {
+  const region: number[] = [];
+  const cls: number[] = [];
+  const weight: number[] = [];
+  return {
+    weight,
+    get length(): number {
+      return region.length;
+    },
+    push(r: number, c: number, w: number): void {
+      region.push(r);
+      cls.push(c);
+      weight.push(w);
+    },
+    columns: (): Pick<RegionBatch, 'pairRegion' | 'pairClass' | 'pairWeight'> => ({
+      pairRegion: Int32Array.from(region),
+      pairClass: Int32Array.from(cls),
+      pairWeight: Float32Array.from(weight),
+    }),
+  };
+}
+
 /**
  * Builds the tables from per-pixel ids (any integer key per labelled region, e.g. image * 65536 +
  * superpixel, or -1) and the label set of each key. Keys without a label are treated as unlabelled.
@@ -65,11 +99,6 @@ export function buildRegionBatch(
     counts[r]++;
   }
   const R = masks.length;
-  const regionStart = new Int32Array(R + 1);
-  for (let r = 0; r < R; r++) regionStart[r + 1] = regionStart[r] + counts[r];
-  const regionPixels = new Int32Array(regionStart[R]);
-  const fill = regionStart.slice(0, R);
-  for (let i = 0; i < npix; i++) if (regionOf[i] >= 0) regionPixels[fill[regionOf[i]]++] = i;
 
   let cePixels = 0;
   let mpPixels = 0;
@@ -86,24 +115,19 @@ export function buildRegionBatch(
   }
   const pixelWeight = new Float32Array(R);
   const pairOffset = new Int32Array(R).fill(-1);
-  const pairRegion: number[] = [];
-  const pairClass: number[] = [];
-  const pairWeight: number[] = [];
+  const pairs = pairRows();
   for (let r = 0; r < R; r++) {
     const n = popcount(masks[r]);
     const single = n === 1;
     const lambda = single ? weights.ce : weights.mp;
     pixelWeight[r] = reading === 'code' ? lambda / (1 + (single ? cePixels : mpPixels)) : lambda / ((single ? ceRegions : mpRegions) * counts[r]);
     if (single || weights.pp === 0) continue;
-    pairOffset[r] = pairRegion.length;
+    pairOffset[r] = pairs.length;
     for (let c = 0; c < classes; c++) {
-      if (!(masks[r] & (1 << c))) continue;
-      pairRegion.push(r);
-      pairClass.push(c);
-      pairWeight.push(reading === 'text' ? weights.pp / (n * mpRegions) : 0);
+      if (masks[r] & (1 << c)) pairs.push(r, c, reading === 'text' ? weights.pp / (n * mpRegions) : 0);
     }
   }
-  if (reading === 'code') pairWeight.fill(weights.pp / (1 + pairRegion.length));
+  if (reading === 'code') pairs.weight.fill(weights.pp / (1 + pairs.length));
   return {
     npix,
     classes,
@@ -111,11 +135,8 @@ export function buildRegionBatch(
     labelMask: Uint32Array.from(masks),
     pixelWeight,
     pairOffset,
-    pairRegion: Int32Array.from(pairRegion),
-    pairClass: Int32Array.from(pairClass),
-    pairWeight: Float32Array.from(pairWeight),
-    regionStart,
-    regionPixels,
+    ...pairs.columns(),
+    ...pixelLists(regionOf, R),
     ceRegions,
     mpRegions,
     cePixels,
@@ -140,9 +161,6 @@ export function pixelLabelBatch(labels: ArrayLike<number>, classes: number): Reg
     }
   }
   const R = masks.length;
-  const regionStart = Int32Array.from({ length: R + 1 }, (_, r) => r);
-  const regionPixels = new Int32Array(R);
-  for (let i = 0; i < npix; i++) if (regionOf[i] >= 0) regionPixels[regionOf[i]] = i;
   return {
     npix,
     classes,
@@ -150,11 +168,8 @@ export function pixelLabelBatch(labels: ArrayLike<number>, classes: number): Reg
     labelMask: Uint32Array.from(masks),
     pixelWeight: new Float32Array(R).fill(R > 0 ? 1 / R : 0),
     pairOffset: new Int32Array(R).fill(-1),
-    pairRegion: new Int32Array(0),
-    pairClass: new Int32Array(0),
-    pairWeight: new Float32Array(0),
-    regionStart,
-    regionPixels,
+    ...pairRows().columns(),
+    ...pixelLists(regionOf, R),
     ceRegions: R,
     mpRegions: 0,
     cePixels: R,
@@ -171,27 +186,18 @@ export function pixelLabelBatch(labels: ArrayLike<number>, classes: number): Reg
 export function sliceRegionBatch(b: RegionBatch, start: number, end: number): RegionBatch {
   const R = b.labelMask.length;
   const regionOf = b.regionOf.slice(start, end);
-  const regionStart = new Int32Array(R + 1);
-  for (const r of regionOf) if (r >= 0) regionStart[r + 1]++;
-  for (let r = 0; r < R; r++) regionStart[r + 1] += regionStart[r];
-  const regionPixels = new Int32Array(regionStart[R]);
-  const fill = regionStart.slice(0, R);
-  for (let i = 0; i < regionOf.length; i++) if (regionOf[i] >= 0) regionPixels[fill[regionOf[i]]++] = i;
+  const { regionStart, regionPixels } = pixelLists(regionOf, R);
   const pairOffset = new Int32Array(R).fill(-1);
-  const pairRegion: number[] = [];
-  const pairClass: number[] = [];
-  const pairWeight: number[] = [];
+  const pairs = pairRows();
   for (let r = 0; r < R; r++) {
     if (b.pairOffset[r] < 0 || regionStart[r + 1] === regionStart[r]) continue;
     if (regionStart[r + 1] - regionStart[r] !== b.regionStart[r + 1] - b.regionStart[r]) {
       throw new Error(`sliceRegionBatch: region ${r} straddles the cut at pixels [${start}, ${end})`);
     }
-    pairOffset[r] = pairRegion.length;
+    pairOffset[r] = pairs.length;
     for (let k = 0; k < popcount(b.labelMask[r]); k++) {
       const j = b.pairOffset[r] + k;
-      pairRegion.push(r);
-      pairClass.push(b.pairClass[j]);
-      pairWeight.push(b.pairWeight[j]);
+      pairs.push(r, b.pairClass[j], b.pairWeight[j]);
     }
   }
   return {
@@ -199,9 +205,7 @@ export function sliceRegionBatch(b: RegionBatch, start: number, end: number): Re
     npix: end - start,
     regionOf,
     pairOffset,
-    pairRegion: Int32Array.from(pairRegion),
-    pairClass: Int32Array.from(pairClass),
-    pairWeight: Float32Array.from(pairWeight),
+    ...pairs.columns(),
     regionStart,
     regionPixels,
   };

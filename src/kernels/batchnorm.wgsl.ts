@@ -8,7 +8,7 @@
 //   apply:    y = (x - mean) * invstd * gamma + beta.
 // Backward: per-chunk sums of g and g*(x - mean), per-channel coefficients (and dgamma, dbeta),
 // then dx = a*g + b*(x - mean) + c, which covers training (batch statistics) and eval mode.
-import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { flatMain, grid1d, type Launch } from './kernel.js';
 import { declared, launchOf, signature, type Access, type BindingDecl, type DeclaredSpec, type UniformValues } from './signature.js';
 
 const WG = 64;
@@ -73,17 +73,17 @@ function applySignature(vec: boolean, inputs: readonly string[]) {
   return signature('bn_apply', APPLY_U, b);
 }
 
-/** Partial statistics: out [chunks, 3, C] = (count, mean, M2) of each chunk. Buffers: x, out. */
-export function bnStatsLaunch(m: number, c: number, chunks: number): Launch<'x' | 'out'> {
-  const spec = declared('bn_stats', STATS, () => `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.total) { return; }
+// The reduction passes: invocation t sums channel ch over rows [r0, r1) of chunk k.
+const CHUNK = `${flatMain(WG, 'u.total')}
   let ch = t % u.c;
   let k = t / u.c;
   let r0 = k * u.rows;
-  let r1 = min(r0 + u.rows, u.m);
+  let r1 = min(r0 + u.rows, u.m);`;
+
+/** Partial statistics: out [chunks, 3, C] = (count, mean, M2) of each chunk. Buffers: x, out. */
+export function bnStatsLaunch(m: number, c: number, chunks: number): Launch<'x' | 'out'> {
+  const spec = declared('bn_stats', STATS, () => `
+${CHUNK}
   let shift = x[r0 * u.c + ch];
   var s = 0.0;
   var ss = 0.0;
@@ -112,10 +112,7 @@ function launch<B extends string>(spec: DeclaredSpec<typeof REDUCE_U>, m: number
  */
 export function bnFinalizeLaunch(c: number, chunks: number, eps: number, momentum: number): Launch<'part' | 'stats' | 'rmean' | 'rvar'> {
   const spec = declared('bn_finalize', FINALIZE, () => `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let ch = ${linearIndex(WG)};
-  if (ch >= u.c) { return; }
+${flatMain(WG, 'u.c', 'ch')}
   var n = 0.0;
   var mean = 0.0;
   var m2 = 0.0;
@@ -140,10 +137,7 @@ fn main(${ENTRY_PARAMS}) {
 /** stats [2, C] = (runningMean, 1/sqrt(runningVar + eps)) for eval mode. Buffers: rmean, rvar, stats. */
 export function bnEvalStatsLaunch(c: number, eps: number): Launch<'rmean' | 'rvar' | 'stats'> {
   const spec = declared('bn_eval_stats', EVAL_STATS, () => `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let ch = ${linearIndex(WG)};
-  if (ch >= u.c) { return; }
+${flatMain(WG, 'u.c', 'ch')}
   stats[ch] = rmean[ch];
   stats[u.c + ch] = inverseSqrt(rvar[ch] + u.eps);
 }`);
@@ -154,10 +148,7 @@ function applyBody(vec: boolean, body: string): string {
   // Per-channel parameters are f32 arrays; a vec4 lane gathers 4 consecutive channels.
   const ch = (a: string) => (vec ? `vec4<f32>(${a}[c4], ${a}[c4 + 1u], ${a}[c4 + 2u], ${a}[c4 + 3u])` : `${a}[c4]`);
   return `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let i = ${linearIndex(WG)};
-  if (i >= u.n) { return; }
+${flatMain(WG, 'u.n', 'i')}
   let c4 = (i % u.cv) * ${vec ? 4 : 1}u;
   ${body.replace(/CH\((\w+)(?:, (\w+))?\)/g, (_m, a: string, off?: string) => ch(off ? `${a}_${off}` : a))}
 }`;
@@ -191,14 +182,7 @@ export function bnApplyLaunch(m: number, c: number, relu = false): Launch<'x' | 
 /** Partial backward sums: out [chunks, 2, C] = (sum g, sum g*(x - mean)). Buffers: x, g, stats, out. */
 export function bnBackwardReduceLaunch(m: number, c: number, chunks: number): Launch<'x' | 'g' | 'stats' | 'out'> {
   const spec = declared('bn_bwd_reduce', BWD_REDUCE, () => `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.total) { return; }
-  let ch = t % u.c;
-  let k = t / u.c;
-  let r0 = k * u.rows;
-  let r1 = min(r0 + u.rows, u.m);
+${CHUNK}
   let mean = stats[ch];
   var sg = 0.0;
   var sgx = 0.0;
@@ -220,10 +204,7 @@ fn main(${ENTRY_PARAMS}) {
  */
 export function bnBackwardFinalizeLaunch(m: number, c: number, chunks: number, training: boolean): Launch<'part' | 'stats' | 'gamma' | 'coef' | 'dgammaOut' | 'dbetaOut'> {
   const spec = declared(`bn_bwd_finalize_${training ? 'train' : 'eval'}`, BWD_FINALIZE, () => `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let ch = ${linearIndex(WG)};
-  if (ch >= u.c) { return; }
+${flatMain(WG, 'u.c', 'ch')}
   var sg = 0.0;
   var sgx = 0.0;
   for (var k = 0u; k < u.chunks; k++) {

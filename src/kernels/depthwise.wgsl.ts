@@ -7,8 +7,8 @@
 // input gradient of a depthwise conv uses the same weight (no transpose: Cin/groups is 1).
 // The weight gradient dw[tap, c] = sum_m x[src(m, tap), c] * gy[m, c] walks output rows without
 // bounds checks (as conv2d-backward.wgsl.ts) and splits rows into chunks summed in a second pass.
-import { ENTRY_PARAMS, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
-import { launchOf, signature, specOf, type DeclaredSpec, type UniformValues } from './signature.js';
+import { flatMain, grid1d, unflatten, type Launch } from './kernel.js';
+import { declared, launchOf, signature, type DeclaredSpec, type UniformValues } from './signature.js';
 import type { AxisMap } from './conv2d.wgsl.js';
 import { WGRAD_COLUMNS } from './conv2d-backward.wgsl.js';
 
@@ -66,23 +66,11 @@ function wgradSignature(vec: boolean) {
   });
 }
 
-const fwdSpecs = new Map<string, DeclaredSpec<typeof FWD_U>>();
-const wgradSpecs = new Map<string, DeclaredSpec<typeof WGRAD_U>>();
-
 function fwdSpec(vec: boolean, bias: boolean): DeclaredSpec<typeof FWD_U> {
-  const name = `depthwise_${vec ? 'v4' : 's'}${bias ? '_bias' : ''}`;
-  let s = fwdSpecs.get(name);
-  if (s) return s;
   const T = vec ? 'vec4<f32>' : 'f32';
   const px = [...Array(TP).keys()];
-  const sig = fwdSignature(vec, bias);
-  const wgsl = `
-${sig.header}
-
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.total) { return; }
+  return declared(`depthwise_${vec ? 'v4' : 's'}${bias ? '_bias' : ''}`, () => fwdSignature(vec, bias), () => `
+${flatMain(WG, 'u.total')}
   // channel block fastest: neighbouring lanes read neighbouring addresses.
   ${unflatten('t', [['c', 'u.cv'], ['xt', 'u.tilesX']], 'row')}
   let oy = row % u.dstH;
@@ -111,10 +99,7 @@ fn main(${ENTRY_PARAMS}) {
   let o = row * u.dstW;
   ${px.map((p) => `if (x0 + ${p}u < u.dstW) { out[(o + x0 + ${p}u) * u.cv + c] = acc${p}${bias ? ' + bias[c]' : ''}; }`).join('\n  ')}
 }
-`;
-  s = specOf(name, sig, wgsl);
-  fwdSpecs.set(name, s);
-  return s;
+`);
 }
 
 /** Forward or input-gradient launch (buffers: src, w, [bias], out [batch, dstH, dstW, C]). */
@@ -134,18 +119,9 @@ export function depthwiseLaunch(g: DepthwiseGeometry, bias: boolean): Launch {
 }
 
 function wgradSpec(vec: boolean): DeclaredSpec<typeof WGRAD_U> {
-  const name = `depthwise_wgrad_${vec ? 'v4' : 's'}`;
-  let s = wgradSpecs.get(name);
-  if (s) return s;
   const T = vec ? 'vec4<f32>' : 'f32';
-  const sig = wgradSignature(vec);
-  const wgsl = `
-${sig.header}
-
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.total) { return; }
+  return declared(`depthwise_wgrad_${vec ? 'v4' : 's'}`, () => wgradSignature(vec), () => `
+${flatMain(WG, 'u.total')}
   ${unflatten('t', [['c', 'u.cv'], ['tap', 'u.taps']], 'chunk')}
   let i = i32(tap / u.kw);
   let j = i32(tap % u.kw);
@@ -173,10 +149,7 @@ fn main(${ENTRY_PARAMS}) {
   }
   out[(chunk * u.taps + tap) * u.cv + c] = acc0 + acc1;
 }
-`;
-  s = specOf(name, sig, wgsl);
-  wgradSpecs.set(name, s);
-  return s;
+`);
 }
 
 export interface DepthwiseWgradGeometry {

@@ -4,7 +4,7 @@
 //                a gather-style backward, no float atomics)
 //   one_hot:     out[n, c] = 1 if labels[n] == c else 0 (an out-of-range label, e.g. ignore 255,
 //                gives a zero row)
-import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { flatMain, grid1d, type Launch } from './kernel.js';
 import { declared, launchOf, signature, type UniformValues } from './signature.js';
 
 const WG = 64;
@@ -30,28 +30,21 @@ const ONE_HOT_SIG = signature('one_hot', UNIFORMS, {
   out: { type: 'f32', access: 'write', len: (u) => u.outer * u.k },
 });
 
-const GATHER = () =>
-  declared('gather', FORWARD, () => `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.outer * u.j * u.inner) { return; }
+// Splits the flat index t over [outer, mid, inner] into (o, <mid>, i), returning past the end.
+const over = (mid: 'j' | 'k') => `
+${flatMain(WG, `u.outer * u.${mid} * u.inner`)}
   let i = t % u.inner;
-  let j = (t / u.inner) % u.j;
-  let o = t / (u.inner * u.j);
+  let ${mid} = (t / u.inner) % u.${mid};
+  let o = t / (u.inner * u.${mid});`;
+
+const GATHER = () =>
+  declared('gather', FORWARD, () => `${over('j')}
   let src = u32(idx[j]);
   out[t] = x[(o * u.k + src) * u.inner + i];
 }`);
 
 const GATHER_GRAD = () =>
-  declared('gather_grad', BACKWARD, () => `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.outer * u.k * u.inner) { return; }
-  let i = t % u.inner;
-  let k = (t / u.inner) % u.k;
-  let o = t / (u.inner * u.k);
+  declared('gather_grad', BACKWARD, () => `${over('k')}
   var s = 0.0;
   for (var j = 0u; j < u.j; j++) {
     if (u32(idx[j]) == k) { s += g[(o * u.j + j) * u.inner + i]; }
@@ -62,23 +55,13 @@ fn main(${ENTRY_PARAMS}) {
 // Backward of a gather whose indices are all distinct: each source element receives at most one
 // gradient, so a plain scatter into a zero-filled buffer is exact (and O(J) instead of O(K J)).
 const SCATTER = () =>
-  declared('gather_grad_unique', BACKWARD, () => `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.outer * u.j * u.inner) { return; }
-  let i = t % u.inner;
-  let j = (t / u.inner) % u.j;
-  let o = t / (u.inner * u.j);
+  declared('gather_grad_unique', BACKWARD, () => `${over('j')}
   dx[(o * u.k + u32(idx[j])) * u.inner + i] = g[t];
 }`);
 
 const ONE_HOT = () =>
   declared('one_hot', ONE_HOT_SIG, () => `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.outer * u.k) { return; }
+${flatMain(WG, 'u.outer * u.k')}
   let c = t % u.k;
   out[t] = select(0.0, 1.0, labels[t / u.k] == i32(c));
 }`);

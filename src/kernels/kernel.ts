@@ -64,6 +64,17 @@ export function unflatten(flat: string, dims: readonly (readonly [string, string
   return lines.join('\n  ');
 }
 
+/**
+ * The opening of a one-invocation-per-element kernel: the entry point, `let <index>` = the flat
+ * invocation index, and an early return at `bound`. The body follows, and closes the function.
+ */
+export function flatMain(wg: number, bound: string, index = 't'): string {
+  return `@compute @workgroup_size(${wg})
+fn main(${ENTRY_PARAMS}) {
+  let ${index} = ${linearIndex(wg)};
+  if (${index} >= ${bound}) { return; }`;
+}
+
 /** Standard entry-point parameters for kernels that use `linearIndex`. */
 export const ENTRY_PARAMS =
   '@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>';

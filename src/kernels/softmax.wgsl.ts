@@ -2,7 +2,7 @@
 // per row, numerically stable (the row max is subtracted first). Backward from the saved output:
 //   softmax:     dx = y * (g - sum_k g*y)
 //   log-softmax: dx = g - exp(y) * sum_k g
-import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
+import { flatMain, grid1d, type Launch } from './kernel.js';
 import { expSum } from './log-sum-exp.wgsl.js';
 import { declared, launchOf, signature, type UniformValues } from './signature.js';
 
@@ -20,14 +20,14 @@ const BACKWARD = signature('softmax_bwd', UNIFORMS, {
   dx: { type: 'f32', access: 'write', len: all },
 });
 
+// One invocation per row: t counts the (outer, inner) pairs, base is the row's first element.
+const ROW = `
+${flatMain(WG, 'u.outer * u.inner')}
+  let base = (t / u.inner) * u.k * u.inner + t % u.inner;`;
+
 function forwardBody(kind: SoftmaxKind): string {
   const write = kind === 'softmax' ? 'exp(x[at] - m) * inv' : 'x[at] - m - log(s)';
-  return `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.outer * u.inner) { return; }
-  let base = (t / u.inner) * u.k * u.inner + t % u.inner;
+  return `${ROW}
   ${expSum({ max: 'm', sum: 's', count: 'u.k', value: (c) => `x[base + ${c} * u.inner]` })}
   let inv = 1.0 / s;
   var at = base;
@@ -38,12 +38,7 @@ fn main(${ENTRY_PARAMS}) {
 function backwardBody(kind: SoftmaxKind): string {
   const dot = kind === 'softmax' ? 'g[at] * y[at]' : 'g[at]';
   const write = kind === 'softmax' ? 'y[at] * (g[at] - s)' : 'g[at] - exp(y[at]) * s';
-  return `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.outer * u.inner) { return; }
-  let base = (t / u.inner) * u.k * u.inner + t % u.inner;
+  return `${ROW}
   var s = 0.0;
   var at = base;
   for (var k = 0u; k < u.k; k++) { s += ${dot}; at += u.inner; }
