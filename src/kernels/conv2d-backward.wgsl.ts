@@ -9,6 +9,7 @@
 // (The input gradient is conv2d.wgsl.ts run as a gather-style transposed convolution.)
 import { ENTRY_PARAMS, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
 import { launchOf, signature, specOf, type DeclaredSpec, type UniformValues } from './signature.js';
+import type { ConvWindow } from './geometry.js';
 
 export interface WeightGradTile {
   /** Input channels per invocation (a multiple of 4). */
@@ -19,18 +20,7 @@ export interface WeightGradTile {
 
 const WG = 64;
 
-export interface WeightGradGeometry {
-  batch: number;
-  /** Input (x) extent and output (gy) extent. */
-  h: number;
-  w: number;
-  ho: number;
-  wo: number;
-  kh: number;
-  kw: number;
-  stride: [number, number];
-  padding: [number, number];
-  dilation: [number, number];
+export interface WeightGradGeometry extends ConvWindow {
   /** Input channels per tap of this dispatch (Cin/groups) and output channels (Cout/groups). */
   kc: number;
   ncols: number;

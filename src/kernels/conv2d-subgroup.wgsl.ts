@@ -17,7 +17,7 @@
 // No early return either: M-tiles are padded to a multiple of the subgroup so the 8 lanes of a
 // subgroup always share one N-tile; padding lanes compute clamped rows, store nothing.
 import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
-import { igemmHeader, igemmSignature, igemmUniforms, type IgemmSpec, type ImplicitGemm } from './conv2d.wgsl.js';
+import { igemmHeader, igemmSignature, igemmUniforms, rowSource, type IgemmSpec, type ImplicitGemm } from './conv2d.wgsl.js';
 import { launchOf, specOf } from './signature.js';
 
 const SG = 8;
@@ -112,11 +112,7 @@ fn main(${ENTRY_PARAMS}, @builtin(subgroup_invocation_id) lane: u32) {
   ${rows
     .map(
       (r) => `let mr${r} = min(m0 + ${r}u, u.m - 1u);
-  let xo${r} = mr${r} % u.dstW;
-  let q${r} = mr${r} / u.dstW;
-  let by${r} = i32(q${r} % u.dstH) * u.mulY + u.addY;
-  let bx${r} = i32(xo${r}) * u.mulX + u.addX;
-  let img${r} = (q${r} / u.dstH) * u.srcH;`,
+  ${rowSource(r)}`,
     )
     .join('\n  ')}
   // This lane's row within each block of 4 reduction rows, and its 4 columns.

@@ -14,6 +14,7 @@
 // Groups are handled by the launcher (one dispatch per group over channel offsets/strides).
 import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
 import { launchOf, signature, specOf, type DeclaredSpec, type UniformValues } from './signature.js';
+import type { ConvExtents } from './geometry.js';
 
 export interface ConvTile {
   /** Output pixels per invocation. */
@@ -24,30 +25,24 @@ export interface ConvTile {
 
 const WG = 64;
 
-/** One spatial axis of the source-coordinate map above (`tap` is the tapStep there). */
-export interface AxisMap {
-  mul: number;
-  add: number;
-  tap: number;
-  div: number;
+/**
+ * WGSL: the destination pixel of tile row r (its clamped GEMM row `mr<r>`) and where its taps start
+ * in the source: column xo, row q = n * dstH + y, base coordinates (by, bx) and image row offset img.
+ */
+export function rowSource(r: number): string {
+  return `let xo${r} = mr${r} % u.dstW;
+  let q${r} = mr${r} / u.dstW;
+  let by${r} = i32(q${r} % u.dstH) * u.mulY + u.addY;
+  let bx${r} = i32(xo${r}) * u.mulX + u.addX;
+  let img${r} = (q${r} / u.dstH) * u.srcH;`;
 }
 
-export interface ImplicitGemm {
-  batch: number;
-  /** Source spatial extent (A is [batch, srcH, srcW, aPix]). */
-  srcH: number;
-  srcW: number;
-  /** Destination spatial extent (out is [batch, dstH, dstW, oPix]). */
-  dstH: number;
-  dstW: number;
-  kh: number;
-  kw: number;
+/** A is [batch, srcH, srcW, aPix], out is [batch, dstH, dstW, oPix]. */
+export interface ImplicitGemm extends ConvExtents {
   /** Channels of A read per tap (the K of one tap). */
   kc: number;
   /** Columns computed (output channels of this dispatch). */
   ncols: number;
-  y: AxisMap;
-  x: AxisMap;
   /** A's pixel stride and channel offset. */
   aPix: number;
   aOff: number;
@@ -159,11 +154,7 @@ fn main(${ENTRY_PARAMS}) {
     .map(
       (r) => `let mr${r} = min(m0 + ${r}u, u.m - 1u);
   let rowOk${r} = m0 + ${r}u < u.m;
-  let xo${r} = mr${r} % u.dstW;
-  let q${r} = mr${r} / u.dstW;
-  let by${r} = i32(q${r} % u.dstH) * u.mulY + u.addY;
-  let bx${r} = i32(xo${r}) * u.mulX + u.addX;
-  let img${r} = (q${r} / u.dstH) * u.srcH;`,
+  ${rowSource(r)}`,
     )
     .join('\n  ')}
   ${

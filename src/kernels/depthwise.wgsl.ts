@@ -9,23 +9,14 @@
 // bounds checks (as conv2d-backward.wgsl.ts) and splits rows into chunks summed in a second pass.
 import { flatMain, grid1d, unflatten, type Launch } from './kernel.js';
 import { declared, launchOf, signature, type DeclaredSpec, type UniformValues } from './signature.js';
-import type { AxisMap } from './conv2d.wgsl.js';
+import type { ConvExtents, ConvWindow } from './geometry.js';
 import { WGRAD_COLUMNS } from './conv2d-backward.wgsl.js';
 
 const WG = 64;
 const TP = 4;
 
-export interface DepthwiseGeometry {
-  batch: number;
-  srcH: number;
-  srcW: number;
-  dstH: number;
-  dstW: number;
-  kh: number;
-  kw: number;
+export interface DepthwiseGeometry extends ConvExtents {
   channels: number;
-  y: AxisMap;
-  x: AxisMap;
 }
 
 // cv: channel vectors (of 4 in the vec4 kernels); lengths count f32 elements.
@@ -152,18 +143,8 @@ ${flatMain(WG, 'u.total')}
 `);
 }
 
-export interface DepthwiseWgradGeometry {
-  batch: number;
-  h: number;
-  w: number;
-  ho: number;
-  wo: number;
-  kh: number;
-  kw: number;
+export interface DepthwiseWgradGeometry extends ConvWindow {
   channels: number;
-  stride: [number, number];
-  padding: [number, number];
-  dilation: [number, number];
 }
 
 /** Weight-gradient launch (buffers: x, gy, out [chunks, kh*kw, C] partial sums). */

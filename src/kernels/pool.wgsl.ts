@@ -6,15 +6,10 @@
 // Global average pool reduces H*W per (n, c); its backward spreads g / (H*W).
 import { ENTRY_PARAMS, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
 import { declared, launchOf, signature, type UniformValues } from './signature.js';
+import type { NhwcResample } from './geometry.js';
 
 const WG = 64;
-export interface PoolGeometry {
-  n: number;
-  h: number;
-  w: number;
-  c: number;
-  ho: number;
-  wo: number;
+export interface PoolGeometry extends NhwcResample {
   k: [number, number];
   stride: [number, number];
   padding: [number, number];

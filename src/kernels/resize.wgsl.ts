@@ -11,16 +11,11 @@
 // channel, and a software adapter issues a quarter of the loads (docs/engine.md, "Software adapters").
 import { ENTRY_PARAMS, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
 import { declared, launchOf, signature, type UniformValues } from './signature.js';
+import type { NhwcResample } from './geometry.js';
 
 const WG = 64;
 
-export interface ResizeGeometry {
-  n: number;
-  h: number;
-  w: number;
-  c: number;
-  ho: number;
-  wo: number;
+export interface ResizeGeometry extends NhwcResample {
   alignCorners: boolean;
   /**
    * Forward output's pixel stride and channel offset in elements (default c and 0): the output

@@ -21,7 +21,8 @@
 // On adapters with 8-lane subgroups (engine().tuning.conv === 'subgroup8', lavapipe) the div == 1
 // launches (forward, stride-1 input gradient) take conv2d-subgroup.wgsl.ts, which shares the weight
 // loads of a subgroup through broadcasts: 1.4-2x the portable kernel on lavapipe (bench/conv-variants.ts).
-import { implicitGemmLaunch, type AxisMap, type ConvTile, type ImplicitGemm } from '../../kernels/conv2d.wgsl.js';
+import { implicitGemmLaunch, type ConvTile, type ImplicitGemm } from '../../kernels/conv2d.wgsl.js';
+import type { AxisMap } from '../../kernels/geometry.js';
 import { implicitGemmSubgroupLaunch } from '../../kernels/conv2d-subgroup.wgsl.js';
 import { matmulSubgroupLaunch } from '../../kernels/matmul-subgroup.wgsl.js';
 import { normaliseChunks, weightGradChunks, weightGradLaunch, type WeightGradGeometry, type WeightGradTile } from '../../kernels/conv2d-backward.wgsl.js';
