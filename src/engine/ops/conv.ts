@@ -22,7 +22,7 @@
 // launches (forward, stride-1 input gradient) take conv2d-subgroup.wgsl.ts, which shares the weight
 // loads of a subgroup through broadcasts: 1.4-2x the portable kernel on lavapipe (bench/conv-variants.ts).
 import { implicitGemmLaunch, type ConvTile, type ImplicitGemm } from '../../kernels/conv2d.wgsl.js';
-import type { AxisMap } from '../../kernels/geometry.js';
+import type { AxisMap, ConvWindow } from '../../kernels/geometry.js';
 import { implicitGemmSubgroupLaunch } from '../../kernels/conv2d-subgroup.wgsl.js';
 import { matmulSubgroupLaunch } from '../../kernels/matmul-subgroup.wgsl.js';
 import { normaliseChunks, weightGradChunks, weightGradLaunch, type WeightGradGeometry, type WeightGradTile } from '../../kernels/conv2d-backward.wgsl.js';
@@ -188,22 +188,14 @@ function plain(t: Tensor): { t: Tensor; copied: boolean } {
   return { t: noGrad(() => contiguous(t)), copied: true };
 }
 
-interface Geo {
+/** The whole convolution (its window over x [n, h, w, cin]), before the launchers split it by group. */
+interface Geo extends Omit<ConvWindow, 'batch'> {
   n: number;
-  h: number;
-  w: number;
   cin: number;
-  kh: number;
-  kw: number;
   cinG: number;
   cout: number;
   coutG: number;
   groups: number;
-  ho: number;
-  wo: number;
-  stride: [number, number];
-  padding: [number, number];
-  dilation: [number, number];
 }
 
 function fwdMap(g: Geo, axis: 0 | 1): AxisMap {
