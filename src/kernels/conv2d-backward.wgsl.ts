@@ -36,11 +36,6 @@ export interface WeightGradGeometry extends ConvWindow {
 
 const specs = new Map<string, WgradSpec>();
 
-/**
- * WGSL lines shared by the weight-gradient kernels (this one, depthwise): the
- * output columns [xLo, xHi) of tap column j whose source column lies inside the image (padding and
- * dilation folded in), so the inner loop needs no bounds test.
- */
 /** The weight-gradient kernel's uniforms. */
 const WGRAD_U = {
   kc: 'u32', ncols: 'u32', kw: 'u32', tilesR: 'u32',
@@ -88,6 +83,11 @@ export function wgradUniforms(g: WeightGradGeometry, t: WgradTiles): UniformValu
   };
 }
 
+/**
+ * WGSL lines shared by the weight-gradient kernels (this one, depthwise): the
+ * output columns [xLo, xHi) of tap column j whose source column lies inside the image (padding and
+ * dilation folded in), so the inner loop needs no bounds test.
+ */
 export const WGRAD_COLUMNS = `let numLo = u.px - j * u.dx;
   let xLo = select(0u, u32((numLo + u.sx - 1) / u.sx), numLo > 0);
   let numHi = i32(u.w) - 1 + u.px - j * u.dx;
