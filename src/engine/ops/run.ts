@@ -1,10 +1,10 @@
 // The one place ops hand a kernel launch to the queue. A kernel's tensors come by binding name and
 // are checked against its declaration (src/kernels/signature.ts) before anything is encoded.
 import type { Launch } from '../../kernels/kernel.js';
-import { mapBindings, type StridedOperand } from '../../kernels/elementwise.wgsl.js';
+import { BINARY, TERNARY, UNARY, mapBindings, mapLaunch, type BinaryOp, type StridedOperand, type TernaryOp, type UnaryOp } from '../../kernels/elementwise.wgsl.js';
 import { dtypeOf } from '../../kernels/signature.js';
 import { engine } from '../runtime.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 
 export function run<B extends string>(launch: Launch<B>, tensors: Readonly<Record<B, Tensor>>): void {
   engine().queue.dispatch(
@@ -71,18 +71,15 @@ export function axisOf(axis: number, rank: number, op: string): number {
   return a;
 }
 
-import { BINARY, TERNARY, UNARY, mapLaunch, type BinaryOp, type TernaryOp, type UnaryOp } from '../../kernels/elementwise.wgsl.js';
-import { Tensor as T } from '../tensor.js';
-
 const EXPRS: Record<string, string> = { ...UNARY, ...BINARY, ...TERNARY };
 
 /**
  * Runs one map kernel over inputs already broadcast to `shape` (views with stride 0 are fine) into
  * a new contiguous f32 tensor. Records nothing: ops build their backward rules from these.
  */
-export function mapRaw(op: UnaryOp | BinaryOp | TernaryOp, inputs: readonly T[], shape: readonly number[], params: [number, number] = [0, 0], into?: T): T {
+export function mapRaw(op: UnaryOp | BinaryOp | TernaryOp, inputs: readonly Tensor[], shape: readonly number[], params: [number, number] = [0, 0], into?: Tensor): Tensor {
   // `into`: a destination view of `shape` (e.g. a slice of a concatenation), written in place.
-  const out = into ? into.view(into.shape, into.strides, into.offset) : T.empty(shape, 'f32');
+  const out = into ? into.view(into.shape, into.strides, into.offset) : Tensor.empty(shape, 'f32');
   run(mapLaunch({ name: op, expr: EXPRS[op] }, shape, inputs.map(operand), operand(out), params), mapBindings(inputs, out));
   return out;
 }
