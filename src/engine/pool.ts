@@ -72,6 +72,8 @@ export function classSize(cls: number): number {
 }
 
 interface BufferMeta {
+  /** Creation order: a free list hands out its highest id first. */
+  id: number;
   cls: number;
   usage: number;
   size: number;
@@ -80,7 +82,12 @@ interface BufferMeta {
 }
 
 export class BufferPool {
-  /** Free buffers per "class:usage", most recently released last. */
+  /**
+   * Free buffers per "class:usage", ids ascending: `pop` takes the newest buffer, so which buffer a
+   * request gets depends only on which buffers are free, not on the order they were released in
+   * (a training step then gets the same buffers every step, and the queue's bind groups repeat:
+   * docs/engine.md, "Bind groups"), and a step's own working set is preferred to older leftovers.
+   */
   private readonly free = new Map<string, GPUBuffer[]>();
   /** Every free buffer, oldest release first (a Set keeps insertion order). */
   private readonly freeOrder = new Set<GPUBuffer>();
@@ -89,6 +96,7 @@ export class BufferPool {
   private submits = 0;
   /** The most bytes ever in use at once; free buffers beyond it are destroyed. */
   private highWater = 0;
+  private created = 0;
   private readonly meta = new WeakMap<GPUBuffer, BufferMeta>();
   private stats: MemoryStats = { bytesInUse: 0, bytesAllocated: 0, buffersCreated: 0, peakBytesInUse: 0 };
 
@@ -111,7 +119,7 @@ export class BufferPool {
         throw new BindingLimitError(`a tensor of ${(size / 2 ** 20).toFixed(1)} MiB exceeds this adapter's maxBufferSize of ${(this.device.limits.maxBufferSize / 2 ** 20).toFixed(1)} MiB`);
       }
       buf = this.device.createBuffer({ size, usage, label });
-      this.meta.set(buf, { cls, usage, size, releasedAt: 0 });
+      this.meta.set(buf, { id: this.created++, cls, usage, size, releasedAt: 0 });
       this.stats.bytesAllocated += size;
       this.stats.buffersCreated++;
     }
@@ -151,7 +159,15 @@ export class BufferPool {
     const key = `${m.cls}:${m.usage}`;
     let list = this.free.get(key);
     if (!list) this.free.set(key, (list = []));
-    list.push(buf);
+    // Insert keeping ids ascending (binary search; lists are short).
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.meta.get(list[mid])!.id < m.id) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, buf);
     this.freeOrder.add(buf);
     this.freeBytes += m.size;
   }

@@ -2,18 +2,41 @@
 // before any readback and at step end (docs/engine.md, "Command batching and flushes"). Each
 // dispatch gets its own slot in a uniform ring, written once just before the submit that uses it
 // ("Uniform ring"). Pipelines are cached by kernel name; shapes travel in uniforms so one pipeline
-// serves every shape.
+// serves every shape. Bind groups are cached by kernel and buffers ("Bind groups"): the ring slot
+// is a dynamic offset, so a training step's repeated launches on pooled buffers reuse them.
 import type { KernelSpec, Launch } from '../kernels/kernel.js';
 import { BindingLimitError, GpuError } from './errors.js';
 import { BUFFER_USAGE, READBACK_USAGE, type BufferPool } from './pool.js';
 import { gpuWait } from './polling.js';
 
 const UNIFORM_SLOT = 256;
+/** GPUShaderStage.COMPUTE (a constant here: the globals are installed when the device opens). */
+const COMPUTE_STAGE = 0x4;
+/** Cached bind groups before the cache starts over (a training step needs a few hundred). */
+const BIND_GROUP_CACHE = 4096;
 
 export interface QueueStats {
   dispatches: number;
   submits: number;
   pipelines: number;
+  /** Bind groups created (a dispatch whose kernel and buffers were seen before reuses one). */
+  bindGroups: number;
+}
+
+interface CachedPipeline {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+}
+
+/** Layout of a kernel's bindings: the uniform slot (dynamic offset) at 0, its storage buffers at 1..n. */
+function bindGroupLayout(device: GPUDevice, spec: KernelSpec): GPUBindGroupLayout {
+  const entries: GPUBindGroupLayoutEntry[] = [
+    { binding: 0, visibility: COMPUTE_STAGE, buffer: { type: 'uniform', hasDynamicOffset: true } },
+  ];
+  spec.bindings.forEach((access, i) =>
+    entries.push({ binding: i + 1, visibility: COMPUTE_STAGE, buffer: { type: access === 'read' ? 'read-only-storage' : 'storage' } }),
+  );
+  return device.createBindGroupLayout({ entries, label: spec.name });
 }
 
 export class CommandQueue {
@@ -23,13 +46,16 @@ export class CommandQueue {
   private readonly ring: GPUBuffer;
   private readonly ringStaging: Uint8Array;
   private readonly slot: number;
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly pipelines = new Map<string, CachedPipeline>();
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 0;
   private error: GpuError | null = null;
   private compileError: GpuError | null = null;
   private lost = false;
   private checks: Promise<void>[] = [];
   private lastKernels: string[] = [];
-  readonly stats: QueueStats = { dispatches: 0, submits: 0, pipelines: 0 };
+  readonly stats: QueueStats = { dispatches: 0, submits: 0, pipelines: 0, bindGroups: 0 };
 
   constructor(
     private readonly device: GPUDevice,
@@ -74,12 +100,15 @@ export class CommandQueue {
     throw err;
   }
 
-  pipeline(spec: KernelSpec): GPUComputePipeline {
+  pipeline(spec: KernelSpec): CachedPipeline {
     let p = this.pipelines.get(spec.name);
     if (!p) {
       this.device.pushErrorScope('validation');
       const module = this.device.createShaderModule({ code: spec.wgsl, label: spec.name });
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: spec.name });
+      const layout = bindGroupLayout(this.device, spec);
+      const pipelineLayout = this.device.createPipelineLayout({ bindGroupLayouts: [layout], label: spec.name });
+      const pipeline = this.device.createComputePipeline({ layout: pipelineLayout, compute: { module, entryPoint: 'main' }, label: spec.name });
+      p = { pipeline, layout };
       const name = spec.name;
       const info = module.getCompilationInfo();
       this.checks.push(
@@ -131,21 +160,40 @@ export class CommandQueue {
         );
       }
     }
-    const pipeline = this.pipeline(spec);
+    const { pipeline, layout } = this.pipeline(spec);
     const pass = this.ensurePass();
     const slotIndex = this.batchKernels.length;
     this.ringStaging.set(new Uint8Array(launch.uniforms), slotIndex * this.slot);
-    const entries: GPUBindGroupEntry[] = [
-      { binding: 0, resource: { buffer: this.ring, offset: slotIndex * this.slot, size: launch.uniforms.byteLength } },
-    ];
-    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
-    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: spec.name });
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, group);
+    pass.setBindGroup(0, this.bindGroup(spec, layout, launch.uniforms.byteLength, buffers), [slotIndex * this.slot]);
     pass.dispatchWorkgroups(x, y, z);
     this.batchKernels.push(spec.name);
     this.stats.dispatches++;
     if (this.batchKernels.length >= this.flushEvery) this.flush();
+  }
+
+  /**
+   * The bind group of `spec` over `buffers` (whole buffers) and the uniform ring, created on first
+   * use. A buffer's id is its identity, never reused, so a destroyed buffer's groups are never hit
+   * again; they go when the cache starts over.
+   */
+  private bindGroup(spec: KernelSpec, layout: GPUBindGroupLayout, uniformBytes: number, buffers: readonly GPUBuffer[]): GPUBindGroup {
+    let key = `${spec.name}|${uniformBytes}`;
+    for (const b of buffers) {
+      let id = this.bufferIds.get(b);
+      if (id === undefined) this.bufferIds.set(b, (id = this.nextBufferId++));
+      key += `|${id}`;
+    }
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.ring, offset: 0, size: uniformBytes } }];
+      buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+      group = this.device.createBindGroup({ layout, entries, label: spec.name });
+      if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.clear();
+      this.bindGroups.set(key, group);
+      this.stats.bindGroups++;
+    }
+    return group;
   }
 
   /** Encodes a buffer-to-buffer copy in stream order. */

@@ -41,6 +41,16 @@ describe('buffer pool', () => {
     expect(pool.acquire(400_000)).not.toBe(a);
   });
 
+  it('a request gets the newest free buffer, whatever order the free ones were released in', () => {
+    const { device } = fakeDevice();
+    const pool = new BufferPool(device);
+    const [a, b, c] = [pool.acquire(4096), pool.acquire(4096), pool.acquire(4096)];
+    for (const order of [[a, b, c], [c, b, a], [b, c, a]]) {
+      for (const buf of order) pool.release(buf);
+      expect([pool.acquire(4096), pool.acquire(4096), pool.acquire(4096)]).toEqual([c, b, a]);
+    }
+  });
+
   it('requests of many sizes: allocated bytes stay within twice the most ever in use', () => {
     const { device, live } = fakeDevice();
     const pool = new BufferPool(device, true, 4);
