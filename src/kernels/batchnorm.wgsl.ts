@@ -8,6 +8,10 @@
 //   apply:    y = (x - mean) * invstd * gamma + beta.
 // Backward: per-chunk sums of g and g*(x - mean), per-channel coefficients (and dgamma, dbeta),
 // then dx = a*g + b*(x - mean) + c, which covers training (batch statistics) and eval mode.
+// With a ReLU fused after the apply, the two activation passes of the backward read the op's
+// output y and take ReLU's gradient of g (the map's own expression, so the bits are those of BN's
+// backward after relu_grad) where they read g: no relu_grad pass and no masked copy of g.
+import { reluGrad } from './elementwise.wgsl.js';
 import { flatMain, grid1d, type Launch } from './kernel.js';
 import { declared, launchOf, signature, type Access, type BindingDecl, type DeclaredSpec, type UniformValues } from './signature.js';
 
@@ -25,12 +29,14 @@ type Reduce = UniformValues<typeof REDUCE_U>;
 const f32 = <V>(access: Access, len: (u: V) => number) => ({ type: 'f32', access, len }) as const;
 const rows = (u: Reduce): number => u.m * u.c;
 const STATS = signature('bn_stats', REDUCE_U, { x: f32('read', rows), out: f32('write', (u) => u.chunks * 3 * u.c) });
-const BWD_REDUCE = signature('bn_bwd_reduce', REDUCE_U, {
-  x: f32('read', rows),
-  g: f32('read', rows),
-  stats: f32('read', (u) => 2 * u.c),
-  out: f32('write', (u) => u.chunks * 2 * u.c),
-});
+/** The backward reduction's bindings; with `relu` it also reads the fused op's output y. */
+function bwdReduceSignature(relu: boolean) {
+  const b: Record<string, BindingDecl<typeof REDUCE_U>> = {};
+  for (const v of relu ? ['x', 'g', 'y'] : ['x', 'g']) b[v] = f32('read', rows);
+  b.stats = f32('read', (u: Reduce) => 2 * u.c);
+  b.out = f32('write', (u: Reduce) => u.chunks * 2 * u.c);
+  return signature(`bn_bwd_reduce${relu ? '_relu' : ''}`, REDUCE_U, b);
+}
 const FINALIZE = signature(
   'bn_finalize',
   { c: 'u32', chunks: 'u32', eps: 'f32', momentum: 'f32' },
@@ -63,12 +69,12 @@ const APPLY_U = { n: 'u32', cv: 'u32', c: 'u32' } as const;
 type Apply = UniformValues<typeof APPLY_U>;
 const PER_CHANNEL: Record<string, number> = { stats: 2, gamma: 1, beta: 1, coef: 3 };
 
-/** Inputs x and g are activations (vec4 lanes in the vec4 kernels), the rest per-channel f32 rows. */
+/** Inputs x, g and y are activations (vec4 lanes in the vec4 kernels), the rest per-channel f32 rows. */
 function applySignature(vec: boolean, inputs: readonly string[]) {
   const T = vec ? 'vec4<f32>' : 'f32';
   const all = (u: Apply) => (u.n / u.cv) * u.c;
   const b: Record<string, BindingDecl<typeof APPLY_U>> = {};
-  for (const v of inputs) b[v] = v === 'x' || v === 'g' ? { type: T, access: 'read', len: all } : f32('read', (u: Apply) => PER_CHANNEL[v] * u.c);
+  for (const v of inputs) b[v] = v === 'x' || v === 'g' || v === 'y' ? { type: T, access: 'read', len: all } : f32('read', (u: Apply) => PER_CHANNEL[v] * u.c);
   b.out = { type: T, access: 'write', len: all };
   return signature('bn_apply', APPLY_U, b);
 }
@@ -179,15 +185,20 @@ export function bnApplyLaunch(m: number, c: number, relu = false): Launch<'x' | 
   return applyLaunch(spec, m, c, vec);
 }
 
-/** Partial backward sums: out [chunks, 2, C] = (sum g, sum g*(x - mean)). Buffers: x, g, stats, out. */
-export function bnBackwardReduceLaunch(m: number, c: number, chunks: number): Launch<'x' | 'g' | 'stats' | 'out'> {
-  const spec = declared('bn_bwd_reduce', BWD_REDUCE, () => `
+/**
+ * Partial backward sums: out [chunks, 2, C] = (sum g, sum g*(x - mean)). Buffers: x, g, stats, out;
+ * with `relu`, also y (the fused output), and g is taken where y > 0 only.
+ */
+export function bnBackwardReduceLaunch(m: number, c: number, chunks: number): Launch<'x' | 'g' | 'stats' | 'out'>;
+export function bnBackwardReduceLaunch(m: number, c: number, chunks: number, relu: true): Launch<'x' | 'g' | 'y' | 'stats' | 'out'>;
+export function bnBackwardReduceLaunch(m: number, c: number, chunks: number, relu = false): Launch<'x' | 'g' | 'y' | 'stats' | 'out'> {
+  const spec = declared(`bn_bwd_reduce${relu ? '_relu' : ''}`, () => bwdReduceSignature(relu), () => `
 ${CHUNK}
   let mean = stats[ch];
   var sg = 0.0;
   var sgx = 0.0;
   for (var r = r0; r < r1; r++) {
-    let gv = g[r * u.c + ch];
+    let gv = ${relu ? reluGrad('g[r * u.c + ch]', 'y[r * u.c + ch]') : 'g[r * u.c + ch]'};
     sg += gv;
     sgx += gv * (x[r * u.c + ch] - mean);
   }
@@ -228,18 +239,21 @@ ${flatMain(WG, 'u.c', 'ch')}
   return launchOf(spec, { c, chunks, m }, grid1d(Math.ceil(c / WG)));
 }
 
-/** dx = a*g + b*(x - mean) + c. Buffers: x, g, stats, coef, dx. */
-export function bnBackwardApplyLaunch(m: number, c: number): Launch<'x' | 'g' | 'stats' | 'coef' | 'out'> {
+/** dx = a*g + b*(x - mean) + c. Buffers: x, g, stats, coef, dx; with `relu` also y, g masked as in the reduction. */
+export function bnBackwardApplyLaunch(m: number, c: number): Launch<'x' | 'g' | 'stats' | 'coef' | 'out'>;
+export function bnBackwardApplyLaunch(m: number, c: number, relu: true): Launch<'x' | 'g' | 'y' | 'stats' | 'coef' | 'out'>;
+export function bnBackwardApplyLaunch(m: number, c: number, relu = false): Launch<'x' | 'g' | 'y' | 'stats' | 'coef' | 'out'> {
   const vec = c % 4 === 0;
-  const inputs = ['x', 'g', 'stats', 'coef'];
-  const spec = declared(`bn_bwd_apply_${vec ? 'v4' : 's'}`, () => applySignature(vec, inputs), () =>
+  const inputs = relu ? ['x', 'g', 'y', 'stats', 'coef'] : ['x', 'g', 'stats', 'coef'];
+  const g = relu ? reluGrad('g[i]', 'y[i]', vec ? 'vec4<f32>(0.0)' : '0.0') : 'g[i]';
+  const spec = declared(`bn_bwd_apply_${vec ? 'v4' : 's'}${relu ? '_relu' : ''}`, () => applySignature(vec, inputs), () =>
     applyBody(
       vec,
       `let mean = ${vec ? 'vec4<f32>(stats[c4], stats[c4 + 1u], stats[c4 + 2u], stats[c4 + 3u])' : 'stats[c4]'};
   let a = ${vec ? 'vec4<f32>(coef[c4], coef[c4 + 1u], coef[c4 + 2u], coef[c4 + 3u])' : 'coef[c4]'};
   let b = ${vec ? 'vec4<f32>(coef[u.c + c4], coef[u.c + c4 + 1u], coef[u.c + c4 + 2u], coef[u.c + c4 + 3u])' : 'coef[u.c + c4]'};
   let cc = ${vec ? 'vec4<f32>(coef[2u * u.c + c4], coef[2u * u.c + c4 + 1u], coef[2u * u.c + c4 + 2u], coef[2u * u.c + c4 + 3u])' : 'coef[2u * u.c + c4]'};
-  out[i] = a * g[i] + b * (x[i] - mean) + cc;`,
+  out[i] = a * ${g} + b * (x[i] - mean) + cc;`,
     ),
   );
   return applyLaunch(spec, m, c, vec);

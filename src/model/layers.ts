@@ -105,11 +105,20 @@ export class BatchNorm2d extends Layer {
     this.runningVar = this.buffer('running_var', fill([channels], 1));
   }
   forward(x: Tensor): Tensor {
-    return batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, momentum: this.momentum, eps: this.eps });
+    return this.norm(x, false);
+  }
+  /**
+   * relu(forward(x)) as one op (batchNorm's fused ReLU, with or without a tape): the same bits,
+   * without the ReLU's forward and backward passes.
+   */
+  forwardRelu(x: Tensor): Tensor {
+    return this.norm(x, true);
   }
   override fusedWith(next: Layer): ((x: Tensor) => Tensor) | null {
-    if (!(next instanceof ReLU) || this.training) return null;
-    return (x) => batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: false, eps: this.eps, relu: true });
+    return next instanceof ReLU ? (x) => this.forwardRelu(x) : null;
+  }
+  private norm(x: Tensor, relu: boolean): Tensor {
+    return batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, momentum: this.momentum, eps: this.eps, relu });
   }
 }
 

@@ -1,7 +1,8 @@
 // Batch norm over the channel axis of NHWC activations (kernels/batchnorm.wgsl.ts).
 // Training mode normalises with the batch statistics (biased variance) and updates the running
 // mean/var in place with `momentum` (running_var takes the unbiased variance, as PyTorch); eval
-// mode normalises with the running statistics. Both are differentiable in x, gamma and beta.
+// mode normalises with the running statistics. Both are differentiable in x, gamma and beta, with
+// or without a ReLU fused after them: the same bits as batchNorm then relu, in BN's own dispatches.
 import {
   bnApplyLaunch,
   bnBackwardApplyLaunch,
@@ -12,7 +13,7 @@ import {
   bnFinalizeLaunch,
   bnStatsLaunch,
 } from '../../kernels/batchnorm.wgsl.js';
-import { isGradEnabled, record } from '../autograd.js';
+import { record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape, run } from './run.js';
 import { dense } from './shape.js';
@@ -24,8 +25,8 @@ export interface BatchNormOptions {
   momentum?: number;
   eps?: number;
   /**
-   * ReLU fused into the same pass (inference only: refused while a tape records, since the
-   * backward rule is BN's alone).
+   * max(y, 0) fused into the apply pass; the backward takes ReLU's gradient inside BN's backward
+   * kernels (reading the output), so the pair costs BN's dispatches alone, with relu's bits.
    */
   relu?: boolean;
 }
@@ -49,11 +50,9 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
     if (!t.isContiguous || t.offset !== 0) throw new Error('batchNorm: running statistics must be contiguous tensors (updated in place)');
   }
   if (options.training && m < 2) throw new Error(`batchNorm: training needs more than one value per channel, got ${fmtShape(x.shape)}`);
-  if (options.relu && isGradEnabled() && (x.requiresGrad || gamma.requiresGrad || beta.requiresGrad)) {
-    throw new Error('batchNorm: the fused ReLU is for inference (no gradient tape)');
-  }
   const eps = options.eps ?? 1e-5;
   const momentum = options.momentum ?? 0.1;
+  const relu = options.relu === true;
   const xp = dense(x);
   const gp = dense(gamma);
   const bp = dense(beta);
@@ -68,26 +67,30 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
     run(bnEvalStatsLaunch(c, eps), { rmean: runningMean, rvar: runningVar, stats });
   }
   const out = Tensor.empty(x.shape);
-  run(bnApplyLaunch(m, c, options.relu === true), { x: xp, stats, gamma: gp, beta: bp, out });
+  run(bnApplyLaunch(m, c, relu), { x: xp, stats, gamma: gp, beta: bp, out });
   xp.dispose();
   gp.dispose();
   bp.dispose();
   // The statistics [2, C] = (mean, invstd) are the node's: the tape disposes them after the backward.
+  // With the ReLU the output is saved too (as relu's own rule saves it): its sign is the mask.
   return record(
     out,
-    options.training ? 'batch_norm' : 'batch_norm_eval',
+    `${options.training ? 'batch_norm' : 'batch_norm_eval'}${relu ? '_relu' : ''}`,
     [x, gamma, beta],
     (g) => {
-      const [dx, dgamma, dbeta] = batchNormBackward(x, g, stats, gamma, options.training);
+      const [dx, dgamma, dbeta] = batchNormBackward(x, g, stats, gamma, options.training, relu ? out : null);
       return [x.requiresGrad ? dx : null, dgamma, dbeta];
     },
-    [x],
+    relu ? [x, out] : [x],
     [stats],
   );
 }
 
-/** [dx, dgamma, dbeta] given the saved statistics [2, C] = (mean, invstd). */
-function batchNormBackward(x: Tensor, g: Tensor, stats: Tensor, gamma: Tensor, training: boolean): [Tensor, Tensor, Tensor] {
+/**
+ * [dx, dgamma, dbeta] given the saved statistics [2, C] = (mean, invstd); with the fused ReLU's
+ * output `y`, of g taken where y > 0 only.
+ */
+function batchNormBackward(x: Tensor, g: Tensor, stats: Tensor, gamma: Tensor, training: boolean, y: Tensor | null): [Tensor, Tensor, Tensor] {
   const c = x.shape[x.rank - 1];
   const m = x.size / c;
   const xp = dense(x);
@@ -95,13 +98,16 @@ function batchNormBackward(x: Tensor, g: Tensor, stats: Tensor, gamma: Tensor, t
   const gam = dense(gamma);
   const chunks = bnChunks(m, c);
   const partial = Tensor.empty([chunks, 2, c]);
-  run(bnBackwardReduceLaunch(m, c, chunks), { x: xp, g: gp, stats, out: partial });
+  // y is the op's own contiguous output: no dense() copy needed.
+  if (y) run(bnBackwardReduceLaunch(m, c, chunks, true), { x: xp, g: gp, y, stats, out: partial });
+  else run(bnBackwardReduceLaunch(m, c, chunks), { x: xp, g: gp, stats, out: partial });
   const coef = Tensor.empty([3, c]);
   const dgamma = Tensor.empty([c]);
   const dbeta = Tensor.empty([c]);
   run(bnBackwardFinalizeLaunch(m, c, chunks, training), { part: partial, stats, gamma: gam, coef, dgammaOut: dgamma, dbetaOut: dbeta });
   const dx = Tensor.empty(x.shape);
-  run(bnBackwardApplyLaunch(m, c), { x: xp, g: gp, stats, coef, out: dx });
+  if (y) run(bnBackwardApplyLaunch(m, c, true), { x: xp, g: gp, y, stats, coef, out: dx });
+  else run(bnBackwardApplyLaunch(m, c), { x: xp, g: gp, stats, coef, out: dx });
   for (const t of [xp, gp, gam, partial, coef]) t.dispose();
   return [dx, dgamma, dbeta];
 }
