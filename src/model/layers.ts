@@ -109,16 +109,16 @@ export class BatchNorm2d extends Layer {
   }
   /**
    * relu(forward(x)) as one op (batchNorm's fused ReLU, with or without a tape): the same bits,
-   * without the ReLU's forward and backward passes.
+   * without the ReLU's forward and backward passes; written into `into` as ReLU.forwardInto does.
    */
-  forwardRelu(x: Tensor): Tensor {
-    return this.norm(x, true);
+  forwardRelu(x: Tensor, into?: Tensor): Tensor {
+    return this.norm(x, true, into);
   }
-  override fusedWith(next: Layer): ((x: Tensor) => Tensor) | null {
-    return next instanceof ReLU ? (x) => this.forwardRelu(x) : null;
+  override fusedWith(next: Layer): ((x: Tensor, into?: Tensor) => Tensor) | null {
+    return next instanceof ReLU ? (x, into) => this.forwardRelu(x, into) : null;
   }
-  private norm(x: Tensor, relu: boolean): Tensor {
-    return batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, momentum: this.momentum, eps: this.eps, relu });
+  private norm(x: Tensor, relu: boolean, into?: Tensor): Tensor {
+    return batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, momentum: this.momentum, eps: this.eps, relu, into });
   }
 }
 

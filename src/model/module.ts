@@ -94,9 +94,9 @@ export abstract class Layer extends Module {
   abstract forward(x: Tensor): Tensor;
   /**
    * This layer and `next` as one forward (with or without a tape), when they have a fused op
-   * (BatchNorm2d then ReLU); null otherwise.
+   * (BatchNorm2d then ReLU); null otherwise. `into` as in forwardInto.
    */
-  fusedWith(_next: Layer): ((x: Tensor) => Tensor) | null {
+  fusedWith(_next: Layer): ((x: Tensor, into?: Tensor) => Tensor) | null {
     return null;
   }
   /**
@@ -142,12 +142,15 @@ export class Sequential extends Layer {
     return fused ? [fused(y), i + 2] : [this.layers[i].forward(y), i + 1];
   }
   override forwardInto(x: Tensor, into: Tensor): Tensor {
-    // Inference keeps its freeing and fusing path (and a copy); with a tape the last layer writes.
+    // Inference keeps its freeing and fusing path (and a copy); with a tape the last layer, or the
+    // last fused pair, writes.
     if (!isGradEnabled() || this.layers.length === 0) return this.forward(x);
     let y = x;
     const last = this.layers.length - 1;
-    for (let i = 0; i < last; ) [y, i] = this.step(y, i, last);
-    return this.layers[last].forwardInto(y, into);
+    const pair = last > 0 ? this.layers[last - 1].fusedWith(this.layers[last]) : null;
+    const end = pair ? last - 1 : last;
+    for (let i = 0; i < end; ) [y, i] = this.step(y, i, end);
+    return pair ? pair(y, into) : this.layers[last].forwardInto(y, into);
   }
 }
 

@@ -5,12 +5,13 @@ import { backward } from '../../src/engine/backward.js';
 import { read } from '../../src/engine/io.js';
 import { batchNorm } from '../../src/engine/ops/batchnorm.js';
 import { relu } from '../../src/engine/ops/elementwise.js';
+import { concatBy } from '../../src/engine/ops/shape.js';
 import { engine } from '../../src/engine/runtime.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { BatchNorm2d, ReLU } from '../../src/model/layers.js';
 import { Sequential } from '../../src/model/module.js';
 import { batchNormGradRef, batchNormRef, batchNormReluGradRef, batchNormReluRef } from '../../src/kernels/cpu/batchnorm.js';
-import { randomNd, type Nd } from '../../src/kernels/cpu/nd.js';
+import { nd, randomNd, type Nd } from '../../src/kernels/cpu/nd.js';
 import { expectClose, finiteDifferenceCheck, gpuVsReference, toGpu, toNd, useEngine } from '../helpers.js';
 
 useEngine();
@@ -198,5 +199,80 @@ describe('batch norm with the fused ReLU under a tape', () => {
       for (const t of r.free) if (!t.isDisposed) t.dispose();
       r.seq.dispose();
     }
+  });
+});
+
+describe('batch norm with the fused ReLU into a slice of a concatenation', () => {
+  // [channels before, C, channels after]: the vec4 kernels where stride and offset divide by 4,
+  // the scalar ones otherwise (odd C; vec4 channels at an offset of 2).
+  const LAYOUTS: [number, number, number][] = [
+    [4, 8, 4],
+    [3, 5, 1],
+    [2, 8, 2],
+    [1, 12, 4],
+  ];
+  for (const training of [true, false]) {
+    for (const [i, [before, c, after]] of LAYOUTS.entries()) {
+      it(`${training ? 'training' : 'eval'}, channels ${before} + ${c} + ${after}: written and read in place, the bits of BN then relu(x, into)`, async () => {
+        const shape = [2, 3, 5, c];
+        const d = reluInputs(shape, 120 + 10 * i);
+        const others = [randomNd([2, 3, 5, before], 7 + i), randomNd([2, 3, 5, after], 8 + i)];
+        const seed = randomNd([2, 3, 5, before + c + after], 9 + i, -1, 1);
+        for (let k = 2; k < seed.data.length; k += 9) seed.data[k] = 0;
+        const q = engine().queue;
+        const chain = async (fused: boolean): Promise<{ bits: Uint32Array[]; dispatches: number }> => {
+          const [tx, tg, tb] = [toGpu(d.x, true), toGpu(d.gamma, true), toGpu(d.beta, true)];
+          const [trm, trv, ta, tz, tseed] = [toGpu(d.rm), toGpu(d.rv), toGpu(others[0]), toGpu(others[1]), toGpu(seed)];
+          let dispatches = 0;
+          const bn = (into: Tensor): Tensor => {
+            const start = q.stats.dispatches;
+            const y = fused ? batchNorm(tx, tg, tb, trm, trv, { training, relu: true, into }) : relu(batchNorm(tx, tg, tb, trm, trv, { training }), into);
+            dispatches = q.stats.dispatches - start;
+            return y;
+          };
+          const cat = concatBy([others[0].shape, shape, others[1].shape], 3, [() => ta, bn, () => tz]);
+          const out = await bits(cat);
+          backward(cat, tseed);
+          const all = [out, ...(await Promise.all([tx.grad!, tg.grad!, tb.grad!, trm, trv].map(bits)))];
+          for (const t of [tx, tg, tb, trm, trv, ta, tz, tseed]) t.dispose();
+          if (!cat.isDisposed) cat.dispose();
+          return { bits: all, dispatches };
+        };
+        const fused = await chain(true);
+        const plain = await chain(false);
+        // Statistics (2 passes in training, 1 in eval) and the apply, straight into the slice.
+        expect(fused.dispatches).toBe(training ? 3 : 2);
+        expect(plain.dispatches).toBe(fused.dispatches + 1);
+        const names = ['concatenation', 'dx', 'dgamma', 'dbeta', 'running mean', 'running var'];
+        for (const [k, name] of names.entries()) expect(fused.bits[k], name).toEqual(plain.bits[k]);
+      });
+    }
+  }
+  it('a training Sequential(BN, ReLU) under a tape writes its fused output into the slice', async () => {
+    const seq = new Sequential(new BatchNorm2d(8), new ReLU());
+    const { x } = reluInputs([2, 3, 5, 8], 13);
+    const tx = toGpu(x, true);
+    const other = toGpu(randomNd([2, 3, 5, 4], 14));
+    const q = engine().queue;
+    let dispatches = 0;
+    const cat = concatBy([[2, 3, 5, 8], [2, 3, 5, 4]], 3, [
+      (into) => {
+        const start = q.stats.dispatches;
+        const y = seq.forwardInto(tx, into);
+        dispatches = q.stats.dispatches - start;
+        return y;
+      },
+      () => other,
+    ]);
+    expect(dispatches).toBe(3);
+    // The same layer as BN then ReLU, from fresh running statistics (zeros, ones).
+    const bn = seq.layers[0] as BatchNorm2d;
+    const [rm, rv] = [toGpu(nd([8])), toGpu(nd([8], new Array<number>(8).fill(1)))];
+    const plain = noGrad(() => relu(batchNorm(tx, bn.weight, bn.bias, rm, rv, { training: true })));
+    const got = Array.from(await read(cat));
+    const want = Array.from(await read(plain));
+    expect(got.filter((_, k) => k % 12 < 8)).toEqual(want);
+    for (const t of [tx, other, cat, plain, rm, rv]) t.dispose();
+    seq.dispose();
   });
 });
