@@ -8,6 +8,12 @@
 //   apply:    y = (x - mean) * invstd * gamma + beta.
 // Backward: per-chunk sums of g and g*(x - mean), per-channel coefficients (and dgamma, dbeta),
 // then dx = a*g + b*(x - mean) + c, which covers training (batch statistics) and eval mode.
+// With a ReLU fused after the apply, the two activation passes of the backward read the op's
+// output y and take ReLU's gradient of g (the map's own expression, so the bits are those of BN's
+// backward after relu_grad) where they read g: no relu_grad pass and no masked copy of g. The
+// fused kernels address y, g and the forward's output as row views (RowView), so a channel slice
+// of a concatenation is written and read in place.
+import { reluGrad } from './elementwise.wgsl.js';
 import { flatMain, grid1d, type Launch } from './kernel.js';
 import { declared, launchOf, signature, type Access, type BindingDecl, type DeclaredSpec, type UniformValues } from './signature.js';
 
@@ -30,6 +36,30 @@ const BWD_REDUCE = signature('bn_bwd_reduce', REDUCE_U, {
   g: f32('read', rows),
   stats: f32('read', (u) => 2 * u.c),
   out: f32('write', (u) => u.chunks * 2 * u.c),
+});
+
+/**
+ * Where row r (of M = N*H*W), channel ch of an activation lies in its buffer: r * stride + offset
+ * + ch, in f32 elements. A dense [M, C] tensor is (C, 0); a channel slice of a concatenation is
+ * (the total channels, the slice's first channel).
+ */
+export interface RowView {
+  readonly stride: number;
+  readonly offset: number;
+}
+
+/** f32 elements a row view of m rows of `width` values may index (stride and offset in the same unit as width). */
+const viewLen = (m: number, stride: number, offset: number, width: number, unit: number): number => (m === 0 ? 0 : ((m - 1) * stride + offset + width) * unit);
+
+// The fused ReLU's backward reduction: g and y as row views (gs, go, ys, yo in f32 elements).
+const REDUCE_RELU_U = { ...REDUCE_U, gs: 'u32', go: 'u32', ys: 'u32', yo: 'u32' } as const;
+type ReduceRelu = UniformValues<typeof REDUCE_RELU_U>;
+const BWD_REDUCE_RELU = signature('bn_bwd_reduce_relu', REDUCE_RELU_U, {
+  x: f32('read', (u: ReduceRelu) => u.m * u.c),
+  g: f32('read', (u: ReduceRelu) => viewLen(u.m, u.gs, u.go, u.c, 1)),
+  y: f32('read', (u: ReduceRelu) => viewLen(u.m, u.ys, u.yo, u.c, 1)),
+  stats: f32('read', (u: ReduceRelu) => 2 * u.c),
+  out: f32('write', (u: ReduceRelu) => u.chunks * 2 * u.c),
 });
 const FINALIZE = signature(
   'bn_finalize',
@@ -58,19 +88,36 @@ const BWD_FINALIZE = signature(
     dbetaOut: f32('write', (u) => u.c),
   },
 );
-// Elementwise passes over n = m * cv channel vectors (cv = c / 4 in the vec4 kernels).
+// Elementwise passes over n = m * cv channel vectors (cv = c / 4 in the vec4 kernels). The fused
+// ReLU's passes add row views in lanes (vec4 units in the vec4 kernels): the forward's output
+// (os, oo), the backward's g (gs, go) and y (ys, yo).
 const APPLY_U = { n: 'u32', cv: 'u32', c: 'u32' } as const;
+const APPLY_RELU_U = { ...APPLY_U, os: 'u32', oo: 'u32' } as const;
+const BWD_APPLY_RELU_U = { ...APPLY_U, gs: 'u32', go: 'u32', ys: 'u32', yo: 'u32' } as const;
+type ApplyFields = typeof APPLY_U | typeof APPLY_RELU_U | typeof BWD_APPLY_RELU_U;
 type Apply = UniformValues<typeof APPLY_U>;
 const PER_CHANNEL: Record<string, number> = { stats: 2, gamma: 1, beta: 1, coef: 3 };
+const ACTIVATIONS = ['x', 'g', 'y', 'out'];
 
-/** Inputs x and g are activations (vec4 lanes in the vec4 kernels), the rest per-channel f32 rows. */
-function applySignature(vec: boolean, inputs: readonly string[]) {
+/**
+ * Bindings `inputs` then out: x, g, y and out are activations (vec4 lanes in the vec4 kernels),
+ * dense unless `views` names their (stride, offset) uniforms; the rest per-channel f32 rows.
+ */
+function applySignature<F extends ApplyFields>(vec: boolean, fields: F, inputs: readonly string[], views: Readonly<Record<string, readonly [string, string]>> = {}) {
   const T = vec ? 'vec4<f32>' : 'f32';
-  const all = (u: Apply) => (u.n / u.cv) * u.c;
+  const unit = vec ? 4 : 1;
+  const activation = (v: string) => (u: Apply): number => {
+    const view = views[v];
+    if (!view) return (u.n / u.cv) * u.c;
+    const at = u as unknown as Record<string, number>;
+    return viewLen(u.cv === 0 ? 0 : u.n / u.cv, at[view[0]], at[view[1]], u.cv, unit);
+  };
   const b: Record<string, BindingDecl<typeof APPLY_U>> = {};
-  for (const v of inputs) b[v] = v === 'x' || v === 'g' ? { type: T, access: 'read', len: all } : f32('read', (u: Apply) => PER_CHANNEL[v] * u.c);
-  b.out = { type: T, access: 'write', len: all };
-  return signature('bn_apply', APPLY_U, b);
+  for (const v of [...inputs, 'out']) {
+    const access = v === 'out' ? 'write' : 'read';
+    b[v] = ACTIVATIONS.includes(v) ? { type: T, access, len: activation(v) } : f32(access, (u: Apply) => PER_CHANNEL[v] * u.c);
+  }
+  return signature('bn_apply', fields, b as Record<string, BindingDecl<F>>);
 }
 
 // The reduction passes: invocation t sums channel ch over rows [r0, r1) of chunk k.
@@ -154,47 +201,80 @@ ${flatMain(WG, 'u.n', 'i')}
 }`;
 }
 
-function applyLaunch<B extends string>(spec: DeclaredSpec<typeof APPLY_U>, m: number, c: number, vec: boolean): Launch<B> {
+function applyLaunch<B extends string, F extends ApplyFields>(spec: DeclaredSpec<F>, m: number, c: number, vec: boolean, views: Readonly<Record<string, number>> = {}): Launch<B> {
   const cv = vec ? c / 4 : c;
   const n = m * cv;
-  return launchOf(spec, { n, cv, c }, grid1d(Math.ceil(n / WG))) as Launch<B>;
+  // Row views in lanes: vecRows() chose vec4 only where they divide by 4.
+  const lanes = Object.fromEntries(Object.entries(views).map(([k, v]) => [k, vec ? v / 4 : v]));
+  return launchOf(spec, { n, cv, c, ...lanes } as UniformValues<F>, grid1d(Math.ceil(n / WG))) as Launch<B>;
 }
 
+/** Whether the vec4 kernels serve c channels with these row views (every stride and offset a multiple of 4). */
+function vecRows(c: number, ...views: readonly RowView[]): boolean {
+  return c % 4 === 0 && views.every((v) => v.stride % 4 === 0 && v.offset % 4 === 0);
+}
+
+/** The vec4 (v4) or scalar (s) kernel's element index of row view `name` for flat lane index i. */
+const at = (name: string) => `(i / u.cv) * u.${name}s + u.${name}o + i % u.cv`;
+
 /**
- * y = (x - mean) * invstd * gamma + beta, with `relu` max(y, 0) in the same pass (inference: one
- * read and one write of the activation instead of two each). Buffers: x, stats [2, C], gamma, beta, y.
+ * y = (x - mean) * invstd * gamma + beta, with `relu` max(y, 0) in the same pass (one read and one
+ * write of the activation instead of two each), written to the row view `out` (dense by default).
+ * Buffers: x, stats [2, C], gamma, beta, y.
  */
-export function bnApplyLaunch(m: number, c: number, relu = false): Launch<'x' | 'stats' | 'gamma' | 'beta' | 'out'> {
-  const vec = c % 4 === 0;
+export function bnApplyLaunch(m: number, c: number, relu = false, out: RowView = { stride: c, offset: 0 }): Launch<'x' | 'stats' | 'gamma' | 'beta' | 'out'> {
+  if (!relu && (out.stride !== c || out.offset !== 0)) throw new Error('bnApplyLaunch: only the fused ReLU writes to a row view');
+  const vec = vecRows(c, out);
   const inputs = ['x', 'stats', 'gamma', 'beta'];
-  const spec = declared(`bn_apply_${vec ? 'v4' : 's'}${relu ? '_relu' : ''}`, () => applySignature(vec, inputs), () =>
+  const body = (store: string) =>
     applyBody(
       vec,
       `let mean = ${vec ? 'vec4<f32>(stats[c4], stats[c4 + 1u], stats[c4 + 2u], stats[c4 + 3u])' : 'stats[c4]'};
   let inv = ${vec ? 'vec4<f32>(stats[u.c + c4], stats[u.c + c4 + 1u], stats[u.c + c4 + 2u], stats[u.c + c4 + 3u])' : 'stats[u.c + c4]'};
   let y = (x[i] - mean) * inv * CH(gamma) + CH(beta);
-  out[i] = ${relu ? `max(y, ${vec ? 'vec4<f32>(0.0)' : '0.0'})` : 'y'};`,
-    ),
+  ${store}`,
+    );
+  const name = `bn_apply_${vec ? 'v4' : 's'}`;
+  if (!relu) return applyLaunch(declared(name, () => applySignature(vec, APPLY_U, inputs), () => body('out[i] = y;')), m, c, vec);
+  const spec = declared(`${name}_relu`, () => applySignature(vec, APPLY_RELU_U, inputs, { out: ['os', 'oo'] }), () =>
+    body(`out[${at('o')}] = max(y, ${vec ? 'vec4<f32>(0.0)' : '0.0'});`),
   );
-  return applyLaunch(spec, m, c, vec);
+  return applyLaunch(spec, m, c, vec, { os: out.stride, oo: out.offset });
 }
 
-/** Partial backward sums: out [chunks, 2, C] = (sum g, sum g*(x - mean)). Buffers: x, g, stats, out. */
-export function bnBackwardReduceLaunch(m: number, c: number, chunks: number): Launch<'x' | 'g' | 'stats' | 'out'> {
-  const spec = declared('bn_bwd_reduce', BWD_REDUCE, () => `
+/**
+ * Fused ReLU's rows: g and y as row views. Absent (plain batch norm), g is dense and there is no y.
+ */
+export interface ReluRows {
+  g: RowView;
+  y: RowView;
+}
+
+/**
+ * Partial backward sums: out [chunks, 2, C] = (sum g, sum g*(x - mean)). Buffers: x, g, stats, out;
+ * with the fused ReLU's `rows`, also y (the op's output), and g is taken where y > 0 only.
+ */
+export function bnBackwardReduceLaunch(m: number, c: number, chunks: number): Launch<'x' | 'g' | 'stats' | 'out'>;
+export function bnBackwardReduceLaunch(m: number, c: number, chunks: number, rows: ReluRows): Launch<'x' | 'g' | 'y' | 'stats' | 'out'>;
+export function bnBackwardReduceLaunch(m: number, c: number, chunks: number, relu?: ReluRows): Launch<'x' | 'g' | 'y' | 'stats' | 'out'> {
+  const body = (gv: string) => `
 ${CHUNK}
   let mean = stats[ch];
   var sg = 0.0;
   var sgx = 0.0;
   for (var r = r0; r < r1; r++) {
-    let gv = g[r * u.c + ch];
+    let gv = ${gv};
     sg += gv;
     sgx += gv * (x[r * u.c + ch] - mean);
   }
   out[k * 2u * u.c + ch] = sg;
   out[k * 2u * u.c + u.c + ch] = sgx;
-}`);
-  return launch(spec, m, c, chunks);
+}`;
+  if (!relu) return launch(declared('bn_bwd_reduce', BWD_REDUCE, () => body('g[r * u.c + ch]')), m, c, chunks);
+  const spec = declared('bn_bwd_reduce_relu', BWD_REDUCE_RELU, () => body(reluGrad('g[r * u.gs + u.go + ch]', 'y[r * u.ys + u.yo + ch]')));
+  const total = c * chunks;
+  const views = { gs: relu.g.stride, go: relu.g.offset, ys: relu.y.stride, yo: relu.y.offset };
+  return launchOf(spec, { m, c, chunks, rows: Math.ceil(m / chunks), total, ...views }, grid1d(Math.ceil(total / WG)));
 }
 
 /**
@@ -228,19 +308,27 @@ ${flatMain(WG, 'u.c', 'ch')}
   return launchOf(spec, { c, chunks, m }, grid1d(Math.ceil(c / WG)));
 }
 
-/** dx = a*g + b*(x - mean) + c. Buffers: x, g, stats, coef, dx. */
-export function bnBackwardApplyLaunch(m: number, c: number): Launch<'x' | 'g' | 'stats' | 'coef' | 'out'> {
-  const vec = c % 4 === 0;
-  const inputs = ['x', 'g', 'stats', 'coef'];
-  const spec = declared(`bn_bwd_apply_${vec ? 'v4' : 's'}`, () => applySignature(vec, inputs), () =>
+/**
+ * dx = a*g + b*(x - mean) + c. Buffers: x, g, stats, coef, dx; with the fused ReLU's `rows` also y,
+ * g masked as in the reduction.
+ */
+export function bnBackwardApplyLaunch(m: number, c: number): Launch<'x' | 'g' | 'stats' | 'coef' | 'out'>;
+export function bnBackwardApplyLaunch(m: number, c: number, rows: ReluRows): Launch<'x' | 'g' | 'y' | 'stats' | 'coef' | 'out'>;
+export function bnBackwardApplyLaunch(m: number, c: number, relu?: ReluRows): Launch<'x' | 'g' | 'y' | 'stats' | 'coef' | 'out'> {
+  const vec = relu ? vecRows(c, relu.g, relu.y) : c % 4 === 0;
+  const name = `bn_bwd_apply_${vec ? 'v4' : 's'}`;
+  const body = (g: string) =>
     applyBody(
       vec,
       `let mean = ${vec ? 'vec4<f32>(stats[c4], stats[c4 + 1u], stats[c4 + 2u], stats[c4 + 3u])' : 'stats[c4]'};
   let a = ${vec ? 'vec4<f32>(coef[c4], coef[c4 + 1u], coef[c4 + 2u], coef[c4 + 3u])' : 'coef[c4]'};
   let b = ${vec ? 'vec4<f32>(coef[u.c + c4], coef[u.c + c4 + 1u], coef[u.c + c4 + 2u], coef[u.c + c4 + 3u])' : 'coef[u.c + c4]'};
   let cc = ${vec ? 'vec4<f32>(coef[2u * u.c + c4], coef[2u * u.c + c4 + 1u], coef[2u * u.c + c4 + 2u], coef[2u * u.c + c4 + 3u])' : 'coef[2u * u.c + c4]'};
-  out[i] = a * g[i] + b * (x[i] - mean) + cc;`,
-    ),
+  out[i] = a * ${g} + b * (x[i] - mean) + cc;`,
+    );
+  if (!relu) return applyLaunch(declared(name, () => applySignature(vec, APPLY_U, ['x', 'g', 'stats', 'coef']), () => body('g[i]')), m, c, vec);
+  const spec = declared(`${name}_relu`, () => applySignature(vec, BWD_APPLY_RELU_U, ['x', 'g', 'y', 'stats', 'coef'], { g: ['gs', 'go'], y: ['ys', 'yo'] }), () =>
+    body(reluGrad(`g[${at('g')}]`, `y[${at('y')}]`, vec ? 'vec4<f32>(0.0)' : '0.0')),
   );
-  return applyLaunch(spec, m, c, vec);
+  return applyLaunch(spec, m, c, vec, { gs: relu.g.stride, go: relu.g.offset, ys: relu.y.stride, yo: relu.y.offset });
 }

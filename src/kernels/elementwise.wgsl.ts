@@ -8,6 +8,15 @@ import { declared, launchOf, signature, type BindingDecl, type UniformValues } f
 export const MAX_RANK = 8;
 const WG = 256;
 
+/**
+ * ReLU's gradient: g where the output y is positive, else +0 (a select, not g * mask: the gradient
+ * stays 0 where g is inf or NaN). Shared with batch norm's fused backward, whose bits must be the
+ * map's (kernels/batchnorm.wgsl.ts); `zero` is the type's zero (vec4<f32>(0.0) for vec4 lanes).
+ */
+export function reluGrad(g: string, y: string, zero = '0.0'): string {
+  return `select(${zero}, ${g}, ${y} > ${zero})`;
+}
+
 /** f32 expressions of the inputs `a`, `b`, `c` and the scalar parameters `p0`, `p1`. */
 export const UNARY = {
   identity: 'a',
@@ -45,7 +54,7 @@ export const BINARY = {
   ge: 'select(0.0, 1.0, a >= b)',
   eq: 'select(0.0, 1.0, a == b)',
   // backward helpers
-  relu_grad: 'select(0.0, a, b > 0.0)',
+  relu_grad: reluGrad('a', 'b'),
   axpy: 'a * p0 + b',
 } as const;
 

@@ -105,11 +105,20 @@ export class BatchNorm2d extends Layer {
     this.runningVar = this.buffer('running_var', fill([channels], 1));
   }
   forward(x: Tensor): Tensor {
-    return batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, momentum: this.momentum, eps: this.eps });
+    return this.norm(x, false);
   }
-  override fusedWith(next: Layer): ((x: Tensor) => Tensor) | null {
-    if (!(next instanceof ReLU) || this.training) return null;
-    return (x) => batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: false, eps: this.eps, relu: true });
+  /**
+   * relu(forward(x)) as one op (batchNorm's fused ReLU, with or without a tape): the same bits,
+   * without the ReLU's forward and backward passes; written into `into` as ReLU.forwardInto does.
+   */
+  forwardRelu(x: Tensor, into?: Tensor): Tensor {
+    return this.norm(x, true, into);
+  }
+  override fusedWith(next: Layer): ((x: Tensor, into?: Tensor) => Tensor) | null {
+    return next instanceof ReLU ? (x, into) => this.forwardRelu(x, into) : null;
+  }
+  private norm(x: Tensor, relu: boolean, into?: Tensor): Tensor {
+    return batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, momentum: this.momentum, eps: this.eps, relu, into });
   }
 }
 

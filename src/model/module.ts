@@ -93,10 +93,10 @@ export abstract class Module {
 export abstract class Layer extends Module {
   abstract forward(x: Tensor): Tensor;
   /**
-   * Inference (no tape): this layer and `next` as one forward, when they have a fused kernel
-   * (BatchNorm2d then ReLU); null otherwise.
+   * This layer and `next` as one forward (with or without a tape), when they have a fused op
+   * (BatchNorm2d then ReLU); null otherwise. `into` as in forwardInto.
    */
-  fusedWith(_next: Layer): ((x: Tensor) => Tensor) | null {
+  fusedWith(_next: Layer): ((x: Tensor, into?: Tensor) => Tensor) | null {
     return null;
   }
   /**
@@ -118,29 +118,39 @@ export class Sequential extends Layer {
   forward(x: Tensor): Tensor {
     let y = x;
     if (isGradEnabled()) {
-      for (const l of this.layers) y = l.forward(y);
+      for (let i = 0; i < this.layers.length; ) [y, i] = this.step(y, i, this.layers.length);
       return y;
     }
     // Without a tape no intermediate is needed once the next layer has read it: inference frees
     // each layer's temporaries and its input as it goes, so its peak memory is a few activations
     // rather than all of them. (A layer that returns its input, or a view of it, keeps it alive.)
-    for (let i = 0; i < this.layers.length; i++) {
+    for (let i = 0; i < this.layers.length; ) {
       const input = y;
-      const fused = i + 1 < this.layers.length ? this.layers[i].fusedWith(this.layers[i + 1]) : null;
-      const l = this.layers[i];
-      const next = tidy(() => (fused ? fused(input) : l.forward(input)));
-      if (fused) i++;
+      const at = i;
+      const [next, after] = tidy(() => this.step(input, at, this.layers.length));
       if (input !== x && next !== input) input.dispose();
-      y = next;
+      [y, i] = [next, after];
     }
     return y;
   }
+  /**
+   * Layer i on y, fused with layer i + 1 when the pair has a fused op and i + 1 < end; the output
+   * and the index of the next layer to run.
+   */
+  private step(y: Tensor, i: number, end: number): [Tensor, number] {
+    const fused = i + 1 < end ? this.layers[i].fusedWith(this.layers[i + 1]) : null;
+    return fused ? [fused(y), i + 2] : [this.layers[i].forward(y), i + 1];
+  }
   override forwardInto(x: Tensor, into: Tensor): Tensor {
-    // Inference keeps its freeing and fusing path (and a copy); with a tape the last layer writes.
+    // Inference keeps its freeing and fusing path (and a copy); with a tape the last layer, or the
+    // last fused pair, writes.
     if (!isGradEnabled() || this.layers.length === 0) return this.forward(x);
     let y = x;
-    for (let i = 0; i + 1 < this.layers.length; i++) y = this.layers[i].forward(y);
-    return this.layers[this.layers.length - 1].forwardInto(y, into);
+    const last = this.layers.length - 1;
+    const pair = last > 0 ? this.layers[last - 1].fusedWith(this.layers[last]) : null;
+    const end = pair ? last - 1 : last;
+    for (let i = 0; i < end; ) [y, i] = this.step(y, i, end);
+    return pair ? pair(y, into) : this.layers[last].forwardInto(y, into);
   }
 }
 

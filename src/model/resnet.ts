@@ -64,7 +64,7 @@ class BasicBlock extends Layer {
     this.downsample = stride !== 1 || inplanes !== planes ? this.child('downsample', downsample(inplanes, planes, stride, gen)) : null;
   }
   forward(x: Tensor): Tensor {
-    const out = this.bn2.forward(this.conv2.forward(relu(this.bn1.forward(this.conv1.forward(x)))));
+    const out = this.bn2.forward(this.conv2.forward(this.bn1.forwardRelu(this.conv1.forward(x))));
     return relu(add(out, this.downsample ? this.downsample.forward(x) : x));
   }
 }
@@ -89,8 +89,8 @@ class Bottleneck extends Layer {
     this.downsample = stride !== 1 || inplanes !== outplanes ? this.child('downsample', downsample(inplanes, outplanes, stride, gen)) : null;
   }
   forward(x: Tensor): Tensor {
-    const a = relu(this.bn1.forward(this.conv1.forward(x)));
-    const b = relu(this.bn2.forward(this.conv2.forward(a)));
+    const a = this.bn1.forwardRelu(this.conv1.forward(x));
+    const b = this.bn2.forwardRelu(this.conv2.forward(a));
     const c = this.bn3.forward(this.conv3.forward(b));
     return relu(add(c, this.downsample ? this.downsample.forward(x) : x));
   }
@@ -188,7 +188,7 @@ function stemOf(conv1: Layer, bn1: BatchNorm2d): Layer {
   const pool = new MaxPool2d(3, 2, 1);
   return new (class extends Layer {
     forward(x: Tensor): Tensor {
-      return pool.forward(relu(bn1.forward(conv1.forward(x))));
+      return pool.forward(bn1.forwardRelu(conv1.forward(x)));
     }
   })();
 }

@@ -65,3 +65,16 @@ export function batchNormGradRef(x: Nd, gamma: Nd, g: Nd, training: boolean, run
   }
   return [dx, dgamma, dbeta];
 }
+
+/** batchNormRef with the fused ReLU: y = max(BN(x), 0). */
+export function batchNormReluRef(x: Nd, gamma: Nd, beta: Nd, runningMean: Nd, runningVar: Nd, training: boolean, momentum = 0.1, eps = 1e-5): BatchNormRefResult {
+  const r = batchNormRef(x, gamma, beta, runningMean, runningVar, training, momentum, eps);
+  return { ...r, y: nd(r.y.shape, r.y.data.map((v) => Math.max(v, 0))) };
+}
+
+/** [dx, dgamma, dbeta] of batchNormReluRef's y given its gradient g: BN's gradient of g where y > 0, else of 0. */
+export function batchNormReluGradRef(x: Nd, gamma: Nd, beta: Nd, g: Nd, training: boolean, runningMean: Nd, runningVar: Nd, eps = 1e-5): [Nd, Nd, Nd] {
+  const y = batchNormRef(x, gamma, beta, runningMean, runningVar, training, 0.1, eps).y;
+  const masked = nd(g.shape, g.data.map((v, i) => (y.data[i] > 0 ? v : 0)));
+  return batchNormGradRef(x, gamma, masked, training, runningMean, runningVar, eps);
+}
