@@ -7,11 +7,14 @@
 // may sample it (from the inverse map, widened by one), recomputes each output's (i0, i1, l) with
 // the forward's own float formula, and sums the weights that land on it: no atomics, no scatter.
 // When C is a multiple of 4 the channels are read as vec4 (a software adapter issues a quarter of
-// the loads, docs/engine.md "Software adapters"). An invocation takes one pixel and every channel
-// (vector) of it, so the pixel's unflatten (integer divisions by uniforms, eight scalar divisions
-// each on lavapipe, docs/performance.md "What a load costs on lavapipe") and its tap weights are
-// computed once per pixel, not once per channel vector.
-import { ENTRY_PARAMS, flatMain, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
+// the loads, docs/engine.md "Software adapters"). Two forms of each pass, the same bits:
+// - lanes: one invocation per (pixel, channel vector), neighbouring lanes on neighbouring channels
+//   (coalesced loads, what a GPU wants);
+// - pixels: one invocation per pixel and every channel vector of it, so the pixel's unflatten
+//   (integer divisions by uniforms, eight scalar divisions each on lavapipe, docs/performance.md
+//   "What a load costs on lavapipe") and its tap weights are computed once per pixel, not once per
+//   channel vector (what a software adapter wants).
+import { flatMain, grid1d, unflatten, type Launch } from './kernel.js';
 import { declared, launchOf, signature, type UniformValues } from './signature.js';
 import type { NhwcResample } from './geometry.js';
 
@@ -99,11 +102,29 @@ function uniforms(g: ResizeGeometry, total: number): UniformValues<typeof UNIFOR
   };
 }
 
-/** Buffers: x [n, h, w, c], out [n, ho, wo, oPix] (channels [oOff, oOff + c) written). */
-export function resizeLaunch(g: ResizeGeometry): Launch<'x' | 'out'> {
+/** Buffers: x [n, h, w, c], out [n, ho, wo, oPix] (channels [oOff, oOff + c) written). One invocation per channel vector. */
+export function resizeLanesLaunch(g: ResizeGeometry): Launch<'x' | 'out'> {
   const vec = vec4Of(g);
-  // One invocation per output pixel, looping over its channel vectors; the same float expressions
-  // as one invocation per channel vector (the form before), so the same bits.
+  const spec = declared(`resize_fwd${vec ? '_v4' : ''}`, () => FORWARD(vec ? 'vec4<f32>' : 'f32'), () => `${COMMON}
+${flatMain(WG, 'u.total')}
+  ${unflatten('t', [['ch', 'u.c'], ['ox', 'u.wo'], ['oy', 'u.ho']], 'n')}
+  let sy = source(oy, u.h, u.scaleY);
+  let sx = source(ox, u.w, u.scaleX);
+  let r0 = (n * u.h + u32(sy.x)) * u.w;
+  let r1 = (n * u.h + u32(sy.y)) * u.w;
+  let x0 = u32(sx.x);
+  let x1 = u32(sx.y);
+  let top = x[(r0 + x0) * u.c + ch] * (1.0 - sx.z) + x[(r0 + x1) * u.c + ch] * sx.z;
+  let bottom = x[(r1 + x0) * u.c + ch] * (1.0 - sx.z) + x[(r1 + x1) * u.c + ch] * sx.z;
+  out[((n * u.ho + oy) * u.wo + ox) * u.oPix + u.oOff + ch] = top * (1.0 - sy.z) + bottom * sy.z;
+}`);
+  const total = g.n * g.ho * g.wo * lanesOf(g);
+  return launchOf(spec, uniforms(g, total), grid1d(Math.ceil(total / WG)));
+}
+
+/** As resizeLanesLaunch, one invocation per output pixel: the same float expressions, so the same bits. */
+export function resizePixelsLaunch(g: ResizeGeometry): Launch<'x' | 'out'> {
+  const vec = vec4Of(g);
   const spec = declared(`resize_fwd_px${vec ? '_v4' : ''}`, () => FORWARD(vec ? 'vec4<f32>' : 'f32'), () => `${COMMON}
 ${flatMain(WG, 'u.total')}
   ${unflatten('t', [['ox', 'u.wo'], ['oy', 'u.ho']], 'n')}
@@ -136,7 +157,7 @@ ${flatMain(WG, 'u.total')}
  */
 export const GATHER_TAPS = 16;
 
-/** Whether the pixel gather's weight arrays hold both axes' ranges (else the per-lane gather runs). */
+/** Whether the pixel gather's weight arrays hold both axes' ranges (else the lanes gather must run). */
 export function resizeGatherFits(g: ResizeGeometry): boolean {
   const { invY, invX } = uniforms(g, 0);
   // Upper bound on the range's length, with slack for the kernel's f32 rounding of lo and hi.
@@ -144,14 +165,14 @@ export function resizeGatherFits(g: ResizeGeometry): boolean {
   return taps(invY, g.ho) <= GATHER_TAPS && taps(invX, g.wo) <= GATHER_TAPS;
 }
 
-/** Buffers: gy [n, ho, wo, c], dx [n, h, w, c]. The pixel gather, or the per-lane one where it does not fit. */
-export function resizeBackwardLaunch(g: ResizeGeometry): Launch<'gy' | 'dx'> {
-  if (!resizeGatherFits(g)) return resizeBackwardLanesLaunch(g);
+/** Buffers: gy [n, ho, wo, c], dx [n, h, w, c]. One invocation per input pixel; only where resizeGatherFits. */
+export function resizeBackwardPixelsLaunch(g: ResizeGeometry): Launch<'gy' | 'dx'> {
+  if (!resizeGatherFits(g)) throw new Error(`resizeBackwardPixelsLaunch: ${g.h}x${g.w} -> ${g.ho}x${g.wo} needs more than ${GATHER_TAPS} taps per axis`);
   const T = vec4Of(g) ? 'vec4<f32>' : 'f32';
-  // One invocation per input pixel, every channel vector of it. Both axes' weights are computed once
-  // (the per-lane form recomputes the x weights inside the y loop), and the ranges are trimmed to
-  // the outputs of nonzero weight: the per-lane form skips the others, so every sum adds the same
-  // terms in the same order (oy outer, ox inner) and gives the same bits.
+  // Both axes' weights are computed once per pixel (the lanes form recomputes the x weights inside
+  // the y loop, per channel vector), and the ranges are trimmed to the outputs of nonzero weight:
+  // the lanes form skips the others, so every sum adds the same terms in the same order (oy outer,
+  // ox inner) and gives the same bits.
   const spec = declared(`resize_bwd_px${vec4Of(g) ? '_v4' : ''}`, () => BACKWARD(T), () => `${COMMON}
 ${flatMain(WG, 'u.total')}
   ${unflatten('t', [['ix', 'u.w'], ['iy', 'u.h']], 'n')}
@@ -193,17 +214,11 @@ ${flatMain(WG, 'u.total')}
   return launchOf(spec, uniforms(g, total), grid1d(Math.ceil(total / WG)));
 }
 
-/**
- * Buffers: gy [n, ho, wo, c], dx [n, h, w, c]. The per-lane gather: one invocation per (input
- * pixel, channel vector), any range length; the fallback of resizeBackwardLaunch.
- */
+/** Buffers: gy [n, ho, wo, c], dx [n, h, w, c]. One invocation per (input pixel, channel vector), any scale. */
 export function resizeBackwardLanesLaunch(g: ResizeGeometry): Launch<'gy' | 'dx'> {
   const T = vec4Of(g) ? 'vec4<f32>' : 'f32';
   const spec = declared(`resize_bwd${vec4Of(g) ? '_v4' : ''}`, () => BACKWARD(T), () => `${COMMON}
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.total) { return; }
+${flatMain(WG, 'u.total')}
   ${unflatten('t', [['ch', 'u.c'], ['ix', 'u.w'], ['iy', 'u.h']], 'n')}
   let ry = outRange(iy, u.ho, u.invY);
   let rx = outRange(ix, u.wo, u.invX);

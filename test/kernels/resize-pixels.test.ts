@@ -1,7 +1,6 @@
-// The pixel kernels of the bilinear resize (src/kernels/resize.wgsl.ts: one invocation per pixel,
-// every channel of it) against the kernels they replace (one invocation per pixel and channel
-// vector: the frozen forward of resize-previous.ts, the per-lane gather resizeBackwardLanesLaunch):
-// the same bits, so training runs are unchanged. Launched directly on odd sizes in both align
+// The two forms of the bilinear resize kernels (src/kernels/resize.wgsl.ts): one invocation per
+// pixel and every channel of it (software adapters) against one per pixel and channel vector (the
+// form before, still run on hardware adapters): the same bits, so training runs are unchanged. Launched directly on odd sizes in both align
 // modes: 4x and 2.5x upsampling, downsampling, scalar (C = 3, 5) and vec4 (C = 20, 24) channels,
 // output into a channel slice as concatBy writes it. resize.test.ts checks the result against the
 // CPU reference and by finite differences.
@@ -11,9 +10,15 @@ import { run } from '../../src/engine/ops/run.js';
 import { Tensor } from '../../src/engine/tensor.js';
 import { randomNd } from '../../src/kernels/cpu/nd.js';
 import { resizeGradRef, resizeRef } from '../../src/kernels/cpu/resize.js';
-import { resizeBackwardLanesLaunch, resizeBackwardLaunch, resizeGatherFits, resizeLaunch, type ResizeGeometry } from '../../src/kernels/resize.wgsl.js';
+import {
+  resizeBackwardLanesLaunch,
+  resizeBackwardPixelsLaunch,
+  resizeGatherFits,
+  resizeLanesLaunch,
+  resizePixelsLaunch,
+  type ResizeGeometry,
+} from '../../src/kernels/resize.wgsl.js';
 import { relError, toGpu, useEngine } from '../helpers.js';
-import { previousResizeLaunch } from './resize-previous.js';
 
 useEngine();
 
@@ -23,7 +28,7 @@ interface Case {
   size: [number, number];
   /** Output pixel stride and channel offset (a slice of a wider tensor), when not dense. */
   slice?: [number, number];
-  /** Whether the pixel gather holds the ranges (else the backward falls back to the lanes). */
+  /** Whether the pixel gather holds the ranges (else the backward runs the lanes form). */
   fits: boolean;
 }
 
@@ -35,7 +40,7 @@ const CASES: Case[] = [
   { name: 'to an odd size into a slice, C=3', x: [2, 5, 3, 3], size: [11, 13], slice: [7, 2], fits: true },
   { name: 'downsampling, C=20', x: [2, 13, 11, 20], size: [4, 5], fits: true },
   { name: 'downsampling, C=5', x: [1, 9, 12, 5], size: [7, 5], fits: true },
-  { name: '8x: the per-lane gather, C=24', x: [1, 3, 2, 24], size: [24, 16], fits: false },
+  { name: '8x, C=24', x: [1, 3, 2, 24], size: [24, 16], fits: false },
 ];
 
 const bitIdentical = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
@@ -43,7 +48,7 @@ const bitIdentical = (a: Float32Array, b: Float32Array) => a.length === b.length
 describe('bilinear resize pixel kernels', () => {
   for (const [i, c] of CASES.entries()) {
     for (const alignCorners of [false, true]) {
-      it(`${c.name}, [${c.x}] -> ${c.size}, align_corners=${alignCorners}: same bits as the per-lane kernels`, async () => {
+      it(`${c.name}, [${c.x}] -> ${c.size}, align_corners=${alignCorners}: pixels and lanes, the same bits`, async () => {
         const [n, h, w, ch] = c.x;
         const [ho, wo] = c.size;
         const [oPix, oOff] = c.slice ?? [ch, 0];
@@ -54,25 +59,32 @@ describe('bilinear resize pixel kernels', () => {
         // Outputs start from the same values, so the channels outside a slice must stay as they were.
         const fill = randomNd([n, ho, wo, oPix], 60 + i);
         const outs = [toGpu(fill), toGpu(fill)];
-        run(previousResizeLaunch(g), { x, out: outs[0] });
-        run(resizeLaunch(g), { x, out: outs[1] });
+        run(resizeLanesLaunch(g), { x, out: outs[0] });
+        run(resizePixelsLaunch(g), { x, out: outs[1] });
         const [before, after] = (await Promise.all(outs.map((o) => read(o)))) as Float32Array[];
         expect(bitIdentical(after, before)).toBe(true);
         // Float32 rounding of a 4-tap interpolation against the float64 reference.
-        const ref = resizeRef(xNd, c.size, alignCorners).data;
-        const dense = Float32Array.from(ref, (_, j) => after[Math.floor(j / ch) * oPix + oOff + (j % ch)]);
-        expect(relError(dense, ref)).toBeLessThan(1e-6);
+        const fref = resizeRef(xNd, c.size, alignCorners).data;
+        const dense = Float32Array.from(fref, (_, j) => after[Math.floor(j / ch) * oPix + oOff + (j % ch)]);
+        expect(relError(dense, fref)).toBeLessThan(1e-6);
 
         const gyNd = randomNd([n, ho, wo, ch], 80 + i);
         const gy = toGpu(gyNd);
         const dxs = [Tensor.empty(c.x), Tensor.empty(c.x)];
         const gd: ResizeGeometry = { n, h, w, c: ch, ho, wo, alignCorners };
         run(resizeBackwardLanesLaunch(gd), { gy, dx: dxs[0] });
-        run(resizeBackwardLaunch(gd), { gy, dx: dxs[1] });
-        const [lanes, pixels] = (await Promise.all(dxs.map((d) => read(d)))) as Float32Array[];
-        expect(bitIdentical(pixels, lanes)).toBe(true);
-        // Sums of up to (2 * 8 + 4)^2 weighted terms in float32 (8x upsampling) against float64.
-        expect(relError(pixels, resizeGradRef(xNd, c.size, alignCorners, gyNd).data)).toBeLessThan(1e-5);
+        const ref = resizeGradRef(xNd, c.size, alignCorners, gyNd).data;
+        if (c.fits) {
+          run(resizeBackwardPixelsLaunch(gd), { gy, dx: dxs[1] });
+          const [lanes, pixels] = (await Promise.all(dxs.map((d) => read(d)))) as Float32Array[];
+          expect(bitIdentical(pixels, lanes)).toBe(true);
+          // Float32 sums of up to 13 x 13 weighted terms (4x upsampling) against float64.
+          expect(relError(pixels, ref)).toBeLessThan(1e-5);
+        } else {
+          expect(() => resizeBackwardPixelsLaunch(gd)).toThrow(/taps per axis/);
+          // Sums of up to 21 x 21 terms (8x upsampling): what resizeBilinear runs at this scale.
+          expect(relError((await read(dxs[0])) as Float32Array, ref)).toBeLessThan(1e-5);
+        }
         for (const t of [x, gy, ...outs, ...dxs]) t.dispose();
       });
     }
