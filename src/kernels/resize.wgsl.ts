@@ -102,18 +102,22 @@ function uniforms(g: ResizeGeometry, total: number): UniformValues<typeof UNIFOR
   };
 }
 
+// The forward's taps of output pixel (n, oy, ox): input rows r0, r1 (pixel offsets of their
+// starts), columns x0, x1, and both axes' lambdas in sy.z and sx.z.
+const OUTPUT_TAPS = `let sy = source(oy, u.h, u.scaleY);
+  let sx = source(ox, u.w, u.scaleX);
+  let r0 = (n * u.h + u32(sy.x)) * u.w;
+  let r1 = (n * u.h + u32(sy.y)) * u.w;
+  let x0 = u32(sx.x);
+  let x1 = u32(sx.y);`;
+
 /** Buffers: x [n, h, w, c], out [n, ho, wo, oPix] (channels [oOff, oOff + c) written). One invocation per channel vector. */
 export function resizeLanesLaunch(g: ResizeGeometry): Launch<'x' | 'out'> {
   const vec = vec4Of(g);
   const spec = declared(`resize_fwd${vec ? '_v4' : ''}`, () => FORWARD(vec ? 'vec4<f32>' : 'f32'), () => `${COMMON}
 ${flatMain(WG, 'u.total')}
   ${unflatten('t', [['ch', 'u.c'], ['ox', 'u.wo'], ['oy', 'u.ho']], 'n')}
-  let sy = source(oy, u.h, u.scaleY);
-  let sx = source(ox, u.w, u.scaleX);
-  let r0 = (n * u.h + u32(sy.x)) * u.w;
-  let r1 = (n * u.h + u32(sy.y)) * u.w;
-  let x0 = u32(sx.x);
-  let x1 = u32(sx.y);
+  ${OUTPUT_TAPS}
   let top = x[(r0 + x0) * u.c + ch] * (1.0 - sx.z) + x[(r0 + x1) * u.c + ch] * sx.z;
   let bottom = x[(r1 + x0) * u.c + ch] * (1.0 - sx.z) + x[(r1 + x1) * u.c + ch] * sx.z;
   out[((n * u.ho + oy) * u.wo + ox) * u.oPix + u.oOff + ch] = top * (1.0 - sy.z) + bottom * sy.z;
@@ -128,12 +132,7 @@ export function resizePixelsLaunch(g: ResizeGeometry): Launch<'x' | 'out'> {
   const spec = declared(`resize_fwd_px${vec ? '_v4' : ''}`, () => FORWARD(vec ? 'vec4<f32>' : 'f32'), () => `${COMMON}
 ${flatMain(WG, 'u.total')}
   ${unflatten('t', [['ox', 'u.wo'], ['oy', 'u.ho']], 'n')}
-  let sy = source(oy, u.h, u.scaleY);
-  let sx = source(ox, u.w, u.scaleX);
-  let r0 = (n * u.h + u32(sy.x)) * u.w;
-  let r1 = (n * u.h + u32(sy.y)) * u.w;
-  let x0 = u32(sx.x);
-  let x1 = u32(sx.y);
+  ${OUTPUT_TAPS}
   let p00 = (r0 + x0) * u.c;
   let p01 = (r0 + x1) * u.c;
   let p10 = (r1 + x0) * u.c;
@@ -165,6 +164,19 @@ export function resizeGatherFits(g: ResizeGeometry): boolean {
   return taps(invY, g.ho) <= GATHER_TAPS && taps(invX, g.wo) <= GATHER_TAPS;
 }
 
+/**
+ * WGSL: the weights of input index i<a> in outputs r<a>.x..r<a>.y of axis a (into w<a>s, from
+ * r<a>.x), and [<a>0, <a>1], the outputs of nonzero weight among them (empty: <a>0 > <a>1).
+ */
+const axisWeights = (a: 'y' | 'x', n: 'h' | 'w', scale: 'scaleY' | 'scaleX') => `var w${a}s: array<f32, ${GATHER_TAPS}>;
+  var ${a}0 = r${a}.y + 1u;
+  var ${a}1 = r${a}.x;
+  for (var o${a} = r${a}.x; o${a} <= r${a}.y; o${a}++) {
+    let wt = weight(o${a}, i${a}, u.${n}, u.${scale});
+    w${a}s[o${a} - r${a}.x] = wt;
+    if (wt != 0.0) { ${a}0 = min(${a}0, o${a}); ${a}1 = o${a}; }
+  }`;
+
 /** Buffers: gy [n, ho, wo, c], dx [n, h, w, c]. One invocation per input pixel; only where resizeGatherFits. */
 export function resizeBackwardPixelsLaunch(g: ResizeGeometry): Launch<'gy' | 'dx'> {
   if (!resizeGatherFits(g)) throw new Error(`resizeBackwardPixelsLaunch: ${g.h}x${g.w} -> ${g.ho}x${g.wo} needs more than ${GATHER_TAPS} taps per axis`);
@@ -178,22 +190,8 @@ ${flatMain(WG, 'u.total')}
   ${unflatten('t', [['ix', 'u.w'], ['iy', 'u.h']], 'n')}
   let ry = outRange(iy, u.ho, u.invY);
   let rx = outRange(ix, u.wo, u.invX);
-  var wys: array<f32, ${GATHER_TAPS}>;
-  var wxs: array<f32, ${GATHER_TAPS}>;
-  var y0 = ry.y + 1u;
-  var y1 = ry.x;
-  for (var oy = ry.x; oy <= ry.y; oy++) {
-    let wt = weight(oy, iy, u.h, u.scaleY);
-    wys[oy - ry.x] = wt;
-    if (wt != 0.0) { y0 = min(y0, oy); y1 = oy; }
-  }
-  var x0 = rx.y + 1u;
-  var x1 = rx.x;
-  for (var ox = rx.x; ox <= rx.y; ox++) {
-    let wt = weight(ox, ix, u.w, u.scaleX);
-    wxs[ox - rx.x] = wt;
-    if (wt != 0.0) { x0 = min(x0, ox); x1 = ox; }
-  }
+  ${axisWeights('y', 'h', 'scaleY')}
+  ${axisWeights('x', 'w', 'scaleX')}
   for (var ch = 0u; ch < u.c; ch++) {
     var acc = ${T}(0.0);
     for (var oy = y0; oy <= y1; oy++) {

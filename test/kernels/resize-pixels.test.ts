@@ -78,11 +78,11 @@ describe('bilinear resize pixel kernels', () => {
           run(resizeBackwardPixelsLaunch(gd), { gy, dx: dxs[1] });
           const [lanes, pixels] = (await Promise.all(dxs.map((d) => read(d)))) as Float32Array[];
           expect(bitIdentical(pixels, lanes)).toBe(true);
-          // Float32 sums of up to 13 x 13 weighted terms (4x upsampling) against float64.
+          // Float32 sums of up to 12 x 12 weighted terms (4x upsampling) against float64.
           expect(relError(pixels, ref)).toBeLessThan(1e-5);
         } else {
           expect(() => resizeBackwardPixelsLaunch(gd)).toThrow(/taps per axis/);
-          // Sums of up to 21 x 21 terms (8x upsampling): what resizeBilinear runs at this scale.
+          // Sums of up to 20 x 20 terms (8x upsampling): what resizeBilinear runs at this scale.
           expect(relError((await read(dxs[0])) as Float32Array, ref)).toBeLessThan(1e-5);
         }
         for (const t of [x, gy, ...outs, ...dxs]) t.dispose();
