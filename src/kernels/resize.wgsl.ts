@@ -159,8 +159,9 @@ export const GATHER_TAPS = 16;
 /** Whether the pixel gather's weight arrays hold both axes' ranges (else the lanes gather must run). */
 export function resizeGatherFits(g: ResizeGeometry): boolean {
   const { invY, invX } = uniforms(g, 0);
-  // Upper bound on the range's length, with slack for the kernel's f32 rounding of lo and hi.
-  const taps = (inv: number, out: number) => Math.min(Math.ceil(2 * inv + 1e-3) + 4, out);
+  // Upper bound on the range's length, with slack for the kernel's f32 rounding of lo and hi (a
+  // few ulps of values up to `out`).
+  const taps = (inv: number, out: number) => Math.min(Math.ceil(2 * inv + 1e-3 + 1e-6 * out) + 4, out);
   return taps(invY, g.ho) <= GATHER_TAPS && taps(invX, g.wo) <= GATHER_TAPS;
 }
 

@@ -11,6 +11,7 @@ import { Tensor } from '../../src/engine/tensor.js';
 import { randomNd } from '../../src/kernels/cpu/nd.js';
 import { resizeGradRef, resizeRef } from '../../src/kernels/cpu/resize.js';
 import {
+  GATHER_TAPS,
   resizeBackwardLanesLaunch,
   resizeBackwardPixelsLaunch,
   resizeGatherFits,
@@ -45,7 +46,37 @@ const CASES: Case[] = [
 
 const bitIdentical = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
+/** Length of outRange (resize.wgsl.ts) for input index i, in float32 as the kernel computes it. */
+function rangeLength(i: number, out: number, inv: number, align: boolean): number {
+  const f = Math.fround;
+  const v = f(inv);
+  const lo = align ? f(f(i - 1) * v) : f(f(f(i - 0.5) * v) - 0.5);
+  const hi = align ? f(f(i + 1) * v) : f(f(f(i + 1.5) * v) - 0.5);
+  const a = Math.max(Math.floor(lo) - 1, 0);
+  const b = Math.min(Math.ceil(hi) + 1, out - 1);
+  return b - a + 1;
+}
+
 describe('bilinear resize pixel kernels', () => {
+  it(`resizeGatherFits admits only ranges of at most ${GATHER_TAPS} outputs`, () => {
+    let admitted = 0;
+    for (const align of [false, true])
+      for (let n = 1; n <= 40; n++)
+        for (let out = 1; out <= 300; out++) {
+          const g: ResizeGeometry = { n: 1, h: n, w: 1, c: 1, ho: out, wo: 1, alignCorners: align };
+          if (!resizeGatherFits(g)) continue;
+          admitted++;
+          const inv = align ? (n > 1 ? (out - 1) / (n - 1) : out) : out / n;
+          const longest = Math.max(...Array.from({ length: n }, (_, i) => rangeLength(i, out, inv, align)));
+          expect(longest, `${n} -> ${out} align ${align}`).toBeLessThanOrEqual(GATHER_TAPS);
+        }
+    // 4x and 5x upsampling are admitted, 6x is not.
+    expect(admitted).toBeGreaterThan(1000);
+    expect(resizeGatherFits({ n: 1, h: 24, w: 24, c: 20, ho: 96, wo: 96, alignCorners: false })).toBe(true);
+    expect(resizeGatherFits({ n: 1, h: 20, w: 20, c: 20, ho: 100, wo: 100, alignCorners: true })).toBe(true);
+    expect(resizeGatherFits({ n: 1, h: 20, w: 20, c: 20, ho: 120, wo: 120, alignCorners: false })).toBe(false);
+  });
+
   for (const [i, c] of CASES.entries()) {
     for (const alignCorners of [false, true]) {
       it(`${c.name}, [${c.x}] -> ${c.size}, align_corners=${alignCorners}: pixels and lanes, the same bits`, async () => {
