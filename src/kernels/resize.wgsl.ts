@@ -6,10 +6,15 @@
 // Backward is a gather: an input pixel walks a conservative range of output rows and columns that
 // may sample it (from the inverse map, widened by one), recomputes each output's (i0, i1, l) with
 // the forward's own float formula, and sums the weights that land on it: no atomics, no scatter.
-// When C is a multiple of 4 an invocation handles 4 channels (vec4 loads and stores): the tap
-// weights, which depend only on the pixel, are computed once for 4 channels instead of once per
-// channel, and a software adapter issues a quarter of the loads (docs/engine.md, "Software adapters").
-import { ENTRY_PARAMS, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
+// When C is a multiple of 4 the channels are read as vec4 (a software adapter issues a quarter of
+// the loads, docs/engine.md "Software adapters"). Two forms of each pass, the same bits:
+// - lanes: one invocation per (pixel, channel vector), neighbouring lanes on neighbouring channels
+//   (coalesced loads, what a GPU wants);
+// - pixels: one invocation per pixel and every channel vector of it, so the pixel's unflatten
+//   (integer divisions by uniforms, eight scalar divisions each on lavapipe, docs/performance.md
+//   "What a load costs on lavapipe") and its tap weights are computed once per pixel, not once per
+//   channel vector (what a software adapter wants).
+import { flatMain, grid1d, unflatten, type Launch } from './kernel.js';
 import { declared, launchOf, signature, type UniformValues } from './signature.js';
 import type { NhwcResample } from './geometry.js';
 
@@ -97,21 +102,22 @@ function uniforms(g: ResizeGeometry, total: number): UniformValues<typeof UNIFOR
   };
 }
 
-/** Buffers: x [n, h, w, c], out [n, ho, wo, oPix] (channels [oOff, oOff + c) written). */
-export function resizeLaunch(g: ResizeGeometry): Launch<'x' | 'out'> {
-  const vec = vec4Of(g);
-  const spec = declared(`resize_fwd${vec ? '_v4' : ''}`, () => FORWARD(vec ? 'vec4<f32>' : 'f32'), () => `${COMMON}
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.total) { return; }
-  ${unflatten('t', [['ch', 'u.c'], ['ox', 'u.wo'], ['oy', 'u.ho']], 'n')}
-  let sy = source(oy, u.h, u.scaleY);
+// The forward's taps of output pixel (n, oy, ox): input rows r0, r1 (pixel offsets of their
+// starts), columns x0, x1, and both axes' lambdas in sy.z and sx.z.
+const OUTPUT_TAPS = `let sy = source(oy, u.h, u.scaleY);
   let sx = source(ox, u.w, u.scaleX);
   let r0 = (n * u.h + u32(sy.x)) * u.w;
   let r1 = (n * u.h + u32(sy.y)) * u.w;
   let x0 = u32(sx.x);
-  let x1 = u32(sx.y);
+  let x1 = u32(sx.y);`;
+
+/** Buffers: x [n, h, w, c], out [n, ho, wo, oPix] (channels [oOff, oOff + c) written). One invocation per channel vector. */
+export function resizeLanesLaunch(g: ResizeGeometry): Launch<'x' | 'out'> {
+  const vec = vec4Of(g);
+  const spec = declared(`resize_fwd${vec ? '_v4' : ''}`, () => FORWARD(vec ? 'vec4<f32>' : 'f32'), () => `${COMMON}
+${flatMain(WG, 'u.total')}
+  ${unflatten('t', [['ch', 'u.c'], ['ox', 'u.wo'], ['oy', 'u.ho']], 'n')}
+  ${OUTPUT_TAPS}
   let top = x[(r0 + x0) * u.c + ch] * (1.0 - sx.z) + x[(r0 + x1) * u.c + ch] * sx.z;
   let bottom = x[(r1 + x0) * u.c + ch] * (1.0 - sx.z) + x[(r1 + x1) * u.c + ch] * sx.z;
   out[((n * u.ho + oy) * u.wo + ox) * u.oPix + u.oOff + ch] = top * (1.0 - sy.z) + bottom * sy.z;
@@ -120,14 +126,98 @@ fn main(${ENTRY_PARAMS}) {
   return launchOf(spec, uniforms(g, total), grid1d(Math.ceil(total / WG)));
 }
 
-/** Buffers: gy [n, ho, wo, c], dx [n, h, w, c]. */
-export function resizeBackwardLaunch(g: ResizeGeometry): Launch<'gy' | 'dx'> {
+/** As resizeLanesLaunch, one invocation per output pixel: the same float expressions, so the same bits. */
+export function resizePixelsLaunch(g: ResizeGeometry): Launch<'x' | 'out'> {
+  const vec = vec4Of(g);
+  const spec = declared(`resize_fwd_px${vec ? '_v4' : ''}`, () => FORWARD(vec ? 'vec4<f32>' : 'f32'), () => `${COMMON}
+${flatMain(WG, 'u.total')}
+  ${unflatten('t', [['ox', 'u.wo'], ['oy', 'u.ho']], 'n')}
+  ${OUTPUT_TAPS}
+  let p00 = (r0 + x0) * u.c;
+  let p01 = (r0 + x1) * u.c;
+  let p10 = (r1 + x0) * u.c;
+  let p11 = (r1 + x1) * u.c;
+  let o = t * u.oPix + u.oOff;
+  for (var ch = 0u; ch < u.c; ch++) {
+    let top = x[p00 + ch] * (1.0 - sx.z) + x[p01 + ch] * sx.z;
+    let bottom = x[p10 + ch] * (1.0 - sx.z) + x[p11 + ch] * sx.z;
+    out[o + ch] = top * (1.0 - sy.z) + bottom * sy.z;
+  }
+}`);
+  const total = g.n * g.ho * g.wo;
+  return launchOf(spec, uniforms(g, total), grid1d(Math.ceil(total / WG)));
+}
+
+/**
+ * Longest output range per axis the pixel gather keeps weights for. `outRange` spans
+ * hi - lo = 2 * inv, so it holds at most ceil(2 * inv) + 4 indices (widened by one at each end,
+ * floor and ceil adding one more): up to 5.5x upsampling (the decoder's 4x and the logits' resize
+ * to the crop fit).
+ */
+export const GATHER_TAPS = 16;
+
+/** Whether the pixel gather's weight arrays hold both axes' ranges (else the lanes gather must run). */
+export function resizeGatherFits(g: ResizeGeometry): boolean {
+  const { invY, invX } = uniforms(g, 0);
+  // Upper bound on the range's length, with slack for the kernel's f32 rounding of lo and hi (a
+  // few ulps of values up to `out`).
+  const taps = (inv: number, out: number) => Math.min(Math.ceil(2 * inv + 1e-3 + 1e-6 * out) + 4, out);
+  return taps(invY, g.ho) <= GATHER_TAPS && taps(invX, g.wo) <= GATHER_TAPS;
+}
+
+/**
+ * WGSL: the weights of input index i<a> in outputs r<a>.x..r<a>.y of axis a (into w<a>s, from
+ * r<a>.x), and [<a>0, <a>1], the outputs of nonzero weight among them (empty: <a>0 > <a>1).
+ */
+const axisWeights = (a: 'y' | 'x', n: 'h' | 'w', scale: 'scaleY' | 'scaleX') => `var w${a}s: array<f32, ${GATHER_TAPS}>;
+  var ${a}0 = r${a}.y + 1u;
+  var ${a}1 = r${a}.x;
+  for (var o${a} = r${a}.x; o${a} <= r${a}.y; o${a}++) {
+    let wt = weight(o${a}, i${a}, u.${n}, u.${scale});
+    w${a}s[o${a} - r${a}.x] = wt;
+    if (wt != 0.0) { ${a}0 = min(${a}0, o${a}); ${a}1 = o${a}; }
+  }`;
+
+/** Buffers: gy [n, ho, wo, c], dx [n, h, w, c]. One invocation per input pixel; only where resizeGatherFits. */
+export function resizeBackwardPixelsLaunch(g: ResizeGeometry): Launch<'gy' | 'dx'> {
+  if (!resizeGatherFits(g)) throw new Error(`resizeBackwardPixelsLaunch: ${g.h}x${g.w} -> ${g.ho}x${g.wo} needs more than ${GATHER_TAPS} taps per axis`);
+  const T = vec4Of(g) ? 'vec4<f32>' : 'f32';
+  // Both axes' weights are computed once per pixel (the lanes form recomputes the x weights inside
+  // the y loop, per channel vector), and the ranges are trimmed to the outputs of nonzero weight:
+  // the lanes form skips the others, so every sum adds the same terms in the same order (oy outer,
+  // ox inner) and gives the same bits.
+  const spec = declared(`resize_bwd_px${vec4Of(g) ? '_v4' : ''}`, () => BACKWARD(T), () => `${COMMON}
+${flatMain(WG, 'u.total')}
+  ${unflatten('t', [['ix', 'u.w'], ['iy', 'u.h']], 'n')}
+  let ry = outRange(iy, u.ho, u.invY);
+  let rx = outRange(ix, u.wo, u.invX);
+  ${axisWeights('y', 'h', 'scaleY')}
+  ${axisWeights('x', 'w', 'scaleX')}
+  for (var ch = 0u; ch < u.c; ch++) {
+    var acc = ${T}(0.0);
+    for (var oy = y0; oy <= y1; oy++) {
+      let wy = wys[oy - ry.x];
+      if (wy == 0.0) { continue; }
+      var row = ${T}(0.0);
+      let r = (n * u.ho + oy) * u.wo;
+      for (var ox = x0; ox <= x1; ox++) {
+        let wx = wxs[ox - rx.x];
+        if (wx != 0.0) { row += wx * gy[(r + ox) * u.c + ch]; }
+      }
+      acc += wy * row;
+    }
+    dx[t * u.c + ch] = acc;
+  }
+}`);
+  const total = g.n * g.h * g.w;
+  return launchOf(spec, uniforms(g, total), grid1d(Math.ceil(total / WG)));
+}
+
+/** Buffers: gy [n, ho, wo, c], dx [n, h, w, c]. One invocation per (input pixel, channel vector), any scale. */
+export function resizeBackwardLanesLaunch(g: ResizeGeometry): Launch<'gy' | 'dx'> {
   const T = vec4Of(g) ? 'vec4<f32>' : 'f32';
   const spec = declared(`resize_bwd${vec4Of(g) ? '_v4' : ''}`, () => BACKWARD(T), () => `${COMMON}
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.total) { return; }
+${flatMain(WG, 'u.total')}
   ${unflatten('t', [['ch', 'u.c'], ['ix', 'u.w'], ['iy', 'u.h']], 'n')}
   let ry = outRange(iy, u.ho, u.invY);
   let rx = outRange(ix, u.wo, u.invX);

@@ -1,7 +1,15 @@
 // Bilinear resize of NHWC activations (kernels/resize.wgsl.ts), PyTorch semantics for both
 // align_corners settings; the backward is a gather over the outputs that sample each input.
-import { resizeBackwardLaunch, resizeLaunch, type ResizeGeometry } from '../../kernels/resize.wgsl.js';
+import {
+  resizeBackwardLanesLaunch,
+  resizeBackwardPixelsLaunch,
+  resizeGatherFits,
+  resizeLanesLaunch,
+  resizePixelsLaunch,
+  type ResizeGeometry,
+} from '../../kernels/resize.wgsl.js';
 import { record } from '../autograd.js';
+import { engine } from '../runtime.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape, run } from './run.js';
 import { dense } from './shape.js';
@@ -17,14 +25,19 @@ export function resizeBilinear(x: Tensor, size: readonly [number, number], align
   if (!(Number.isInteger(ho) && Number.isInteger(wo) && ho > 0 && wo > 0)) throw new Error(`resizeBilinear: bad size [${size}]`);
   const slice = into && channelSlice(into, [n, ho, wo, c]);
   const g: ResizeGeometry = { n, h, w, c, ho, wo, alignCorners, ...(slice ? { oPix: into.strides[2], oOff: into.offset } : {}) };
+  // Both kernel forms give the same bits. One invocation per pixel on a software adapter, where
+  // per-invocation index arithmetic costs (docs/performance.md, "Bilinear resize per pixel"); per
+  // channel vector elsewhere, where neighbouring lanes on neighbouring channels coalesce.
+  const pixels = engine().summary.isSoftware;
   const xp = dense(x);
   const out = slice ? into.view(into.shape, into.strides, into.offset) : Tensor.empty([n, ho, wo, c]);
-  run(resizeLaunch(g), { x: xp, out });
+  run(pixels ? resizePixelsLaunch(g) : resizeLanesLaunch(g), { x: xp, out });
   xp.dispose();
   return record(out, 'resize_bilinear', [x], (gy) => {
     const gp = dense(gy);
     const dx = Tensor.empty(x.shape);
-    run(resizeBackwardLaunch({ n, h, w, c, ho, wo, alignCorners }), { gy: gp, dx });
+    const gb: ResizeGeometry = { n, h, w, c, ho, wo, alignCorners };
+    run(pixels && resizeGatherFits(gb) ? resizeBackwardPixelsLaunch(gb) : resizeBackwardLanesLaunch(gb), { gy: gp, dx });
     return [dx];
   });
 }
