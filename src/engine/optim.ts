@@ -1,6 +1,7 @@
 // Optimisers with parameter groups (each its own learning rate: the method trains the head at 10x
 // the backbone's), a poly schedule, and updates in place on the GPU.
-import { adamwLaunch, sgdLaunch } from '../kernels/optim.wgsl.js';
+import { ADAMW_GROUP_MAX_ELEMENTS, adamwGroupLaunch, adamwLaunch, sgdLaunch, type AdamWHyper } from '../kernels/optim.wgsl.js';
+import { engine } from './runtime.js';
 import { fmtShape, run, sameShape } from './ops/run.js';
 import { zeros } from './ops/shape.js';
 import type { Tensor } from './tensor.js';
@@ -17,6 +18,13 @@ export interface ParamGroup {
 export function polyLr(base: number, step: number, total: number, power = 0.9, floor = 1e-6): number {
   const frac = Math.min(1, Math.max(0, step / Math.max(1, total)));
   return Math.max(base * (1 - frac) ** power, floor);
+}
+
+/** A parameter, its gradient and its optimiser state. */
+export interface ParamUpdate {
+  p: Tensor;
+  g: Tensor;
+  state: Tensor[];
 }
 
 export abstract class Optimizer {
@@ -51,12 +59,14 @@ export abstract class Optimizer {
     }
     this.stepCount++;
     for (const group of this.groups) {
-      const lr = group.lr * this.lrFactor;
-      for (const p of group.params) {
-        if (!p.grad) continue;
-        this.update(p, p.grad, lr, group.weightDecay ?? 0, this.stateOf(p));
-      }
+      const items = group.params.filter((p) => p.grad).map((p) => ({ p, g: p.grad!, state: this.stateOf(p) }));
+      this.updateGroup(items, group.lr * this.lrFactor, group.weightDecay ?? 0);
     }
+  }
+
+  /** Updates the parameters of one group that have a gradient (one launch each unless overridden). */
+  protected updateGroup(items: readonly ParamUpdate[], lr: number, wd: number): void {
+    for (const { p, g, state } of items) this.update(p, g, lr, wd, state);
   }
 
   /** Disposes every gradient (their buffers return to the pool for the next backward). */
@@ -119,7 +129,31 @@ export class AdamW extends Optimizer {
   ) {
     super(groups);
   }
+  private hyper(lr: number, wd: number): AdamWHyper {
+    return { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: wd, step: this.stepCount };
+  }
   protected update(p: Tensor, g: Tensor, lr: number, wd: number, [m, v]: Tensor[]): void {
-    run(adamwLaunch(p.size, { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: wd, step: this.stepCount }), { p, g, m, v });
+    run(adamwLaunch(p.size, this.hyper(lr, wd)), { p, g, m, v });
+  }
+  /**
+   * Up to 8 tensors per dispatch (4 storage buffers each, within the adapter's per-stage limit),
+   * taken in order of size so a dispatch's rows are of similar length; every element gets the same
+   * arithmetic as alone, so the result is the same bits in any grouping.
+   */
+  protected override updateGroup(items: readonly ParamUpdate[], lr: number, wd: number): void {
+    const per = Math.min(8, Math.floor(engine().device.limits.maxStorageBuffersPerShaderStage / 4));
+    const fit = items.filter(({ p }) => p.size <= ADAMW_GROUP_MAX_ELEMENTS).sort((a, b) => a.p.size - b.p.size);
+    const alone = items.filter(({ p }) => p.size > ADAMW_GROUP_MAX_ELEMENTS);
+    for (let at = 0; at < fit.length; at += per) {
+      const chunk = fit.slice(at, at + per);
+      if (chunk.length < 2) {
+        alone.push(...chunk);
+        continue;
+      }
+      const bound: Record<string, Tensor> = {};
+      chunk.forEach(({ p, g, state: [m, v] }, k) => Object.assign(bound, { [`p${k}`]: p, [`g${k}`]: g, [`m${k}`]: m, [`v${k}`]: v }));
+      run(adamwGroupLaunch(chunk.map(({ p }) => p.size), this.hyper(lr, wd)), bound);
+    }
+    for (const { p, g, state } of alone) this.update(p, g, lr, wd, state);
   }
 }

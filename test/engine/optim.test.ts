@@ -1,7 +1,8 @@
 // Optimisers (kernels/optim.wgsl.ts) against kernels/cpu/optim.ts, groups and the poly schedule.
 import { describe, expect, it } from 'vitest';
 import { read } from '../../src/engine/io.js';
-import { AdamW, SGD, polyLr } from '../../src/engine/optim.js';
+import { AdamW, SGD, polyLr, type ParamUpdate } from '../../src/engine/optim.js';
+import { engine } from '../../src/engine/runtime.js';
 import { Tensor } from '../../src/engine/tensor.js';
 import { adamwRef, sgdRef } from '../../src/kernels/cpu/optim.js';
 import { randomNd } from '../../src/kernels/cpu/nd.js';
@@ -39,6 +40,47 @@ describe('optimisers', () => {
     expectClose(await read(a.t), a.p, 1e-5);
     expectClose(await read(b.t), b.p, 1e-5);
     expect(opt.steps).toBe(5);
+  });
+
+  it('AdamW updates several tensors per dispatch: the same bits as one launch each, and the reference', async () => {
+    // One launch per tensor, as before grouping.
+    class OneByOne extends AdamW {
+      protected override updateGroup(items: readonly ParamUpdate[], lr: number, wd: number): void {
+        for (const { p, g, state } of items) this.update(p, g, lr, wd, state);
+      }
+    }
+    const sizes = [1, 3, 32, 67, 300, 1025, 5, 9, 2, 4096];
+    const make = (seed: number) => sizes.map((n, i) => param(seed + i, n));
+    const grouped = make(100);
+    const single = make(100);
+    const ref = make(100);
+    const refState = sizes.map((n) => ({ m: new Float64Array(n), v: new Float64Array(n) }));
+    const optG = new AdamW([{ name: 'all', params: grouped.map((x) => x.t), lr: 1e-2, weightDecay: 1e-2 }]);
+    const optS = new OneByOne([{ name: 'all', params: single.map((x) => x.t), lr: 1e-2, weightDecay: 1e-2 }]);
+    const q = engine().queue;
+    let groupedDispatches = 0;
+    for (let step = 1; step <= 3; step++) {
+      const grads = sizes.map((n, i) => randomNd([n], 1000 * step + i));
+      for (const [opt, set] of [[optG, grouped], [optS, single]] as const) {
+        set.forEach((x, i) => (x.t.grad = Tensor.fromArray(grads[i].data, [sizes[i]]).keep()));
+        const before = q.stats.dispatches;
+        opt.step();
+        if (opt === optG) groupedDispatches = q.stats.dispatches - before;
+        opt.zeroGrad();
+      }
+      ref.forEach((x, i) => adamwRef(x.p, grads[i].data, refState[i].m, refState[i].v, { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-2, step }));
+    }
+    const per = Math.min(8, Math.floor(engine().device.limits.maxStorageBuffersPerShaderStage / 4));
+    expect(groupedDispatches).toBe(per >= 2 ? Math.ceil(sizes.length / per) : sizes.length);
+    for (let i = 0; i < sizes.length; i++) {
+      expect(await read(grouped[i].t)).toEqual(await read(single[i].t));
+      expectClose(await read(grouped[i].t), ref[i].p, 1e-5);
+    }
+    const [sg, ss] = [optG.stateTensors(), optS.stateTensors()];
+    for (let i = 0; i < sizes.length; i++) for (let s = 0; s < 2; s++) expect(await read(sg[i].slots[s])).toEqual(await read(ss[i].slots[s]));
+    optG.dispose();
+    optS.dispose();
+    for (const x of [...grouped, ...single, ...ref]) x.t.dispose();
   });
 
   it('SGD with momentum matches the reference and skips parameters without a gradient', async () => {
