@@ -23,8 +23,9 @@ const WG = 64;
 export interface ResizeGeometry extends NhwcResample {
   alignCorners: boolean;
   /**
-   * Forward output's pixel stride and channel offset in elements (default c and 0): the output
-   * may be a channel slice of a wider NHWC tensor (a part of a concatenation).
+   * The output side's pixel stride and channel offset in elements (default c and 0): the forward's
+   * output, or the backward's gy, may be a channel slice of a wider NHWC tensor (a part of a
+   * concatenation, and the gradient of one), written or read in place.
    */
   oPix?: number;
   oOff?: number;
@@ -178,7 +179,7 @@ const axisWeights = (a: 'y' | 'x', n: 'h' | 'w', scale: 'scaleY' | 'scaleX') => 
     if (wt != 0.0) { ${a}0 = min(${a}0, o${a}); ${a}1 = o${a}; }
   }`;
 
-/** Buffers: gy [n, ho, wo, c], dx [n, h, w, c]. One invocation per input pixel; only where resizeGatherFits. */
+/** Buffers: gy [n, ho, wo, oPix] (channels [oOff, oOff + c) read), dx [n, h, w, c]. One invocation per input pixel; only where resizeGatherFits. */
 export function resizeBackwardPixelsLaunch(g: ResizeGeometry): Launch<'gy' | 'dx'> {
   if (!resizeGatherFits(g)) throw new Error(`resizeBackwardPixelsLaunch: ${g.h}x${g.w} -> ${g.ho}x${g.wo} needs more than ${GATHER_TAPS} taps per axis`);
   const T = vec4Of(g) ? 'vec4<f32>' : 'f32';
@@ -202,7 +203,7 @@ ${flatMain(WG, 'u.total')}
       let r = (n * u.ho + oy) * u.wo;
       for (var ox = x0; ox <= x1; ox++) {
         let wx = wxs[ox - rx.x];
-        if (wx != 0.0) { row += wx * gy[(r + ox) * u.c + ch]; }
+        if (wx != 0.0) { row += wx * gy[(r + ox) * u.oPix + u.oOff + ch]; }
       }
       acc += wy * row;
     }
@@ -213,7 +214,7 @@ ${flatMain(WG, 'u.total')}
   return launchOf(spec, uniforms(g, total), grid1d(Math.ceil(total / WG)));
 }
 
-/** Buffers: gy [n, ho, wo, c], dx [n, h, w, c]. One invocation per (input pixel, channel vector), any scale. */
+/** Buffers: gy [n, ho, wo, oPix] (channels [oOff, oOff + c) read), dx [n, h, w, c]. One invocation per (input pixel, channel vector), any scale. */
 export function resizeBackwardLanesLaunch(g: ResizeGeometry): Launch<'gy' | 'dx'> {
   const T = vec4Of(g) ? 'vec4<f32>' : 'f32';
   const spec = declared(`resize_bwd${vec4Of(g) ? '_v4' : ''}`, () => BACKWARD(T), () => `${COMMON}
@@ -228,7 +229,7 @@ ${flatMain(WG, 'u.total')}
     var row = ${T}(0.0);
     for (var ox = rx.x; ox <= rx.y; ox++) {
       let wx = weight(ox, ix, u.w, u.scaleX);
-      if (wx != 0.0) { row += wx * gy[((n * u.ho + oy) * u.wo + ox) * u.c + ch]; }
+      if (wx != 0.0) { row += wx * gy[((n * u.ho + oy) * u.wo + ox) * u.oPix + u.oOff + ch]; }
     }
     acc += wy * row;
   }

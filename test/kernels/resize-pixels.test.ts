@@ -116,6 +116,21 @@ describe('bilinear resize pixel kernels', () => {
           // Sums of up to 20 x 20 terms (8x upsampling): what resizeBilinear runs at this scale.
           expect(relError((await read(dxs[0])) as Float32Array, ref)).toBeLessThan(1e-5);
         }
+        if (c.slice) {
+          // gy as a channel slice of a wider gradient (a concatenation's), read in place: the same
+          // bits as from the dense gy, whatever the other channels hold.
+          const wide = randomNd([n, ho, wo, oPix], 90 + i);
+          gyNd.data.forEach((v, j) => (wide.data[Math.floor(j / ch) * oPix + oOff + (j % ch)] = v));
+          const gyWide = toGpu(wide);
+          const gs: ResizeGeometry = { ...gd, oPix, oOff };
+          const sliced = [Tensor.empty(c.x), Tensor.empty(c.x)];
+          run(resizeBackwardLanesLaunch(gs), { gy: gyWide, dx: sliced[0] });
+          if (c.fits) run(resizeBackwardPixelsLaunch(gs), { gy: gyWide, dx: sliced[1] });
+          const [denseLanes, sLanes, sPixels] = (await Promise.all([dxs[0], ...sliced].map((d) => read(d)))) as Float32Array[];
+          expect(bitIdentical(sLanes, denseLanes)).toBe(true);
+          if (c.fits) expect(bitIdentical(sPixels, denseLanes)).toBe(true);
+          for (const t of [gyWide, ...sliced]) t.dispose();
+        }
         for (const t of [x, gy, ...outs, ...dxs]) t.dispose();
       });
     }

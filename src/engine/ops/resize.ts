@@ -34,10 +34,13 @@ export function resizeBilinear(x: Tensor, size: readonly [number, number], align
   run(pixels ? resizePixelsLaunch(g) : resizeLanesLaunch(g), { x: xp, out });
   xp.dispose();
   return record(out, 'resize_bilinear', [x], (gy) => {
-    const gp = dense(gy);
+    // gy is read in place when it is a channel slice (the gradient of a concatenation's part).
+    const inPlace = channelSlice(gy, [n, ho, wo, c]);
+    const gp = inPlace ? gy.view(gy.shape, gy.strides, gy.offset) : dense(gy);
     const dx = Tensor.empty(x.shape);
-    const gb: ResizeGeometry = { n, h, w, c, ho, wo, alignCorners };
+    const gb: ResizeGeometry = { n, h, w, c, ho, wo, alignCorners, ...(inPlace ? { oPix: gy.strides[2], oOff: gy.offset } : {}) };
     run(pixels && resizeGatherFits(gb) ? resizeBackwardPixelsLaunch(gb) : resizeBackwardLanesLaunch(gb), { gy: gp, dx });
+    gp.dispose();
     return [dx];
   });
 }
