@@ -168,10 +168,37 @@ export interface ExperimentRecord {
   adapter: string;
   /** The code's git commit when the run was made (absent in records of older versions). */
   commit?: string;
+  /** Wall time of the process that finished the run (only its own part when `resumed`). */
   wallSeconds: number;
+  /**
+   * The run continued a run directory an earlier process had started (an interrupted grid): its
+   * cost is then its rounds' own seconds (runSeconds), not wallSeconds. Absent in older records.
+   */
+  resumed?: boolean;
   rounds: RoundMetrics[];
   /** Loss curve of every stage of every round ([iteration, loss] pairs; absent in older records). */
   curves?: { round: number; stage: StageName; losses: [number, number][] }[];
+}
+
+/**
+ * Whether a record's run was resumed: its own flag, or for records written before the flag, a wall
+ * time short of its rounds' own seconds (which a run that ran in one process always exceeds).
+ */
+export function wasResumed(r: ExperimentRecord): boolean {
+  return r.resumed ?? r.wallSeconds < 0.95 * roundsSeconds(r);
+}
+
+function roundsSeconds(r: ExperimentRecord): number {
+  return r.rounds.reduce((s, m) => s + m.seconds, 0);
+}
+
+/**
+ * A run's cost in seconds: its wall time, or when it was resumed, the sum of its rounds' own
+ * seconds over every process that ran it (a round interrupted part-way counts only the part that
+ * finished it, so this is a lower bound).
+ */
+export function runSeconds(r: ExperimentRecord): number {
+  return wasResumed(r) ? roundsSeconds(r) : r.wallSeconds;
 }
 
 export function dataDir(docs: string, grid: string): string {
@@ -216,7 +243,7 @@ export async function runGrid(
     const resume = existsSync(new RunDirectory(cfg.out).config);
     const onEvent = (e: LoopEvent) => options.onEvent?.(run, e);
     const result = run.kind === 'supervised' ? await runSupervised(cfg, { resume, onEvent }) : await runActiveLearning(cfg, { resume, onEvent });
-    const rec: ExperimentRecord = { grid, method: run.method, seed: run.seed, config: cfg, adapter: options.adapter, commit: gitCommit(), wallSeconds: (performance.now() - t0) / 1000, rounds: result.rounds, curves: lossCurves(cfg.out) };
+    const rec: ExperimentRecord = { grid, method: run.method, seed: run.seed, config: cfg, adapter: options.adapter, commit: gitCommit(), wallSeconds: (performance.now() - t0) / 1000, resumed: resume, rounds: result.rounds, curves: lossCurves(cfg.out) };
     mkdirSync(dataDir(options.docsDir, grid), { recursive: true });
     writeFileAtomic(record, JSON.stringify(rec, null, 2));
     ran++;

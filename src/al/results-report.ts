@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './data/atomic-write.js';
-import { GRIDS, readRecords, type ExperimentRecord } from './experiment.js';
+import { GRIDS, readRecords, runSeconds, wasResumed, type ExperimentRecord } from './experiment.js';
 import { lineChartPng } from './plot/line-chart.js';
 import { csvNumber } from './report.js';
 
@@ -133,12 +133,12 @@ function checks(grid: string, rows: MethodSummary[]): string[] {
 
 /** One row per (run, round) of every grid: the records flattened for spreadsheets and plotting tools. */
 export function resultsCsv(docsDir: string): string {
-  const rows = ['grid,method,seed,round,total_clicks,stage1_miou,final_miou,pseudo_coverage,pseudo_accuracy,wall_seconds,commit'];
+  const rows = ['grid,method,seed,round,total_clicks,stage1_miou,final_miou,pseudo_coverage,pseudo_accuracy,wall_seconds,commit,round_seconds,resumed'];
   const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   for (const grid of Object.keys(GRIDS)) {
     for (const r of readRecords(docsDir, grid)) {
       for (const m of r.rounds) {
-        rows.push([grid, q(r.method), r.seed, m.round, m.totalClicks, csvNumber(m.stage1.miou), csvNumber(finalMiou(m)), csvNumber(m.pseudo?.coverage), csvNumber(m.pseudo?.accuracy), csvNumber(r.wallSeconds), r.commit ?? ''].join(','));
+        rows.push([grid, q(r.method), r.seed, m.round, m.totalClicks, csvNumber(m.stage1.miou), csvNumber(finalMiou(m)), csvNumber(m.pseudo?.coverage), csvNumber(m.pseudo?.accuracy), csvNumber(r.wallSeconds), r.commit ?? '', csvNumber(m.seconds), wasResumed(r) ? 1 : 0].join(','));
       }
     }
   }
@@ -251,8 +251,10 @@ export function writeResultsReport(docsDir: string): string {
         { title: `${grid}: mIoU vs clicks (mean over seeds)`, xLabel: 'clicks', yLabel: 'mIoU %' },
       ),
     );
-    parts.push(`![mIoU vs clicks](${png})`, '', '### What the numbers say', '', ...checks(grid, rows), '', '### Runs', '', '| run | seed | wall time | adapter | commit |', '|---|---|---|---|---|');
-    for (const r of records) parts.push(`| ${r.method} | ${r.seed} | ${(r.wallSeconds / 60).toFixed(1)} min | ${r.adapter} | ${r.commit ?? 'not recorded'} |`);
+    parts.push(`![mIoU vs clicks](${png})`, '', '### What the numbers say', '', ...checks(grid, rows), '', '### Runs', '', '| run | seed | time | adapter | commit |', '|---|---|---|---|---|');
+    // A resumed run's wall time is only its last process's part: its rounds' own seconds instead.
+    const time = (r: ExperimentRecord) => `${(runSeconds(r) / 60).toFixed(1)} min${wasResumed(r) ? ' (resumed: rounds\' own time)' : ''}`;
+    for (const r of records) parts.push(`| ${r.method} | ${r.seed} | ${time(r)} | ${r.adapter} | ${r.commit ?? 'not recorded'} |`);
     parts.push('');
   }
   // Hand-written reading of the numbers, kept beside the records so regeneration keeps it.

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXPERIMENT_BASE, GRIDS, PAPER_BASE, readRecords, runGrid, runName, type ExperimentRecord } from '../../src/al/experiment.js';
+import { EXPERIMENT_BASE, GRIDS, PAPER_BASE, readRecords, runGrid, runName, runSeconds, type ExperimentRecord } from '../../src/al/experiment.js';
 import { writeResultsReport } from '../../src/al/results-report.js';
 import { useEngine } from '../helpers.js';
 
@@ -102,6 +102,7 @@ describe('experiment grids', () => {
     expect(rec.rounds).toHaveLength(1);
     expect(rec.rounds[0].totalClicks).toBeGreaterThanOrEqual(10);
     expect(rec.wallSeconds).toBeGreaterThan(0);
+    expect(rec.resumed).toBe(false);
 
     // Finished: not redone.
     expect(await runGrid('scale', options)).toBe(0);
@@ -111,6 +112,9 @@ describe('experiment grids', () => {
     const again = readRecords(join(base, 'docs'), 'scale');
     expect(again).toHaveLength(1);
     expect(again[0].rounds.map((r) => r.stage1.miou)).toEqual(rec.rounds.map((r) => r.stage1.miou));
+    // Its cost is then its rounds' own seconds, not the resuming process's wall time.
+    expect(again[0].resumed).toBe(true);
+    expect(runSeconds(again[0])).toBe(again[0].rounds.reduce((s, m) => s + m.seconds, 0));
     expect(existsSync(join(base, 'experiments', 'scale', 'Mul-pixbal-seed0', 'config.json'))).toBe(true);
 
     await expect(runGrid('nope', options)).rejects.toThrow(/unknown experiment "nope"/);

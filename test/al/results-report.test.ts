@@ -35,8 +35,10 @@ describe('results report', () => {
     // Mul+random: final 10/14 then 20/20 -> 12.0 ± 2.8, 20.0 ± 0.0; Dom+random below in round 1, above in round 2.
     write(docs, record('fig4', 'Mul+random', 0, [0.1, 0.2], [0.09, 0.18]));
     write(docs, record('fig4', 'Mul+random', 1, [0.14, 0.2], [0.11, 0.18]));
-    write(docs, record('fig4', 'Dom+random', 0, [0.08, 0.25], [0.08, 0.2]));
-    write(docs, record('fig4', 'Dom+random', 1, [0.1, 0.25], [0.08, 0.2]));
+    // Resumed runs: wall time is only the last process's part. Seed 0 as an older record (no
+    // flag: told by a wall time short of its rounds' seconds), seed 1 with the flag.
+    write(docs, { ...record('fig4', 'Dom+random', 0, [0.08, 0.25], [0.08, 0.2]), wallSeconds: 20 });
+    write(docs, { ...record('fig4', 'Dom+random', 1, [0.1, 0.25], [0.08, 0.2]), wallSeconds: 90, resumed: true });
     write(docs, record('budget', 'Mul 40/round', 0, [0.3, 0.4], [0.3, 0.4], 40));
     write(docs, record('budget', 'Dom 40/round', 0, [0.2, 0.5], [0.2, 0.5], 40));
     write(docs, record('budget', 'Mul 160/round', 0, [0.3, 0.4], [0.3, 0.4], 160));
@@ -63,13 +65,16 @@ describe('results report', () => {
     expect(md).toContain('| clicks, Mul 160/round | | 160 | 320 | |');
     expect(md).toContain('No runs recorded yet (0 of 15)'); // table2
     expect(md).toContain('| Mul+random | 0 | 2.5 min | lavapipe (test) | abc1234 |');
+    expect(md).toContain("| Dom+random | 0 | 1.0 min (resumed: rounds' own time) | lavapipe (test) | abc1234 |");
+    expect(md).toContain("| Dom+random | 1 | 1.0 min (resumed: rounds' own time) | lavapipe (test) | abc1234 |");
     expect(md.trimEnd().endsWith('A hand-written note.')).toBe(true);
 
     // Every run and round in one CSV: 4 fig4 runs x 2 rounds + 3 budget x 2 + 3 scale x 3.
     const csv = readFileSync(join(docs, 'results-data', 'all-runs.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('grid,method,seed,round,total_clicks,stage1_miou,final_miou,pseudo_coverage,pseudo_accuracy,wall_seconds,commit');
+    expect(csv[0]).toBe('grid,method,seed,round,total_clicks,stage1_miou,final_miou,pseudo_coverage,pseudo_accuracy,wall_seconds,commit,round_seconds,resumed');
     expect(csv).toHaveLength(1 + 8 + 6 + 9);
-    expect(csv).toContain('fig4,Mul+random,1,1,80,0.11,0.14,,,150,abc1234');
+    expect(csv).toContain('fig4,Mul+random,1,1,80,0.11,0.14,,,150,abc1234,30,0');
+    expect(csv).toContain('fig4,Dom+random,0,2,160,0.2,0.25,,,20,abc1234,30,1');
 
     const png = PNG.sync.read(readFileSync(join(docs, 'results-fig4.png')));
     expect([png.width, png.height]).toEqual([800, 500]);
