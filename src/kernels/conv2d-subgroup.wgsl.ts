@@ -88,7 +88,7 @@ function spec(tm: number, tn: number, vecA: boolean, vecB: boolean, bias: boolea
   const store = rows
     .map(
       (r) => `if (live && m0 + ${r}u < u.m) {
-    let o = (m0 + ${r}u) * u.oPix + u.oOff + n0;
+    let o = orow${r} * u.oPix + u.oOff + n0;
     for (var c = 0u; c < 4u; c++) {
 ${vcols.map((v) => `      if (n0 + ${4 * v}u + c < u.ncols) { out[o + ${4 * v}u + c] = acc${r}_${v}[c]${bias ? ` + bias[u.biasOff + n0 + ${4 * v}u + c]` : ''}; }`).join('\n')}
     }
@@ -134,7 +134,7 @@ fn main(${ENTRY_PARAMS}, @builtin(subgroup_invocation_id) lane: u32) {
     for (var j = 0u; j < u.kw; j++) {
       ${rows.map(padded ? paddedBase : validBase).join('\n      ')}
       ${vecA ? rows.map((r) => `var pa${r} = base${r} / 4u;`).join(' ') : ''}
-      var pb = ${bT ? '((i * u.kw + j) * u.ncols * u.bRow) / 4u' : `((i * u.kw + j) * u.kc * u.bRow) / ${vecB ? 4 : 1}u + bLane * ro1`};
+      var pb = ${bT ? '(u.tap0 + i * u.tapI + j * u.tapJ) / 4u' : `(u.tap0 + i * u.tapI + j * u.tapJ) / ${vecB ? 4 : 1}u + bLane * ro1`};
       for (var k = 0u; k < u.kc; k += 4u) {
       ${loadB}
       ${rows.map(loadA).join('\n      ')}

@@ -34,7 +34,29 @@ export function rowSource(r: number): string {
   let q${r} = mr${r} / u.dstW;
   let by${r} = i32(q${r} % u.dstH) * u.mulY + u.addY;
   let bx${r} = i32(xo${r}) * u.mulX + u.addX;
-  let img${r} = (q${r} / u.dstH) * u.srcH;`;
+  let img${r} = (q${r} / u.dstH) * u.srcH;
+  let orow${r} = ((q${r} / u.dstH) * u.outH + (q${r} % u.dstH) * u.oMulY + u.oAddY) * u.outW + xo${r} * u.oMulX + u.oAddX;`;
+}
+
+/** Where tap (i, j)'s rows of B start: first + i * row + j * col elements. */
+export interface TapWalk {
+  first: number;
+  row: number;
+  col: number;
+}
+
+/**
+ * Destination pixel (n, y, x) is written at pixel (n, y * mulY + addY, x * mulX + addX) of an
+ * output of h x w pixels: one parity class of a strided input gradient (docs/engine.md,
+ * "Strided input gradient by parity class").
+ */
+export interface OutMap {
+  h: number;
+  w: number;
+  mulY: number;
+  addY: number;
+  mulX: number;
+  addX: number;
 }
 
 /** A is [batch, srcH, srcW, aPix], out is [batch, dstH, dstW, oPix]. */
@@ -58,6 +80,10 @@ export interface ImplicitGemm extends ConvExtents {
   /** Output pixel stride and channel offset. */
   oPix: number;
   oOff: number;
+  /** A subset of the taps (default: all kh x kw in order, each tap's kc rows after the last's). */
+  taps?: TapWalk;
+  /** Output pixels other than the destination grid itself (default: out is [batch, dstH, dstW]). */
+  outMap?: OutMap;
   /** Bias element of column 0 (when a bias is bound). */
   biasOff: number;
 }
@@ -128,7 +154,7 @@ function spec(tile: ConvTile, vecA: boolean, vecB: boolean, bias: boolean, valid
   const store = rows
     .map(
       (r) => `if (m0 + ${r}u < u.m) {
-    let o = (m0 + ${r}u) * u.oPix + u.oOff + n0;
+    let o = orow${r} * u.oPix + u.oOff + n0;
 ${vcols
   .map((v) =>
     [0, 1, 2, 3]
@@ -171,7 +197,7 @@ fn main(${ENTRY_PARAMS}) {
     for (var j = 0u; j < u.kw; j++) {
       ${rows.map(valid ? axisValid : axis).join('')}
       if (${valid ? 'true' : rows.map((r) => `ok${r}b`).join(' || ')}) {
-      let bTap = (i * u.kw + j) * u.kc * u.bRow;
+      let bTap = u.tap0 + i * u.tapI + j * u.tapJ;
       ${fast ? fastLoop : `for (var k = 0u; k < u.kc; k += ${kStep}u) {
       ${[...Array(kStep).keys()].map(loadB).join('\n      ')}
       ${fma}
@@ -199,6 +225,8 @@ const IGEMM_U = {
   addX: 'i32', tapX: 'i32', aPix: 'u32', aOff: 'u32',
   bRow: 'u32', bOff: 'u32', oPix: 'u32', oOff: 'u32',
   tilesN: 'u32', biasOff: 'u32',
+  tap0: 'u32', tapI: 'u32', tapJ: 'u32',
+  outH: 'u32', outW: 'u32', oMulY: 'u32', oAddY: 'u32', oMulX: 'u32', oAddX: 'u32',
 } as const;
 export type IgemmSpec = DeclaredSpec<typeof IGEMM_U>;
 
@@ -208,7 +236,16 @@ export function igemmSignature(vecA: boolean, vecB: boolean, bias: boolean) {
     am: { type: vecA ? 'vec4<f32>' : 'f32', access: 'read' },
     bm: { type: vecB ? 'vec4<f32>' : 'f32', access: 'read' },
     ...(bias ? { bias: { type: 'f32', access: 'read' } as const } : {}),
-    out: { type: 'f32', access: 'write', len: (u) => (u.m > 0 ? (u.m - 1) * u.oPix + u.oOff + u.ncols : 0) },
+    // The last destination pixel's place in the output, then its columns.
+    out: {
+      type: 'f32',
+      access: 'write',
+      len: (u) => {
+        if (u.m === 0) return 0;
+        const last = ((u.m / (u.dstH * u.dstW) - 1) * u.outH + (u.dstH - 1) * u.oMulY + u.oAddY) * u.outW + (u.dstW - 1) * u.oMulX + u.oAddX;
+        return last * u.oPix + u.oOff + u.ncols;
+      },
+    },
   });
 }
 
@@ -217,7 +254,14 @@ export function igemmHeader(vecA: boolean, vecB: boolean, bias: boolean): string
 }
 
 export function igemmUniforms(g: ImplicitGemm, tilesM: number, tilesN: number): UniformValues<typeof IGEMM_U> {
+  // Elements of B between consecutive taps: kc rows of bRow, or in the transposed layout ncols
+  // columns of bRow.
+  const tapStride = (g.bTransposed ? g.ncols : g.kc) * g.bRow;
+  const taps = g.taps ?? { first: 0, row: g.kw * tapStride, col: tapStride };
+  const o = g.outMap ?? { h: g.dstH, w: g.dstW, mulY: 1, addY: 0, mulX: 1, addX: 0 };
   return {
+    tap0: taps.first, tapI: taps.row, tapJ: taps.col,
+    outH: o.h, outW: o.w, oMulY: o.mulY, oAddY: o.addY, oMulX: o.mulX, oAddX: o.addX,
     m: g.batch * g.dstH * g.dstW, ncols: g.ncols, kc: g.kc, tilesM,
     srcH: g.srcH, srcW: g.srcW, dstH: g.dstH, dstW: g.dstW,
     kh: g.kh, kw: g.kw, divY: g.y.div, divX: g.x.div,

@@ -3,11 +3,14 @@
 // kernels/cpu/conv.ts: every stride/dilation/groups combination DeepLabv3+ uses, on small awkward
 // shapes (odd channels, 1x1 spatial, batch 1 and 3, dilation larger than the input).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CONV_TILE_SETS, conv2d, conv2dWeightGrad, convConfig, setConvConfig, type Conv2dOptions, type ConvConfig } from '../../src/engine/ops/conv.js';
+import { CONV_TILE_SETS, conv2d, conv2dInputGrad, conv2dWeightGrad, convConfig, setConvConfig, type Conv2dOptions, type ConvConfig } from '../../src/engine/ops/conv.js';
 import { concat, slice } from '../../src/engine/ops/shape.js';
 import { conv2dGradRef, conv2dRef, type Conv2dParams } from '../../src/kernels/cpu/conv.js';
 import { randomNd, type Nd } from '../../src/kernels/cpu/nd.js';
 import { read } from '../../src/engine/io.js';
+import { engine } from '../../src/engine/runtime.js';
+import { Tensor } from '../../src/engine/tensor.js';
+import type { Launch } from '../../src/kernels/kernel.js';
 import { expectClose, finiteDifferenceCheck, gpuVsReference, relError, skipUnlessAvailable, toGpu, toNd, useEngine } from '../helpers.js';
 
 useEngine();
@@ -64,6 +67,14 @@ const CASES: Case[] = [
   { name: 'depthwise 3x3 dilation 6, 41 wide, C=12', x: [1, 7, 41, 12], k: [3, 3], cout: 12, p: 6, d: 6, groups: 12 },
   { name: 'depthwise 3x3 s2 p1, 35 wide, odd C=9', x: [1, 6, 35, 9], k: [3, 3], cout: 9, s: 2, p: 1, groups: 9 },
   { name: 'depthwise 5x3 p2 d2, asymmetric', x: [2, 9, 6, 4], k: [5, 3], cout: 4, p: 2, d: 2, groups: 4, bias: true },
+  // Strided input gradients by parity class: a 1x1 stride 2 (three of four classes reached by no
+  // tap: zeros), stride 3 with odd extents, stride 2 with dilation 2 (half the classes empty),
+  // stride 2 with groups, and the input gradient's classes of unequal sizes (odd H, W).
+  { name: '1x1 s2 vec4, 16 -> 8 channels, odd extents', x: [2, 7, 5, 16], k: [1, 1], cout: 8, s: 2 },
+  { name: '3x3 s3 p1 vec4, odd extents', x: [2, 10, 8, 8], k: [3, 3], cout: 12, s: 3, p: 1 },
+  { name: '3x3 s2 d2 p2 vec4', x: [1, 9, 11, 8], k: [3, 3], cout: 8, s: 2, d: 2, p: 2, bias: true },
+  { name: '3x3 s2 p1 groups 2, vec4 groups', x: [1, 9, 7, 16], k: [3, 3], cout: 8, s: 2, p: 1, groups: 2 },
+  { name: '5x5 s2 p2, 12 -> 4 channels', x: [1, 11, 9, 12], k: [5, 5], cout: 4, s: 2, p: 2 },
 ];
 
 function params(c: Case): Conv2dParams {
@@ -183,6 +194,37 @@ describe.each(KERNELS)('conv2d GPU vs reference (forward and backward), %s kerne
         forward: 2e-6,
         backward: 5e-6,
       });
+    }
+  });
+
+  it('a strided input gradient runs one stride-1 convolution per parity class that a tap reaches', async () => {
+    // 1x1 s2: only class (0, 0) has a tap (a fill zeroes the rest); 3x3 s2 p1: all four classes,
+    // with 1-2 taps per axis. No dispatch tests divisibility (every map has div 1).
+    for (const [c, convs, fills] of [[CASES[CASES.length - 5], 1, 1], [CASES[1], 4, 0]] as const) {
+      const p = params(c);
+      const [xn, wn] = inputs(c, 5);
+      const [ho, wo] = outHw(c);
+      const gyn = randomNd([c.x[0], ho, wo, c.cout], 6);
+      const [x, w, gy] = [xn, wn, gyn].map((t) => toGpu(t));
+      const q = engine().queue;
+      const launches: Launch[] = [];
+      const dispatch = q.dispatch;
+      q.dispatch = function (launch, buffers) {
+        launches.push(launch);
+        dispatch.call(q, launch, buffers);
+      };
+      let dx: Tensor;
+      try {
+        dx = conv2dInputGrad(gy, w, c.x, opts(p));
+      } finally {
+        q.dispatch = dispatch;
+      }
+      const conv = launches.filter((l) => l.spec.name.startsWith('conv_igemm'));
+      expect(conv.length, c.name).toBe(convs);
+      expect(conv.every((l) => l.values.divY === 1 && l.values.divX === 1)).toBe(true);
+      expect(launches.filter((l) => l.spec.name.startsWith('map_fill')).length).toBe(fills);
+      expectClose(await toNd(dx), conv2dGradRef(xn, wn, gyn, p).dx, 5e-6, c.name);
+      for (const t of [x, w, gy, dx]) t.dispose();
     }
   });
 });

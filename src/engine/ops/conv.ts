@@ -22,7 +22,7 @@
 // launches (forward, stride-1 input gradient) take conv2d-subgroup.wgsl.ts, which shares the weight
 // loads of a subgroup through broadcasts: 1.4-2x the portable kernel on lavapipe (bench/conv-variants.ts).
 import { implicitGemmLaunch, type ConvTile, type ImplicitGemm } from '../../kernels/conv2d.wgsl.js';
-import type { AxisMap, ConvWindow } from '../../kernels/geometry.js';
+import { parityClass, type AxisMap, type ClassTaps, type ConvWindow } from '../../kernels/geometry.js';
 import { implicitGemmSubgroupLaunch } from '../../kernels/conv2d-subgroup.wgsl.js';
 import { matmulSubgroupLaunch } from '../../kernels/matmul-subgroup.wgsl.js';
 import { normaliseChunks, weightGradChunks, weightGradLaunch, type WeightGradGeometry, type WeightGradTile } from '../../kernels/conv2d-backward.wgsl.js';
@@ -34,7 +34,7 @@ import { hasSubgroup8 } from '../variants.js';
 import { Tensor } from '../tensor.js';
 import { sum } from './reduce.js';
 import { fmtShape, run } from './run.js';
-import { contiguous, copyInto, permute, reshape, slice } from './shape.js';
+import { contiguous, copyInto, fillInto, permute, reshape, slice } from './shape.js';
 
 export interface Conv2dOptions {
   stride?: number | readonly [number, number];
@@ -123,7 +123,7 @@ function directLaunch(g: ImplicitGemm, cfg: ConvConfig, pass: 'fwd' | 'dgrad', b
   // [N*H*W, Cin] x [Cin, Cout] of the subgroup matmul kernel.
   const plainGemm =
     g.kh === 1 && g.kw === 1 && g.y.mul === 1 && g.x.mul === 1 && g.y.add === 0 && g.x.add === 0 && g.srcH === g.dstH && g.srcW === g.dstW;
-  if (cfg.sg.matmul1x1 && plainGemm && !bias && !g.bTransposed && g.oOff === 0 && g.oPix === g.ncols) {
+  if (cfg.sg.matmul1x1 && plainGemm && !bias && !g.bTransposed && !g.taps && !g.outMap && g.oOff === 0 && g.oPix === g.ncols) {
     const m = g.batch * g.dstH * g.dstW;
     return matmulSubgroupLaunch(
       { batch: 1, m, n: g.ncols, k: g.kc },
@@ -203,6 +203,35 @@ function fwdMap(g: Geo, axis: 0 | 1): AxisMap {
 }
 function bwdMap(g: Geo, axis: 0 | 1): AxisMap {
   return { mul: 1, add: g.padding[axis], tap: -g.dilation[axis], div: g.stride[axis] };
+}
+
+interface InputGradClass {
+  /** Residues of the class's input pixels (y mod stride, x mod stride) and its extent. */
+  ry: number;
+  rx: number;
+  h: number;
+  w: number;
+  /** Whether the class is a proper subset of the pixels (stride > 1 on some axis). */
+  strided: boolean;
+  taps: { y: ClassTaps; x: ClassTaps } | null;
+}
+
+/**
+ * The input gradient's parity classes: one (the whole input, every tap) at stride 1, stride_y x
+ * stride_x of them otherwise; classes without pixels are left out, those no tap reaches have null taps.
+ */
+function parityClasses(g: Geo, ym: AxisMap, xm: AxisMap): InputGradClass[] {
+  const out: InputGradClass[] = [];
+  for (let ry = 0; ry < g.stride[0]; ry++) {
+    const cy = parityClass(ry, ym, g.h, g.kh);
+    for (let rx = 0; rx < g.stride[1]; rx++) {
+      const cx = parityClass(rx, xm, g.w, g.kw);
+      if (cy.size === 0 || cx.size === 0) continue;
+      const strided = g.stride[0] > 1 || g.stride[1] > 1;
+      out.push({ ry, rx, h: cy.size, w: cx.size, strided, taps: cy.taps && cx.taps ? { y: cy.taps, x: cx.taps } : null });
+    }
+  }
+  return out;
 }
 
 function resolve(xShape: readonly number[], wShape: readonly number[], options: Conv2dOptions): { g: Geo; depthwise: boolean } {
@@ -342,47 +371,64 @@ function inputGrad(gy: Tensor, w: Tensor, g: Geo, depthwise: boolean, cfg: ConvC
     if (gp.copied) gp.t.dispose();
   } else {
     // Stride 1: a convolution of gy (zero outside it) with the flipped kernel, the padding folded
-    // into the kernels' indexing; stride > 1 takes the masked kernel with its divisibility test.
+    // into the kernels' indexing. Stride > 1: one such convolution per parity class of the input
+    // pixels (y mod stride, x mod stride), each over the taps that reach its class only, written
+    // to its pixels in place; classes no tap reaches keep the zeros dx starts with.
     const gv = nhwc(gy);
-    const direct = g.stride[0] === 1 && g.stride[1] === 1;
     const ym = bwdMap(g, 0);
     const xm = bwdMap(g, 1);
-    const padded = leaves(g.h, g.ho, g.kh, ym) || leaves(g.w, g.wo, g.kw, xm);
+    const classes = parityClasses(g, ym, xm);
+    if (classes.some((c) => !c.taps)) fillInto(dx, 0);
     // The subgroup kernel reads the HWIO weight in place as the per-tap transposed B (vec4 along
     // Cout); otherwise a transposed copy [kh, kw, Cout/groups, Cin/groups] per group.
     const a4 = (...v: number[]) => v.every((x) => x % 4 === 0);
-    const inPlace = direct && cfg.kernel === 'subgroup8' && a4(g.coutG, g.cout, gv.pix, gv.off);
+    const inPlace = cfg.kernel === 'subgroup8' && a4(g.coutG, g.cout, gv.pix, gv.off);
     for (let q = 0; q < g.groups; q++) {
-      const geo: ImplicitGemm = {
-        batch: g.n,
-        srcH: g.ho,
-        srcW: g.wo,
-        dstH: g.h,
-        dstW: g.w,
-        kh: g.kh,
-        kw: g.kw,
-        kc: g.coutG,
-        ncols: g.cinG,
-        y: ym,
-        x: xm,
-        aPix: gv.pix,
-        aOff: gv.off + q * g.coutG,
-        bRow: g.cinG,
-        bOff: 0,
-        oPix: g.cin,
-        oOff: q * g.cinG,
-        biasOff: 0,
-      };
+      let b: { t: Tensor; bRow: number; bOff: number; bTransposed: boolean; dispose: Tensor[] };
       if (inPlace) {
-        run(directLaunch({ ...geo, bRow: g.cout, bOff: q * g.coutG, bTransposed: true }, cfg, 'dgrad', false, padded), { am: gv.t, bm: wp.t, out: dx });
-        continue;
+        b = { t: wp.t, bRow: g.cout, bOff: q * g.coutG, bTransposed: true, dispose: [] };
+      } else {
+        const cols = g.groups === 1 ? wp.t.view(wp.t.shape, wp.t.strides, wp.t.offset) : slice(wp.t, 3, q * g.coutG, (q + 1) * g.coutG);
+        const perm = permute(cols, [0, 1, 3, 2]);
+        const wt = contiguous(perm);
+        b = { t: wt, bRow: g.cinG, bOff: 0, bTransposed: false, dispose: [cols, perm, wt] };
       }
-      const cols = g.groups === 1 ? wp.t.view(wp.t.shape, wp.t.strides, wp.t.offset) : slice(wp.t, 3, q * g.coutG, (q + 1) * g.coutG);
-      const perm = permute(cols, [0, 1, 3, 2]);
-      const wt = contiguous(perm);
-      const launch = direct ? directLaunch(geo, cfg, 'dgrad', false, padded) : implicitGemmLaunch(geo, cfg.dgrad, false, false);
-      run(launch, { am: gv.t, bm: wt, out: dx });
-      for (const t of [cols, perm, wt]) t.dispose();
+      // Elements of B from one tap to the next (transposed: ncols columns of bRow, else kc rows).
+      const tapStride = (b.bTransposed ? g.cinG : g.coutG) * b.bRow;
+      for (const c of classes) {
+        if (!c.taps) continue;
+        const { y, x } = c.taps;
+        const geo: ImplicitGemm = {
+          batch: g.n,
+          srcH: g.ho,
+          srcW: g.wo,
+          dstH: c.h,
+          dstW: c.w,
+          kh: y.count,
+          kw: x.count,
+          kc: g.coutG,
+          ncols: g.cinG,
+          y: y.map,
+          x: x.map,
+          aPix: gv.pix,
+          aOff: gv.off + q * g.coutG,
+          bRow: b.bRow,
+          bOff: b.bOff,
+          bTransposed: b.bTransposed,
+          oPix: g.cin,
+          oOff: q * g.cinG,
+          biasOff: 0,
+          ...(c.strided
+            ? {
+                taps: { first: (y.first * g.kw + x.first) * tapStride, row: y.step * g.kw * tapStride, col: x.step * tapStride },
+                outMap: { h: g.h, w: g.w, mulY: g.stride[0], addY: c.ry, mulX: g.stride[1], addX: c.rx },
+              }
+            : {}),
+        };
+        const padded = leaves(c.h, g.ho, y.count, y.map) || leaves(c.w, g.wo, x.count, x.map);
+        run(directLaunch(geo, cfg, 'dgrad', false, padded), { am: gv.t, bm: b.t, out: dx });
+      }
+      for (const t of b.dispose) t.dispose();
     }
     if (gv.copied) gv.t.dispose();
   }

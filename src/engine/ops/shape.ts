@@ -34,8 +34,13 @@ export function dense(x: Tensor): Tensor {
 
 export function fill(shape: Shape, value: number, dtype: DType = 'f32'): Tensor {
   const out = Tensor.empty(shape, dtype);
-  run(mapLaunch({ name: 'fill', expr: UNARY.fill }, shape, [], operand(out), [value, 0], dtype), mapBindings([], out));
+  fillInto(out, value);
   return out;
+}
+
+/** Writes `value` into every element of `out` (which may be a strided view). */
+export function fillInto(out: Tensor, value: number): void {
+  run(mapLaunch({ name: 'fill', expr: UNARY.fill }, out.shape, [], operand(out), [value, 0], out.dtype), mapBindings([], out));
 }
 export const zeros = (shape: Shape, dtype: DType = 'f32'): Tensor => fill(shape, 0, dtype);
 export const ones = (shape: Shape, dtype: DType = 'f32'): Tensor => fill(shape, 1, dtype);
