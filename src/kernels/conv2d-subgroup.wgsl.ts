@@ -13,7 +13,8 @@
 // instead of reading a zero-padded copy of A: per tap, each row's source pixel is tested against
 // the bounds once, its address clamped, and its A loads replaced by zeros by a select (one per
 // TN * 4 multiply-adds; a select, not a multiply by 0, so a non-finite value is never smeared), so no copy pass and no extra buffer. Taps are never skipped: every lane
-// must reach the broadcasts. The stride > 1 input gradient (div > 1) keeps the portable kernel.
+// must reach the broadcasts. div > 1 is not handled: the engine runs a strided input gradient as
+// stride-1 gathers per parity class (div = 1).
 // No early return either: M-tiles are padded to a multiple of the subgroup so the 8 lanes of a
 // subgroup always share one N-tile; padding lanes compute clamped rows, store nothing.
 import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';

@@ -11,6 +11,9 @@
 // Forward: mul = stride, add = -padding, tapStep = dilation, div = 1 (source = x).
 // Input gradient (a transposed conv, gather-style): dst = input pixel, source = output gradient,
 // mul = 1, add = padding, tapStep = -dilation, div = stride; B is the per-tap transposed weight.
+// (The engine runs strided input gradients as stride-1 ones per parity class, div = 1, with a
+// subset of the taps (tap0/tapI/tapJ) and an output pixel map (outH/outW/oMul/oAdd); div > 1
+// stays correct for any caller.)
 // Groups are handled by the launcher (one dispatch per group over channel offsets/strides).
 import { ENTRY_PARAMS, grid1d, linearIndex, type Launch } from './kernel.js';
 import { launchOf, signature, specOf, type DeclaredSpec, type UniformValues } from './signature.js';

@@ -13,13 +13,14 @@
 // forward and stride-1 input gradient, depthwise.wgsl.ts for the rest); everything else is the implicit GEMM
 // of conv2d.wgsl.ts (a 1x1 conv there is a GEMM with no padding work), one dispatch per group.
 // Backward: the input gradient is the same implicit GEMM as a gather-style transposed convolution
-// (stride becomes a divisibility test, dilation is negated) with the per-tap transposed weight (read
+// (dilation negated; at stride > 1 one stride-1 gather per parity class of the input pixels over
+// the taps that reach it, docs/engine.md) with the per-tap transposed weight (read
 // in place by the subgroup kernel, a transposed copy otherwise); the weight gradient is the register-blocked reduction of conv2d-backward.wgsl.ts, split into chunks
 // (summed in a second pass) when it has too few tiles to fill the device; the bias gradient is a
 // column sum. Tiles are chosen per adapter (convConfig), never baked into the kernels.
 // Zero padding is never a copy: it is folded into the kernels' indexing (directLaunch's `padded`).
 // On adapters with 8-lane subgroups (engine().tuning.conv === 'subgroup8', lavapipe) the div == 1
-// launches (forward, stride-1 input gradient) take conv2d-subgroup.wgsl.ts, which shares the weight
+// launches (forward, every input gradient) take conv2d-subgroup.wgsl.ts, which shares the weight
 // loads of a subgroup through broadcasts: 1.4-2x the portable kernel on lavapipe (bench/conv-variants.ts).
 import { implicitGemmLaunch, type ConvTile, type ImplicitGemm } from '../../kernels/conv2d.wgsl.js';
 import { parityClass, type AxisMap, type ClassTaps, type ConvWindow } from '../../kernels/geometry.js';
