@@ -77,8 +77,9 @@ export interface ConvConfig {
 }
 
 // Measured on lavapipe (bench/conv.ts, bench/conv-variants.ts; subgroup tiles: 2x16 was 3-17%
-// faster than 4x8 forward and within noise for the input gradient, rows per lane 2-6 at 8 columns
-// within noise of each other, 8 rows slower); a hardware GPU wants many more invocations in flight.
+// faster than 4x8 forward, and for the input gradient 0.99-1.20x over five layers in two quiet
+// alternating runs (3x16: 0.79-0.94x), rows per lane 2-6 at 8 columns within noise of each other,
+// 8 rows slower); a hardware GPU wants many more invocations in flight.
 type Tiles = Omit<ConvConfig, 'kernel'>;
 // wgradLarge: 16x16 took the decoder's 3x3 304->256 @64x64 weight gradient from 3.9 to 7.5-8.1
 // GFLOP/s against 8x8 (32x16, 16x32, 24x16 and 16x8 slower than 16x16 there); 16x8 is for layers
@@ -86,7 +87,7 @@ type Tiles = Omit<ConvConfig, 'kernel'>;
 const SOFTWARE: Tiles = {
   fwd: { tm: 4, tn: 8 },
   dgrad: { tm: 4, tn: 8 },
-  sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, matmul1x1: false },
+  sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 2, tn: 16 }, matmul1x1: false },
   wgrad: { tr: 8, tc: 8 },
   wgradLarge: [
     { tr: 16, tc: 16 },
@@ -133,7 +134,11 @@ function directLaunch(g: ImplicitGemm, cfg: ConvConfig, pass: 'fwd' | 'dgrad', b
       engine().tuning.matmulTm,
     );
   }
-  return implicitGemmSubgroupLaunch(g, cfg.sg[pass].tm, bias, cfg.sg[pass].tn, padded);
+  // A 16-column tile over 8 or fewer columns would compute half of them twice: 8 columns and
+  // twice the rows instead (the same accumulators per lane).
+  const t = cfg.sg[pass];
+  const tile = t.tn === 16 && g.ncols <= 8 ? { tm: 2 * t.tm, tn: 8 } : t;
+  return implicitGemmSubgroupLaunch(g, tile.tm, bias, tile.tn, padded);
 }
 
 /**
