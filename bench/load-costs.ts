@@ -10,6 +10,9 @@
 //    time the loads take, and whether a larger tile (fewer loads per multiply-add) is faster.
 //    Needs 8-lane subgroups (skipped, with the reason, otherwise). Sampled outputs are checked
 //    against a float64 CPU product.
+// 3. The same tiles with B read from a uniform buffer (section 1's cheapest kind): B repacked as
+//    [N/TN][K][TN], one dispatch per TN-column block, each binding its K x TN window (64 KiB at
+//    TN 16), against B from storage, alternating.
 // node dist-bench/bench/load-costs.js   REPS=3 TILES=1x8,2x8,4x8,2x16,4x16,4x32
 import { openDevice } from '../src/engine/device.js';
 import { gpuWait } from '../src/engine/polling.js';
@@ -20,9 +23,13 @@ for (const [tm, tn] of TILES) {
   // The tile kernel stores whole tiles: TN must divide N (1024) and be a multiple of 8 (the subgroup).
   if (!(tm >= 1 && tn % 8 === 0 && 1024 % tn === 0)) throw new Error(`load-costs: TILES entry ${tm}x${tn}: TM >= 1, TN a multiple of 8 that divides 1024`);
 }
-// Keep the whole object alive: Dawn's instance (`gpu`) must outlive the device's pending work.
 const opened = await openDevice();
 const { device, features } = opened;
+// Dawn's instance (`opened.gpu`) must outlive the device's work, and Dawn resolves its promises
+// from event-loop ticks: a timer whose closure holds `opened` keeps both alive (an unreferenced
+// top-level binding may be collected, and an idle loop lets node exit with work pending).
+const keepAlive = setInterval(() => void opened, 1000);
+void keepAlive;
 const usage = GPUBufferUsage;
 
 function buffer(data: Float32Array, extra = 0): GPUBuffer {
@@ -38,16 +45,22 @@ async function pipelineOf(code: string): Promise<GPUComputePipeline> {
   return device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
 }
 
-/** Median wall time (ms) of one dispatch of `groups` workgroups, after a warm-up dispatch. */
-async function time(pipeline: GPUComputePipeline, entries: GPUBindGroupEntry[], groups: number): Promise<number> {
-  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+/**
+ * Median wall time (ms) of one dispatch of `groups` workgroups per bind group (`entries`: one list,
+ * or a list per dispatch), after a warm-up.
+ */
+async function time(pipeline: GPUComputePipeline, entries: GPUBindGroupEntry[] | GPUBindGroupEntry[][], groups: number): Promise<number> {
+  const lists = Array.isArray(entries[0]) ? (entries as GPUBindGroupEntry[][]) : [entries as GPUBindGroupEntry[]];
+  const bindGroups = lists.map((e) => device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: e }));
   const once = async () => {
     const t0 = performance.now();
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(groups);
+    for (const bindGroup of bindGroups) {
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(groups);
+    }
     pass.end();
     device.queue.submit([enc.finish()]);
     await gpuWait(device.queue.onSubmittedWorkDone());
@@ -102,23 +115,30 @@ const M = 1024;
 const N = 1024;
 const K = 1024;
 const COMPS = ['x', 'y', 'z', 'w'];
-function tileKernel(tm: number, tn: number, loads: boolean): { code: string; groups: number } {
+/** `uniformB`: B from a uniform window of one TN-column block (binding 1, block index at binding 3). */
+function tileKernel(tm: number, tn: number, loads: boolean, uniformB = false): { code: string; groups: number } {
   const q = tn / 8; // vec4 loads of B per lane per 4 steps of k
   const rows = [...Array(tm).keys()];
   const cols = [...Array(2 * q).keys()];
   const tilesMPad = Math.ceil(Math.ceil(M / tm) / 8) * 8;
-  const tiles = tilesMPad * Math.ceil(N / tn);
-  const loadB = (j: number) => (loads ? `bm[bRow + min(n0 / 4u + (lane & 1u) + ${2 * j}u, ${N / 4 - 1}u)]` : `vec4f(f32(bRow + ${j}u) + d0)`);
+  const tiles = uniformB ? tilesMPad : tilesMPad * Math.ceil(N / tn);
+  const loadB = (j: number) =>
+    !loads
+      ? `vec4f(f32(bRow + ${j}u) + d0)`
+      : uniformB
+        ? `bu[(k + (lane >> 1u)) * ${tn / 4}u + (lane & 1u) + ${2 * j}u]`
+        : `bm[bRow + min(n0 / 4u + (lane & 1u) + ${2 * j}u, ${N / 4 - 1}u)]`;
   const loadA = (r: number) => (loads ? `am[aRow${r} + k / 4u]` : `vec4f(f32(k + ${r}u) + d0)`);
   const code = `enable subgroups;
 @group(0) @binding(0) var<storage, read> am: array<vec4f>;
-@group(0) @binding(1) var<storage, read> bm: array<vec4f>;
+${uniformB ? `@group(0) @binding(1) var<uniform> bu: array<vec4f, ${(K * tn) / 4}>;
+@group(0) @binding(3) var<uniform> block: vec4u;` : '@group(0) @binding(1) var<storage, read> bm: array<vec4f>;'}
 @group(0) @binding(2) var<storage, read_write> out: array<vec4f>;
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
   let t = min(g.x, ${tiles - 1}u);
   let m0 = (t % ${tilesMPad}u) * ${tm}u;
-  let n0 = (t / ${tilesMPad}u) * ${tn}u;
-  let d0 = am[lane].x + bm[lane].x;
+  let n0 = ${uniformB ? `block.x * ${tn}u` : `(t / ${tilesMPad}u) * ${tn}u`};
+  let d0 = am[lane].x + ${uniformB ? 'bu[lane].x' : 'bm[lane].x'};
   ${rows.map((r) => `let aRow${r} = min(m0 + ${r}u, ${M - 1}u) * ${K / 4}u;`).join('\n  ')}
   ${rows.map((r) => cols.map((c) => `var acc${r}_${c} = vec4f(0.0);`).join(' ')).join('\n  ')}
   for (var k = 0u; k < ${K}u; k += 4u) {
@@ -187,6 +207,38 @@ if (!sg) {
         gf.push(((2 * M * N * K) / (ms * 1e6)).toFixed(1).padStart(6));
       }
       console.log(`  ${`${tm}x${tn}`.padEnd(6)} accumulators per lane ${String(tm * tn).padStart(3)}  loads ${gf[0]}  no loads ${gf[1]}`);
+    }
+
+    // 3. B through uniform windows: [N/16][K][16] blocks of 64 KiB, one dispatch per block.
+    const TN = 16;
+    const packed = new Float32Array(K * N);
+    for (let nb = 0; nb < N / TN; nb++) for (let k = 0; k < K; k++) for (let c = 0; c < TN; c++) packed[(nb * K + k) * TN + c] = b[k * N + nb * TN + c];
+    const bp = buffer(packed, usage.UNIFORM);
+    const blocks = [...Array(N / TN).keys()].map((nb) => {
+      const index = device.createBuffer({ size: 16, usage: usage.UNIFORM | usage.COPY_DST });
+      device.queue.writeBuffer(index, 0, new Uint32Array([nb, 0, 0, 0]));
+      return [
+        { binding: 0, resource: { buffer: am } },
+        { binding: 1, resource: { buffer: bp, offset: nb * K * TN * 4, size: K * TN * 4 } },
+        { binding: 2, resource: { buffer: cm } },
+        { binding: 3, resource: { buffer: index } },
+      ];
+    });
+    console.log(`B through uniform windows (${N / TN} dispatches of K x ${TN}) against B from storage, GFLOP/s, alternating ${REPS} times`);
+    for (const tm of [2, 4]) {
+      const kinds = [false, true];
+      const pipes = await Promise.all(kinds.map((u) => pipelineOf(tileKernel(tm, TN, true, u).code)));
+      const runs: number[][] = [[], []];
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const [i, u] of kinds.entries()) {
+          const { groups } = tileKernel(tm, TN, true, u);
+          const ms = await time(pipes[i], u ? blocks : entries, groups);
+          if (rep === 0) await checkProduct(cm, a, b, `${tm}x${TN}${u ? ' uniform B' : ''}`);
+          runs[i].push((2 * M * N * K) / (ms * 1e6));
+        }
+      }
+      const med = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)].toFixed(1);
+      console.log(`  ${tm}x${TN}  storage B ${med(runs[0])}  uniform B ${med(runs[1])}  (each run: ${runs[0].map((v) => v.toFixed(1)).join(' ')} | ${runs[1].map((v) => v.toFixed(1)).join(' ')})`);
     }
   }
 }
