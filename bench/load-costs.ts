@@ -13,6 +13,9 @@
 // 3. The same tiles with B read from a uniform buffer (section 1's cheapest kind): B repacked as
 //    [N/TN][K][TN], one dispatch per TN-column block, each binding its K x TN window (64 KiB at
 //    TN 16), against B from storage, alternating.
+// 4. The 4x8 tile with A shared by a workgroup's 8 subgroups through workgroup memory (each
+//    subgroup its own 8 columns; KC values of k per tile, two barriers per tile), against A from
+//    storage, alternating.
 // node dist-bench/bench/load-costs.js   REPS=3 TILES=1x8,2x8,4x8,2x16,4x16,4x32
 import { openDevice } from '../src/engine/device.js';
 import { gpuWait } from '../src/engine/polling.js';
@@ -240,6 +243,61 @@ if (!sg) {
       const med = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)].toFixed(1);
       console.log(`  ${tm}x${TN}  storage B ${med(runs[0])}  uniform B ${med(runs[1])}  (each run: ${runs[0].map((v) => v.toFixed(1)).join(' ')} | ${runs[1].map((v) => v.toFixed(1)).join(' ')})`);
     }
+
+    // 4. A through workgroup memory, shared by the workgroup's 8 subgroups.
+    const variants: [string, string, number][] = [['storage A', tileKernel(4, 8, true).code, tileKernel(4, 8, true).groups]];
+    for (const kc of [64, 256]) variants.push([`shared A, KC ${kc}`, sharedTileKernel(4, kc), (M / 32) * (N / 64)]);
+    const shared = await Promise.all(variants.map(([, code]) => pipelineOf(code)));
+    const sruns: number[][] = variants.map(() => []);
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const [i, [name, , groups]] of variants.entries()) {
+        const ms = await time(shared[i], entries, groups);
+        if (rep === 0) await checkProduct(cm, a, b, `4x8 ${name}`);
+        sruns[i].push((2 * M * N * K) / (ms * 1e6));
+      }
+    }
+    console.log(`A through workgroup memory (4x8 tile, 8 subgroups x 8 columns per workgroup) against A from storage, GFLOP/s, alternating ${REPS} times`);
+    for (const [i, [name]] of variants.entries()) {
+      const v = [...sruns[i]].sort((x, y) => x - y);
+      console.log(`  ${name.padEnd(16)} ${v[Math.floor(v.length / 2)].toFixed(1)}  (each run: ${sruns[i].map((x) => x.toFixed(1)).join(' ')})`);
+    }
   }
+}
+
+/**
+ * The subgroup tile with A staged in workgroup memory: a workgroup owns 8 * tm rows and 64 columns,
+ * its 8 subgroups 8 columns each; per KC values of k the 64 lanes copy the rows' A tile in, then
+ * every subgroup reads its lanes' rows from it (a barrier before and after the copy).
+ */
+function sharedTileKernel(tm: number, KC: number): string {
+  const rows = [...Array(tm).keys()];
+  const cols = [0, 1];
+  const MW = 8 * tm;
+  const KV = KC / 4;
+  const fmas = [0, 1, 2, 3]
+    .map((dk) => `${cols.map((c) => `let b${dk}_${c} = subgroupBroadcast(bv, ${2 * dk + c}u);`).join(' ')}
+      ${rows.map((r) => cols.map((c) => `acc${r}_${c} += a${r}.${COMPS[dk]} * b${dk}_${c};`).join(' ')).join('\n      ')}`)
+    .join('\n      ');
+  return `enable subgroups;
+@group(0) @binding(0) var<storage, read> am: array<vec4f>;
+@group(0) @binding(1) var<storage, read> bm: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> out: array<vec4f>;
+var<workgroup> at: array<vec4f, ${MW * KV}>;
+@compute @workgroup_size(64) fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  let m0 = (wg.x % ${M / MW}u) * ${MW}u;
+  let n0 = (wg.x / ${M / MW}u) * 64u + (li / 8u) * 8u;
+  ${rows.map((r) => cols.map((c) => `var acc${r}_${c} = vec4f(0.0);`).join(' ')).join('\n  ')}
+  for (var kc = 0u; kc < ${K}u; kc += ${KC}u) {
+    workgroupBarrier();
+    for (var e = li; e < ${MW * KV}u; e += 64u) { at[e] = am[(m0 + e / ${KV}u) * ${K / 4}u + kc / 4u + e % ${KV}u]; }
+    workgroupBarrier();
+    for (var kv = 0u; kv < ${KV}u; kv++) {
+      let bv = bm[(kc + kv * 4u + (lane >> 1u)) * ${N / 4}u + n0 / 4u + (lane & 1u)];
+      ${rows.map((r) => `let a${r} = at[(lane * ${tm}u + ${r}u) * ${KV}u + kv];`).join('\n      ')}
+      ${fmas}
+    }
+  }
+  ${rows.map((r) => cols.map((c) => `out[((m0 + lane * ${tm}u + ${r}u) * ${N}u + n0) / 4u + ${c}u] = acc${r}_${c};`).join(' ')).join('\n  ')}
+}`;
 }
 process.exit(0);
