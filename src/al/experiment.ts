@@ -175,6 +175,11 @@ export interface ExperimentRecord {
    * cost is then its rounds' own seconds (runSeconds), not wallSeconds. Absent in older records.
    */
   resumed?: boolean;
+  /**
+   * "grid/run" of the record this one copies: a run with the same configuration in another grid
+   * (the engine is deterministic, so it is this run's result); nothing was run for this one.
+   */
+  reusedFrom?: string;
   rounds: RoundMetrics[];
   /** Loss curve of every stage of every round ([iteration, loss] pairs; absent in older records). */
   curves?: { round: number; stage: StageName; losses: [number, number][] }[];
@@ -239,6 +244,18 @@ export async function runGrid(
       const p = await pretrain({ ...DEFAULT_PRETRAIN, ...options.pretrain, preset: cfg.preset }, undefined, { onPhase: (text) => options.onEvent?.(run, { kind: 'phase', round: 0, phase: 'pretrain', detail: text }) });
       cfg.pretrained = p.file;
     }
+    // The same configuration already run in another grid (table 2's full method is fig4's
+    // Mul+PixBal): the engine is deterministic, so its record is this run's result.
+    const twin = twinOf(options.docsDir, cfg);
+    if (twin) {
+      const from = `${twin.grid}/${runName({ grid: twin.grid, method: twin.method, seed: twin.seed, overrides: {} })}`;
+      options.onEvent?.(run, { kind: 'phase', round: 0, phase: 'reused', detail: from });
+      const rec: ExperimentRecord = { ...twin, grid, method: run.method, seed: run.seed, config: cfg, wallSeconds: 0, resumed: false, reusedFrom: from };
+      mkdirSync(dataDir(options.docsDir, grid), { recursive: true });
+      writeFileAtomic(record, JSON.stringify(rec, null, 2));
+      ran++;
+      continue;
+    }
     const t0 = performance.now();
     const resume = existsSync(new RunDirectory(cfg.out).config);
     const onEvent = (e: LoopEvent) => options.onEvent?.(run, e);
@@ -249,6 +266,27 @@ export async function runGrid(
     ran++;
   }
   return ran;
+}
+
+/**
+ * A configuration as a string with sorted keys and without its output folder; fields a record
+ * from older code lacks take their defaults (as when such a run resumes).
+ */
+function configKey(c: RunConfig): string {
+  const sorted = (v: unknown): unknown =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : v;
+  const { out: _out, ...rest } = { ...DEFAULT_CONFIG, ...c };
+  return JSON.stringify(sorted(rest));
+}
+
+/** A record, in any grid, of a run (not itself reused) with exactly `cfg` but its output folder. */
+function twinOf(docsDir: string, cfg: RunConfig): ExperimentRecord | undefined {
+  const key = configKey(cfg);
+  for (const g of Object.keys(GRIDS)) {
+    const hit = readRecords(docsDir, g).find((r) => !r.reusedFrom && r.seed === cfg.seed && configKey(r.config) === key);
+    if (hit) return hit;
+  }
+  return undefined;
 }
 
 /** The loss curves a run directory's training/ logs hold, by round then stage. */

@@ -253,7 +253,8 @@ export function writeResultsReport(docsDir: string): string {
     );
     parts.push(`![mIoU vs clicks](${png})`, '', '### What the numbers say', '', ...checks(grid, rows), '', '### Runs', '', '| run | seed | time | adapter | commit |', '|---|---|---|---|---|');
     // A resumed run's wall time is only its last process's part: its rounds' own seconds instead.
-    const time = (r: ExperimentRecord) => `${(runSeconds(r) / 60).toFixed(1)} min${wasResumed(r) ? ' (resumed: rounds\' own time)' : ''}`;
+    const time = (r: ExperimentRecord) =>
+      r.reusedFrom ? `none: the same configuration as ${r.reusedFrom}` : `${(runSeconds(r) / 60).toFixed(1)} min${wasResumed(r) ? ' (resumed: rounds\' own time)' : ''}`;
     for (const r of records) parts.push(`| ${r.method} | ${r.seed} | ${time(r)} | ${r.adapter} | ${r.commit ?? 'not recorded'} |`);
     parts.push('');
   }

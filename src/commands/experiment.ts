@@ -43,6 +43,7 @@ export const experimentCommand: CommandModule<object, Args> = {
             console.log(`[${argv.grid} ${k + 1}/${todo} to do] ${runName(run)}  (${formatDuration(elapsed)} so far${eta})`);
           },
           onEvent: (_run, ev) => {
+            if (ev.kind === 'phase' && ev.phase === 'reused') console.log(`    reused: the same configuration as ${ev.detail}, finished (the engine is deterministic)`);
             if (ev.kind === 'round') console.log(`    round ${ev.metrics.round}: ${ev.metrics.totalClicks} clicks, mIoU stage 1 ${(100 * ev.metrics.stage1.miou).toFixed(1)}, stage 2 ${ev.metrics.stage2 ? (100 * ev.metrics.stage2.miou).toFixed(1) : '-'}`);
           },
         });

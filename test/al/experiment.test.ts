@@ -117,6 +117,23 @@ describe('experiment grids', () => {
     expect(runSeconds(again[0])).toBe(again[0].rounds.reduce((s, m) => s + m.seconds, 0));
     expect(existsSync(join(base, 'experiments', 'scale', 'Mul-pixbal-seed0', 'config.json'))).toBe(true);
 
+    // Table 2's full method has exactly this run's configuration at these settings: its record is
+    // reused, nothing runs. Row (b) differs (no label expansion) and runs.
+    const events: string[] = [];
+    const onEvent = (r: { method: string }, e: { kind: string; phase?: string; detail?: string }) => void (e.kind === 'phase' && e.phase === 'reused' && events.push(`${r.method} <- ${e.detail}`));
+    expect(await runGrid('table2', { ...options, shard: [0, 15], onEvent })).toBe(1);
+    expect(events).toEqual(['(a) MP+PP+loc+exp <- scale/Mul-pixbal-seed0']);
+    const [full] = readRecords(join(base, 'docs'), 'table2');
+    expect(full).toMatchObject({ grid: 'table2', method: '(a) MP+PP+loc+exp', seed: 0, reusedFrom: 'scale/Mul-pixbal-seed0', wallSeconds: 0 });
+    expect(full.rounds).toEqual(again[0].rounds);
+    expect(full.config.out).toBe(join(base, 'experiments', 'table2', 'a-MP-PP-loc-exp-seed0'));
+    expect(existsSync(join(base, 'experiments', 'table2'))).toBe(false);
+    expect(await runGrid('table2', { ...options, shard: [3, 15], onEvent })).toBe(1); // (b), seed 0
+    expect(events).toHaveLength(1);
+    const rowB = readRecords(join(base, 'docs'), 'table2').find((r) => r.method.startsWith('(b)'))!;
+    expect(rowB.reusedFrom).toBeUndefined();
+    expect(rowB.config.ablation).toMatchObject({ expand: false });
+
     await expect(runGrid('nope', options)).rejects.toThrow(/unknown experiment "nope"/);
   }, 120_000);
 

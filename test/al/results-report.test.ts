@@ -44,7 +44,8 @@ describe('results report', () => {
     write(docs, record('budget', 'Mul 160/round', 0, [0.3, 0.4], [0.3, 0.4], 160));
     write(docs, record('scale', 'Mul+pixbal', 0, [0.2, 0.3, 0.4], [0.2, 0.3, 0.4], 120));
     write(docs, record('scale', 'Dom+pixbal', 0, [0.1, 0.35, 0.3], [0.1, 0.3, 0.3], 120));
-    write(docs, record('scale', 'Mul+random', 0, [0.25, 0.25, 0.25], [0.2, 0.2, 0.2], 120));
+    // A record copied from a run of the same configuration in another grid.
+    write(docs, { ...record('scale', 'Mul+random', 0, [0.25, 0.25, 0.25], [0.2, 0.2, 0.2], 120), wallSeconds: 0, reusedFrom: 'fig4/Mul-random-seed0' });
     writeFileSync(join(docs, 'results-notes.md'), '## Reading\n\nA hand-written note.\n');
 
     const md = readFileSync(writeResultsReport(docs), 'utf8');
@@ -67,6 +68,7 @@ describe('results report', () => {
     expect(md).toContain('| Mul+random | 0 | 2.5 min | lavapipe (test) | abc1234 |');
     expect(md).toContain("| Dom+random | 0 | 1.0 min (resumed: rounds' own time) | lavapipe (test) | abc1234 |");
     expect(md).toContain("| Dom+random | 1 | 1.0 min (resumed: rounds' own time) | lavapipe (test) | abc1234 |");
+    expect(md).toContain('| Mul+random | 0 | none: the same configuration as fig4/Mul-random-seed0 | lavapipe (test) | abc1234 |');
     expect(md.trimEnd().endsWith('A hand-written note.')).toBe(true);
 
     // Every run and round in one CSV: 4 fig4 runs x 2 rounds + 3 budget x 2 + 3 scale x 3.
