@@ -91,7 +91,8 @@ const BWD_FINALIZE = signature(
 // Elementwise passes over n = m * cv channel vectors (cv = c / 4 in the vec4 kernels). The fused
 // ReLU's passes add row views in lanes (vec4 units in the vec4 kernels): the forward's output
 // (os, oo), the backward's g (gs, go) and y (ys, yo).
-const APPLY_U = { n: 'u32', cv: 'u32', c: 'u32' } as const;
+// groups: invocations with work, ceil(rows / rows-per-invocation) * cv.
+const APPLY_U = { n: 'u32', cv: 'u32', c: 'u32', groups: 'u32' } as const;
 const APPLY_RELU_U = { ...APPLY_U, os: 'u32', oo: 'u32' } as const;
 const BWD_APPLY_RELU_U = { ...APPLY_U, gs: 'u32', go: 'u32', ys: 'u32', yo: 'u32' } as const;
 type ApplyFields = typeof APPLY_U | typeof APPLY_RELU_U | typeof BWD_APPLY_RELU_U;
@@ -191,22 +192,39 @@ ${flatMain(WG, 'u.c', 'ch')}
   return launchOf(spec, { c, eps }, grid1d(Math.ceil(c / WG)));
 }
 
-function applyBody(vec: boolean, body: string): string {
+/**
+ * An elementwise pass over [rows, C] with per-channel parameters: an invocation takes one channel
+ * (vector) and `rowsPer` consecutive rows, so the parameters (`params`, loaded once) serve
+ * `rowsPer` elements (`element`, with i its flat index). On a software adapter a load costs per
+ * lane and component whether it repeats or not (docs/performance.md, "What a load costs on
+ * lavapipe"), and the parameters were 16 of the 20 (forward) or 28 (backward) components an
+ * element loaded; a GPU keeps one row per invocation.
+ */
+function applyBody(vec: boolean, rowsPer: number, params: string, element: string): string {
   // Per-channel parameters are f32 arrays; a vec4 lane gathers 4 consecutive channels.
   const ch = (a: string) => (vec ? `vec4<f32>(${a}[c4], ${a}[c4 + 1u], ${a}[c4 + 2u], ${a}[c4 + 3u])` : `${a}[c4]`);
+  const sub = (code: string) => code.replace(/CH\((\w+)(?:, (\w+))?\)/g, (_m, a: string, off?: string) => ch(off ? `${a}_${off}` : a));
   return `
-${flatMain(WG, 'u.n', 'i')}
-  let c4 = (i % u.cv) * ${vec ? 4 : 1}u;
-  ${body.replace(/CH\((\w+)(?:, (\w+))?\)/g, (_m, a: string, off?: string) => ch(off ? `${a}_${off}` : a))}
+${flatMain(WG, 'u.groups', 't')}
+  let cvi = t % u.cv;
+  let r0 = (t / u.cv) * ${rowsPer}u;
+  let c4 = cvi * ${vec ? 4 : 1}u;
+  ${sub(params)}
+  for (var p = 0u; p < ${rowsPer}u; p++) {
+    let i = (r0 + p) * u.cv + cvi;
+    if (i >= u.n) { break; }
+    ${sub(element)}
+  }
 }`;
 }
 
-function applyLaunch<B extends string, F extends ApplyFields>(spec: DeclaredSpec<F>, m: number, c: number, vec: boolean, views: Readonly<Record<string, number>> = {}): Launch<B> {
+function applyLaunch<B extends string, F extends ApplyFields>(spec: DeclaredSpec<F>, m: number, c: number, vec: boolean, rowsPer: number, views: Readonly<Record<string, number>> = {}): Launch<B> {
   const cv = vec ? c / 4 : c;
   const n = m * cv;
+  const groups = Math.ceil(m / rowsPer) * cv;
   // Row views in lanes: vecRows() chose vec4 only where they divide by 4.
   const lanes = Object.fromEntries(Object.entries(views).map(([k, v]) => [k, vec ? v / 4 : v]));
-  return launchOf(spec, { n, cv, c, ...lanes } as UniformValues<F>, grid1d(Math.ceil(n / WG))) as Launch<B>;
+  return launchOf(spec, { n, cv, c, groups, ...lanes } as UniformValues<F>, grid1d(Math.ceil(groups / WG))) as Launch<B>;
 }
 
 /** Whether the vec4 kernels serve c channels with these row views (every stride and offset a multiple of 4). */
@@ -222,24 +240,27 @@ const at = (name: string) => `(i / u.cv) * u.${name}s + u.${name}o + i % u.cv`;
  * write of the activation instead of two each), written to the row view `out` (dense by default).
  * Buffers: x, stats [2, C], gamma, beta, y.
  */
-export function bnApplyLaunch(m: number, c: number, relu = false, out: RowView = { stride: c, offset: 0 }): Launch<'x' | 'stats' | 'gamma' | 'beta' | 'out'> {
+export function bnApplyLaunch(m: number, c: number, relu = false, out: RowView = { stride: c, offset: 0 }, rowsPer = 1): Launch<'x' | 'stats' | 'gamma' | 'beta' | 'out'> {
   if (!relu && (out.stride !== c || out.offset !== 0)) throw new Error('bnApplyLaunch: only the fused ReLU writes to a row view');
   const vec = vecRows(c, out);
   const inputs = ['x', 'stats', 'gamma', 'beta'];
   const body = (store: string) =>
     applyBody(
       vec,
+      rowsPer,
       `let mean = ${vec ? 'vec4<f32>(stats[c4], stats[c4 + 1u], stats[c4 + 2u], stats[c4 + 3u])' : 'stats[c4]'};
   let inv = ${vec ? 'vec4<f32>(stats[u.c + c4], stats[u.c + c4 + 1u], stats[u.c + c4 + 2u], stats[u.c + c4 + 3u])' : 'stats[u.c + c4]'};
-  let y = (x[i] - mean) * inv * CH(gamma) + CH(beta);
-  ${store}`,
+  let gam = CH(gamma);
+  let bet = CH(beta);`,
+      `let y = (x[i] - mean) * inv * gam + bet;
+    ${store}`,
     );
-  const name = `bn_apply_${vec ? 'v4' : 's'}`;
-  if (!relu) return applyLaunch(declared(name, () => applySignature(vec, APPLY_U, inputs), () => body('out[i] = y;')), m, c, vec);
+  const name = `bn_apply_${vec ? 'v4' : 's'}_r${rowsPer}`;
+  if (!relu) return applyLaunch(declared(name, () => applySignature(vec, APPLY_U, inputs), () => body('out[i] = y;')), m, c, vec, rowsPer);
   const spec = declared(`${name}_relu`, () => applySignature(vec, APPLY_RELU_U, inputs, { out: ['os', 'oo'] }), () =>
     body(`out[${at('o')}] = max(y, ${vec ? 'vec4<f32>(0.0)' : '0.0'});`),
   );
-  return applyLaunch(spec, m, c, vec, { os: out.stride, oo: out.offset });
+  return applyLaunch(spec, m, c, vec, rowsPer, { os: out.stride, oo: out.offset });
 }
 
 /**
@@ -312,23 +333,24 @@ ${flatMain(WG, 'u.c', 'ch')}
  * dx = a*g + b*(x - mean) + c. Buffers: x, g, stats, coef, dx; with the fused ReLU's `rows` also y,
  * g masked as in the reduction.
  */
-export function bnBackwardApplyLaunch(m: number, c: number): Launch<'x' | 'g' | 'stats' | 'coef' | 'out'>;
-export function bnBackwardApplyLaunch(m: number, c: number, rows: ReluRows): Launch<'x' | 'g' | 'y' | 'stats' | 'coef' | 'out'>;
-export function bnBackwardApplyLaunch(m: number, c: number, relu?: ReluRows): Launch<'x' | 'g' | 'y' | 'stats' | 'coef' | 'out'> {
+export function bnBackwardApplyLaunch(m: number, c: number, rows?: undefined, rowsPer?: number): Launch<'x' | 'g' | 'stats' | 'coef' | 'out'>;
+export function bnBackwardApplyLaunch(m: number, c: number, rows: ReluRows, rowsPer?: number): Launch<'x' | 'g' | 'y' | 'stats' | 'coef' | 'out'>;
+export function bnBackwardApplyLaunch(m: number, c: number, relu?: ReluRows, rowsPer = 1): Launch<'x' | 'g' | 'y' | 'stats' | 'coef' | 'out'> {
   const vec = relu ? vecRows(c, relu.g, relu.y) : c % 4 === 0;
-  const name = `bn_bwd_apply_${vec ? 'v4' : 's'}`;
+  const name = `bn_bwd_apply_${vec ? 'v4' : 's'}_r${rowsPer}`;
   const body = (g: string) =>
     applyBody(
       vec,
+      rowsPer,
       `let mean = ${vec ? 'vec4<f32>(stats[c4], stats[c4 + 1u], stats[c4 + 2u], stats[c4 + 3u])' : 'stats[c4]'};
   let a = ${vec ? 'vec4<f32>(coef[c4], coef[c4 + 1u], coef[c4 + 2u], coef[c4 + 3u])' : 'coef[c4]'};
   let b = ${vec ? 'vec4<f32>(coef[u.c + c4], coef[u.c + c4 + 1u], coef[u.c + c4 + 2u], coef[u.c + c4 + 3u])' : 'coef[u.c + c4]'};
-  let cc = ${vec ? 'vec4<f32>(coef[2u * u.c + c4], coef[2u * u.c + c4 + 1u], coef[2u * u.c + c4 + 2u], coef[2u * u.c + c4 + 3u])' : 'coef[2u * u.c + c4]'};
-  out[i] = a * ${g} + b * (x[i] - mean) + cc;`,
+  let cc = ${vec ? 'vec4<f32>(coef[2u * u.c + c4], coef[2u * u.c + c4 + 1u], coef[2u * u.c + c4 + 2u], coef[2u * u.c + c4 + 3u])' : 'coef[2u * u.c + c4]'};`,
+      `out[i] = a * ${g} + b * (x[i] - mean) + cc;`,
     );
-  if (!relu) return applyLaunch(declared(name, () => applySignature(vec, APPLY_U, ['x', 'g', 'stats', 'coef']), () => body('g[i]')), m, c, vec);
+  if (!relu) return applyLaunch(declared(name, () => applySignature(vec, APPLY_U, ['x', 'g', 'stats', 'coef']), () => body('g[i]')), m, c, vec, rowsPer);
   const spec = declared(`${name}_relu`, () => applySignature(vec, BWD_APPLY_RELU_U, ['x', 'g', 'y', 'stats', 'coef'], { g: ['gs', 'go'], y: ['ys', 'yo'] }), () =>
     body(reluGrad(`g[${at('g')}]`, `y[${at('y')}]`, vec ? 'vec4<f32>(0.0)' : '0.0')),
   );
-  return applyLaunch(spec, m, c, vec, { gs: relu.g.stride, go: relu.g.offset, ys: relu.y.stride, yo: relu.y.offset });
+  return applyLaunch(spec, m, c, vec, rowsPer, { gs: relu.g.stride, go: relu.g.offset, ys: relu.y.stride, yo: relu.y.offset });
 }

@@ -7,7 +7,9 @@ import { batchNorm } from '../../src/engine/ops/batchnorm.js';
 import { relu } from '../../src/engine/ops/elementwise.js';
 import { concatBy } from '../../src/engine/ops/shape.js';
 import { engine } from '../../src/engine/runtime.js';
-import type { Tensor } from '../../src/engine/tensor.js';
+import { Tensor } from '../../src/engine/tensor.js';
+import { run } from '../../src/engine/ops/run.js';
+import { bnApplyLaunch, bnBackwardApplyLaunch } from '../../src/kernels/batchnorm.wgsl.js';
 import { BatchNorm2d, ReLU } from '../../src/model/layers.js';
 import { Sequential } from '../../src/model/module.js';
 import { batchNormGradRef, batchNormRef, batchNormReluGradRef, batchNormReluRef } from '../../src/kernels/cpu/batchnorm.js';
@@ -275,4 +277,50 @@ describe('batch norm with the fused ReLU into a slice of a concatenation', () =>
     for (const t of [tx, other, cat, plain, rm, rv]) t.dispose();
     seq.dispose();
   });
+});
+
+describe('batch norm elementwise passes, rows per invocation', () => {
+  // The software adapter's setting (several rows per invocation, parameters loaded once) and a
+  // GPU's (one row) must give the same bits: odd row counts leave a ragged last group, odd and
+  // vec4 channel counts take the scalar and vec4 kernels, and strided row views the ReLU form.
+  for (const [m, c] of [
+    [37, 5],
+    [45, 8],
+    [7, 12],
+  ]) {
+    it(`[${m}, ${c}]: rows 1, 3, 8 and 16 per invocation give the same bits, forward and backward`, async () => {
+      const [x, g, y] = [1, 2, 3].map((s) => toGpu(randomNd([m, c], s)));
+      const stats = toGpu(randomNd([2, c], 4, 0.5, 1.5));
+      const [gamma, beta] = [5, 6].map((s) => toGpu(randomNd([c], s)));
+      const coef = toGpu(randomNd([3, c], 7));
+      const wide = toGpu(randomNd([m, c + 4], 8)); // the ReLU's output as a row view of a wider tensor
+      const forward: Float32Array[] = [];
+      const backward: Float32Array[] = [];
+      for (const rows of [1, 3, 8, 16]) {
+        const out = Tensor.empty([m, c]);
+        run(bnApplyLaunch(m, c, false, { stride: c, offset: 0 }, rows), { x, stats, gamma, beta, out });
+        forward.push((await read(out)) as Float32Array);
+        run(bnApplyLaunch(m, c, true, { stride: c + 4, offset: 4 }, rows), { x, stats, gamma, beta, out: wide });
+        forward.push((await read(wide)) as Float32Array);
+        const dx = Tensor.empty([m, c]);
+        run(bnBackwardApplyLaunch(m, c, undefined, rows), { x, g, stats, coef, out: dx });
+        backward.push((await read(dx)) as Float32Array);
+        run(bnBackwardApplyLaunch(m, c, { g: { stride: c, offset: 0 }, y: { stride: c, offset: 0 } }, rows), { x, g, y, stats, coef, out: dx });
+        backward.push((await read(dx)) as Float32Array);
+        out.dispose();
+        dx.dispose();
+      }
+      const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+      for (let k = 2; k < forward.length; k++) expect(same(forward[k], forward[k % 2]), `forward ${k}`).toBe(true);
+      for (let k = 2; k < backward.length; k++) expect(same(backward[k], backward[k % 2]), `backward ${k}`).toBe(true);
+      // And one row per invocation against y = (x - mean) * inv * gamma + beta on the CPU.
+      const [xs, ss, gs, bs] = await Promise.all([x, stats, gamma, beta].map((t) => read(t)));
+      for (let i = 0; i < m * c; i++) {
+        const ch = i % c;
+        const want = (xs[i] - ss[ch]) * ss[c + ch] * gs[ch] + bs[ch];
+        expect(Math.abs(forward[0][i] - want)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want)));
+      }
+      for (const t of [x, g, y, stats, gamma, beta, coef, wide]) t.dispose();
+    });
+  }
 });
