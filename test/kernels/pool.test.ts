@@ -1,9 +1,13 @@
 // Max pool and global average pool (kernels/pool.wgsl.ts) against kernels/cpu/pool.ts.
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { read } from '../../src/engine/io.js';
+import { run } from '../../src/engine/ops/run.js';
+import { Tensor } from '../../src/engine/tensor.js';
+import { maxPoolBackwardLaunch, maxPoolBackwardPixelsLaunch, maxPoolLaunch, maxPoolPixelsLaunch, type PoolGeometry } from '../../src/kernels/pool.wgsl.js';
 import { globalAvgPool, maxPool2d } from '../../src/engine/ops/pool.js';
 import { globalAvgPoolGradRef, globalAvgPoolRef, maxPoolGradRef, maxPoolRef, type PoolRefParams } from '../../src/kernels/cpu/pool.js';
 import { randomNd } from '../../src/kernels/cpu/nd.js';
-import { finiteDifferenceCheck, gpuVsReference, useEngine } from '../helpers.js';
+import { finiteDifferenceCheck, gpuVsReference, toGpu, useEngine } from '../helpers.js';
 
 useEngine();
 
@@ -27,6 +31,38 @@ describe('max pool', () => {
         [randomNd(c.shape, 20 + i)],
         { forward: 1e-7, backward: 1e-6 },
       );
+    });
+  }
+});
+
+describe('max pool, per-element and per-pixel kernels', () => {
+  // The engine takes the per-pixel form on a software adapter and the per-element one elsewhere:
+  // both must give the same outputs, argmaxes and gradients, bit for bit, whichever this adapter is.
+  const shapes: [number[], PoolRefParams][] = [...CASES.map((c) => [c.shape, c.p] as [number[], PoolRefParams]), [[2, 9, 11, 8], { k: [3, 3], stride: [2, 2], padding: [1, 1] }]];
+  for (const [i, [shape, p]] of shapes.entries()) {
+    it(`[${shape}] k ${p.k} s ${p.stride} p ${p.padding}: the same bits`, async () => {
+      const [n, h, w, c] = shape;
+      const ho = Math.floor((h + 2 * p.padding[0] - p.k[0]) / p.stride[0]) + 1;
+      const wo = Math.floor((w + 2 * p.padding[1] - p.k[1]) / p.stride[1]) + 1;
+      const g: PoolGeometry = { n, h, w, c, ho, wo, k: p.k, stride: p.stride, padding: p.padding };
+      // Repeated values make ties, where the first maximum in scan order must win in both forms.
+      const xs = randomNd(shape, 40 + i);
+      xs.data.forEach((v, k) => (xs.data[k] = Math.round(v * 2) / 2));
+      const x = toGpu(xs);
+      const gy = toGpu(randomNd([n, ho, wo, c], 50 + i));
+      const res: Float32Array[][] = [];
+      for (const [fwd, bwd] of [[maxPoolLaunch, maxPoolBackwardLaunch], [maxPoolPixelsLaunch, maxPoolBackwardPixelsLaunch]] as const) {
+        const out = Tensor.empty([n, ho, wo, c]);
+        const arg = Tensor.empty([n, ho, wo, c], 'i32');
+        const dx = Tensor.empty(shape);
+        run(fwd(g), { x, out, arg });
+        run(bwd(g), { gy, arg, dx });
+        res.push((await Promise.all([out, arg, dx].map((t) => read(t)))).map((a) => new Float32Array(a.buffer)));
+        for (const t of [out, arg, dx]) t.dispose();
+      }
+      for (let k = 0; k < 3; k++) expect(res[1][k].every((v, j) => Object.is(v, res[0][k][j])), ['out', 'arg', 'dx'][k]).toBe(true);
+      x.dispose();
+      gy.dispose();
     });
   }
 });

@@ -1,7 +1,16 @@
 // Pooling over NHWC activations: max pool (backward to the stored argmax, gather-style) and
 // global average pool (kernels/pool.wgsl.ts).
-import { globalAvgPoolBackwardLaunch, globalAvgPoolLaunch, maxPoolBackwardLaunch, maxPoolLaunch, type PoolGeometry } from '../../kernels/pool.wgsl.js';
+import {
+  globalAvgPoolBackwardLaunch,
+  globalAvgPoolLaunch,
+  maxPoolBackwardLaunch,
+  maxPoolBackwardPixelsLaunch,
+  maxPoolLaunch,
+  maxPoolPixelsLaunch,
+  type PoolGeometry,
+} from '../../kernels/pool.wgsl.js';
 import { record } from '../autograd.js';
+import { engine } from '../runtime.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape, run } from './run.js';
 import { dense } from './shape.js';
@@ -34,13 +43,16 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions = {}): Tensor {
   const xp = dense(x);
   const out = Tensor.empty([n, ho, wo, c]);
   const arg = Tensor.empty([n, ho, wo, c], 'i32');
-  run(maxPoolLaunch(g), { x: xp, out, arg });
+  // One invocation per pixel on a software adapter (its index arithmetic once per pixel), per
+  // element elsewhere (neighbouring lanes on neighbouring channels); the same bits.
+  const pixels = engine().summary.isSoftware;
+  run(pixels ? maxPoolPixelsLaunch(g) : maxPoolLaunch(g), { x: xp, out, arg });
   xp.dispose();
   // The argmax is the node's: the tape disposes it after the backward.
   return record(out, 'max_pool2d', [x], (gy) => {
     const gp = dense(gy);
     const dx = Tensor.empty(x.shape);
-    run(maxPoolBackwardLaunch(g), { gy: gp, arg, dx });
+    run(pixels ? maxPoolBackwardPixelsLaunch(g) : maxPoolBackwardLaunch(g), { gy: gp, arg, dx });
     return [dx];
   }, [], [arg]);
 }
