@@ -67,6 +67,17 @@ function table(rows: MethodSummary[], pick: (m: MethodSummary) => Stat[]): strin
 const pickFinal = (m: MethodSummary) => m.final;
 const pickStage1 = (m: MethodSummary) => m.stage1;
 
+/**
+ * a and b over the seeds both have: comparing unequal seed sets would measure the seeds (a grid is
+ * read while it is still running). Null when they share no seed yet.
+ */
+function paired(a: MethodSummary, b: MethodSummary): { a: MethodSummary; b: MethodSummary; seeds: string } | null {
+  const common = a.runs.map((r) => r.seed).filter((s) => b.runs.some((r) => r.seed === s)).sort((x, y) => x - y);
+  if (!common.length) return null;
+  const only = (m: MethodSummary) => summarise(m.runs.filter((r) => common.includes(r.seed)))[0];
+  return { a: only(a), b: only(b), seeds: common.length === 1 ? `seed ${common[0]} only` : `${common.length} seeds` };
+}
+
 /** Automatic checks of the paper's orderings; each line says what held and where. */
 function checks(grid: string, rows: MethodSummary[]): string[] {
   const by = new Map(rows.map((r) => [r.method, r]));
@@ -79,22 +90,23 @@ function checks(grid: string, rows: MethodSummary[]): string[] {
     let wins = 0;
     let pairs = 0;
     for (const acq of ['random', 'bvsb', 'classbal', 'pixbal']) {
-      const mul = by.get(`Mul+${acq}`);
-      const dom = by.get(`Dom+${acq}`);
-      if (!mul || !dom) continue;
+      const both = by.get(`Mul+${acq}`) && by.get(`Dom+${acq}`) ? paired(by.get(`Mul+${acq}`)!, by.get(`Dom+${acq}`)!) : null;
+      if (!both) continue;
+      const { a: mul, b: dom } = both;
       const rounds = Math.min(mul.rounds, dom.rounds);
       for (let k = 0; k < rounds; k++) {
         pairs++;
         if (mul.final[k].mean > dom.final[k].mean) wins++;
       }
-      lines.push(`- ${acq}: Mul ${(100 * avg(mul)).toFixed(1)} vs Dom ${(100 * avg(dom)).toFixed(1)} mIoU averaged over rounds (Mul spends ${mul.clicks[rounds - 1]?.toFixed(0)} clicks, Dom ${dom.clicks[rounds - 1]?.toFixed(0)}).`);
+      lines.push(`- ${acq}: Mul ${(100 * avg(mul)).toFixed(1)} vs Dom ${(100 * avg(dom)).toFixed(1)} mIoU averaged over rounds, ${both.seeds} (Mul spends ${mul.clicks[rounds - 1]?.toFixed(0)} clicks, Dom ${dom.clicks[rounds - 1]?.toFixed(0)}).`);
     }
     if (pairs) lines.unshift(`- Multi-class beats dominant labelling in ${wins} of ${pairs} (acquisition, round) pairs at equal click budgets.`);
     const mul = rows.filter((r) => r.method.startsWith('Mul+'));
     if (mul.length) {
       const best = [...mul].sort((a, b) => avg(b) - avg(a))[0];
       const pix = by.get('Mul+pixbal');
-      lines.push(`- Best acquisition with multi-class labels (mean over rounds): ${best.method} (${(100 * avg(best)).toFixed(1)}); PixBal ${pix ? (100 * avg(pix)).toFixed(1) : '-'}${pix && best !== pix ? ': PixBal is not the best here' : ''}.`);
+      const seeds = (m: MethodSummary) => `${m.runs.length} seed${m.runs.length === 1 ? '' : 's'}`;
+      lines.push(`- Best acquisition with multi-class labels (mean over rounds): ${best.method} (${(100 * avg(best)).toFixed(1)}, ${seeds(best)}); PixBal ${pix ? `${(100 * avg(pix)).toFixed(1)} (${seeds(pix)})` : '-'}${pix && best !== pix ? ': PixBal is not the best here' : ''}.`);
     }
   } else if (kind === 'table2') {
     const order = ['(a) MP+PP+loc+exp', '(b) MP+PP+loc', '(c) MP+PP', '(d) MP', '(e) PP'];
@@ -105,20 +117,23 @@ function checks(grid: string, rows: MethodSummary[]): string[] {
       ['(c) MP+PP', '(d) MP', 'the PP loss'],
       ['(c) MP+PP', '(e) PP', 'the MP loss'],
     ] as const) {
-      const a = by.get(hi);
-      const b = by.get(lo);
-      if (!a || !b) continue;
+      const both = by.get(hi) && by.get(lo) ? paired(by.get(hi)!, by.get(lo)!) : null;
+      if (!both) continue;
+      const { a, b } = both;
       const d = avg(a) - avg(b);
-      lines.push(`- ${what}: ${hi} ${(100 * avg(a)).toFixed(1)} vs ${lo} ${(100 * avg(b)).toFixed(1)} (${d >= 0 ? '+' : ''}${(100 * d).toFixed(1)} mIoU points, mean over rounds): ${d > 0 ? 'helps' : 'does not help'} here.`);
+      lines.push(`- ${what}: ${hi} ${(100 * avg(a)).toFixed(1)} vs ${lo} ${(100 * avg(b)).toFixed(1)} (${d >= 0 ? '+' : ''}${(100 * d).toFixed(1)} mIoU points, mean over rounds, ${both.seeds}): ${d > 0 ? 'helps' : 'does not help'} here.`);
     }
     if (!present.length) lines.push('- no runs yet');
   } else {
     for (const m of rows) lines.push(`- ${m.method}: final-round mIoU ${(100 * last(m)).toFixed(1)} after ${m.clicks[m.clicks.length - 1]?.toFixed(0)} clicks.`);
     // Round by round: every "Mul ..." method against its "Dom ..." twin, and PixBal against random.
-    const versus = (a: MethodSummary, b: MethodSummary, who: string) => {
+    const versus = (x: MethodSummary, y: MethodSummary, who: string) => {
+      const both = paired(x, y);
+      if (!both) return;
+      const { a, b } = both;
       const rounds = Math.min(a.rounds, b.rounds);
       const wins = [...Array(rounds).keys()].filter((k) => a.final[k].mean > b.final[k].mean).length;
-      lines.push(`- ${a.method} vs ${b.method}: ${who} ahead in ${wins} of ${rounds} rounds; ${(100 * avg(a)).toFixed(1)} vs ${(100 * avg(b)).toFixed(1)} mIoU averaged over rounds.`);
+      lines.push(`- ${a.method} vs ${b.method}: ${who} ahead in ${wins} of ${rounds} rounds; ${(100 * avg(a)).toFixed(1)} vs ${(100 * avg(b)).toFixed(1)} mIoU averaged over rounds, ${both.seeds}.`);
     };
     for (const mul of rows.filter((r) => r.method.startsWith('Mul'))) {
       const dom = by.get(`Dom${mul.method.slice(3)}`);

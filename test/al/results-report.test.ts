@@ -97,7 +97,15 @@ describe('results report', () => {
     write(docs, record('paper-fig4', 'Mul+pixbal', 0, [0.1, 0.16], [0.15, 0.2]));
     write(docs, record('paper-fig4', 'Mul+pixbal', 1, [0.1, 0.18], [0.15, 0.22]));
     write(docs, record('upper-bound', 'Mul+pixbal bound', 0, [0.2, 0.24], [0.19, 0.21]));
+    // Grids read while running: comparisons use the seeds both sides have.
+    write(docs, record('paper-fig4', 'Dom+pixbal', 1, [0.12, 0.12], [0.15, 0.2]));
+    write(docs, record('paper-table2', '(a) MP+PP+loc+exp', 0, [0.2, 0.2], [0.2, 0.2]));
+    write(docs, record('paper-table2', '(a) MP+PP+loc+exp', 1, [0.4, 0.4], [0.2, 0.2]));
+    write(docs, record('paper-table2', '(a) MP+PP+loc+exp', 2, [0.1, 0.1], [0.2, 0.2]));
+    write(docs, record('paper-table2', '(b) MP+PP+loc', 0, [0.15, 0.15], [0.2, 0.2]));
     const md = readFileSync(writeResultsReport(docs), 'utf8');
+    expect(md).toContain('- pixbal: Mul 14.0 vs Dom 12.0 mIoU averaged over rounds, seed 1 only');
+    expect(md).toContain('- expansion: (a) MP+PP+loc+exp 20.0 vs (b) MP+PP+loc 15.0 (+5.0 mIoU points, mean over rounds, seed 0 only): helps here.');
     expect(md).toContain('**32.0 ± 2.8 mIoU** over 2 seed(s)');
     // final 17.0 ± 1.4 is 53% of 32.0; stage 1 21.0 ± 1.4; the bound 24.0 (75%), its stage 1 21.0.
     expect(md).toContain('| fig4 | Mul+pixbal | 10.0 ± 0.0 | 17.0 ± 1.4 | 53% | 21.0 ± 1.4 | 24.0 ± 0.0 | 75% | 21.0 ± 0.0 |');
