@@ -236,6 +236,8 @@ export async function runGrid(
   let ran = 0;
   for (const [k, run] of todo.entries()) {
     const record = recordOf(run);
+    // Recorded since this call started (by another process, or reused by hand): not redone.
+    if (existsSync(record)) continue;
     options.onRun?.(run, k, todo.length);
     const base = g.regime === 'paper' ? PAPER_BASE : EXPERIMENT_BASE;
     const cfg: RunConfig = { ...DEFAULT_CONFIG, root: options.root, ...base, seed: run.seed, ...run.overrides, ...options.overrides, out: join(options.experimentsDir, grid, runName(run)) };

@@ -137,6 +137,34 @@ describe('experiment grids', () => {
     await expect(runGrid('nope', options)).rejects.toThrow(/unknown experiment "nope"/);
   }, 120_000);
 
+  it('skips a run another process recorded after the call started', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'alseg-grid-'));
+    const options = {
+      shard: [0, 4] as [number, number], // scale runs 0, 4 and 8
+      root: join(base, 'data'),
+      experimentsDir: join(base, 'experiments'),
+      docsDir: join(base, 'docs'),
+      adapter: 'test adapter',
+      overrides: { synthetic: { train: 4, val: 2, height: 48, width: 96 }, rounds: 1, budget: 10, iterations: 1, stage2Iterations: 1, batch: 2, crop: 32, visualise: 0, checkpointEvery: 1 },
+    };
+    const runs = GRIDS.scale.runs();
+    const started: string[] = [];
+    const n = await runGrid('scale', {
+      ...options,
+      onRun: (r, k) => {
+        started.push(runName(r));
+        // While the first run starts, "another process" finishes run 4.
+        if (k === 0) {
+          mkdirSync(join(base, 'docs', 'results-data', 'scale'), { recursive: true });
+          writeFileSync(join(base, 'docs', 'results-data', 'scale', `${runName(runs[4])}.json`), JSON.stringify({ grid: 'scale', method: runs[4].method, seed: runs[4].seed, config: {}, rounds: [] }));
+        }
+      },
+    });
+    expect(started).toEqual([runName(runs[0]), runName(runs[8])]);
+    expect(n).toBe(2);
+    expect(existsSync(join(base, 'experiments', 'scale', runName(runs[4])))).toBe(false);
+  }, 120_000);
+
   it('names a broken record file instead of failing somewhere in the report', () => {
     const docs = mkdtempSync(join(tmpdir(), 'alseg-records-'));
     const dir = join(docs, 'results-data', 'fig4');
