@@ -9,7 +9,7 @@
 // few output windows that contain it and sums the gradients of those whose argmax it is.
 // Global average pool reduces H*W per (n, c); its backward spreads g / (H*W).
 import { ENTRY_PARAMS, grid1d, linearIndex, unflatten, type Launch } from './kernel.js';
-import { declared, launchOf, signature, type UniformValues } from './signature.js';
+import { declared, launchOf, signature, type Bindings, type Signature, type UniformValues } from './signature.js';
 import type { NhwcResample } from './geometry.js';
 
 const WG = 64;
@@ -55,118 +55,80 @@ function poolUniforms(g: PoolGeometry, total: number, per = 1): UniformValues<ty
   return { total, h: g.h, w: g.w, c: g.c, ho: g.ho, wo: g.wo, kh, kw, sy, sx, py, px, per };
 }
 
-/** Buffers: x, out [n, ho, wo, c], argmax (i32, same shape). */
-export function maxPoolLaunch(g: PoolGeometry): Launch<'x' | 'out' | 'arg'> {
-  const spec = declared('maxpool_fwd', MAX_FWD, () => `
+/**
+ * A max-pool kernel in either form: one invocation per element (`ch` from the unflatten) or per
+ * pixel (a loop over the channels); `head` follows the pixel's unflatten, `body` handles channel
+ * `ch` and writes element `e`.
+ */
+function maxPoolSpec<B extends Bindings<typeof POOL_U>>(name: string, sig: Signature<typeof POOL_U, B>, pixels: boolean, axes: readonly [string, string, string, string], head: string, body: (e: string) => string) {
+  const [xName, xExtent, yName, yExtent] = axes;
+  const dims = [[xName, xExtent, 'i32'], [yName, yExtent, 'i32']] as const;
+  return declared(`${name}${pixels ? '_px' : ''}`, sig, () => `
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
   let t = ${linearIndex(WG)};
   if (t >= u.total) { return; }
-  ${unflatten('t', [['ch', 'u.c'], ['ox', 'u.wo', 'i32'], ['oy', 'u.ho', 'i32']], 'n')}
-  var best = -3.4028234663852886e38;
+  ${unflatten('t', pixels ? dims : [['ch', 'u.c'], ...dims], 'n')}
+  ${head}
+  ${pixels ? `for (var ch = 0u; ch < u.c; ch++) {
+    ${body('t * u.c + ch')}
+  }` : body('t')}
+}`);
+}
+
+// Forward: the window of output (n, oy, ox), channel ch; the first maximum in scan order wins.
+const MAX_FWD_HEAD = `let iy0 = oy * u.sy - u.py;
+  let ix0 = ox * u.sx - u.px;`;
+const maxFwdBody = (e: string) => `var best = -3.4028234663852886e38;
   var at = -1;
   for (var i = 0; i < u.kh; i++) {
-    let iy = oy * u.sy - u.py + i;
+    let iy = iy0 + i;
     if (iy < 0 || iy >= i32(u.h)) { continue; }
     for (var j = 0; j < u.kw; j++) {
-      let ix = ox * u.sx - u.px + j;
+      let ix = ix0 + j;
       if (ix < 0 || ix >= i32(u.w)) { continue; }
       let v = x[((n * u.h + u32(iy)) * u.w + u32(ix)) * u.c + ch];
       if (v > best || at < 0) { best = v; at = iy * i32(u.w) + ix; }
     }
   }
-  out[t] = best;
-  arg[t] = at;
-}`);
-  const total = g.n * g.ho * g.wo * g.c;
-  return launchOf(spec, poolUniforms(g, total), grid1d(Math.ceil(total / WG)));
-}
+  out[${e}] = best;
+  arg[${e}] = at;`;
 
-/** As maxPoolLaunch, one invocation per output pixel and every channel of it. */
-export function maxPoolPixelsLaunch(g: PoolGeometry): Launch<'x' | 'out' | 'arg'> {
-  const spec = declared('maxpool_fwd_px', MAX_FWD, () => `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.total) { return; }
-  ${unflatten('t', [['ox', 'u.wo', 'i32'], ['oy', 'u.ho', 'i32']], 'n')}
-  let iy0 = oy * u.sy - u.py;
-  let ix0 = ox * u.sx - u.px;
-  for (var ch = 0u; ch < u.c; ch++) {
-    var best = -3.4028234663852886e38;
-    var at = -1;
-    for (var i = 0; i < u.kh; i++) {
-      let iy = iy0 + i;
-      if (iy < 0 || iy >= i32(u.h)) { continue; }
-      for (var j = 0; j < u.kw; j++) {
-        let ix = ix0 + j;
-        if (ix < 0 || ix >= i32(u.w)) { continue; }
-        let v = x[((n * u.h + u32(iy)) * u.w + u32(ix)) * u.c + ch];
-        if (v > best || at < 0) { best = v; at = iy * i32(u.w) + ix; }
-      }
-    }
-    out[t * u.c + ch] = best;
-    arg[t * u.c + ch] = at;
-  }
-}`);
-  const total = g.n * g.ho * g.wo;
-  return launchOf(spec, poolUniforms(g, total, g.c), grid1d(Math.ceil(total / WG)));
-}
-
-/** Buffers: gy [n, ho, wo, c], argmax, dx [n, h, w, c]. */
-export function maxPoolBackwardLaunch(g: PoolGeometry): Launch<'gy' | 'arg' | 'dx'> {
-  const spec = declared('maxpool_bwd', MAX_BWD, () => `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.total) { return; }
-  ${unflatten('t', [['ch', 'u.c'], ['ix', 'u.w', 'i32'], ['iy', 'u.h', 'i32']], 'n')}
-  let me = iy * i32(u.w) + ix;
-  // Windows oy with oy*s - p <= iy <= oy*s - p + k - 1.
+// Backward: input pixel (n, iy, ix) gathers the windows oy with oy*s - p <= iy <= oy*s - p + k - 1.
+const MAX_BWD_HEAD = `let me = iy * i32(u.w) + ix;
   let y0 = max(0, (iy + u.py - u.kh + u.sy) / u.sy);
   let y1 = min(i32(u.ho) - 1, (iy + u.py) / u.sy);
   let x0 = max(0, (ix + u.px - u.kw + u.sx) / u.sx);
-  let x1 = min(i32(u.wo) - 1, (ix + u.px) / u.sx);
-  var acc = 0.0;
+  let x1 = min(i32(u.wo) - 1, (ix + u.px) / u.sx);`;
+const maxBwdBody = (e: string) => `var acc = 0.0;
   for (var oy = y0; oy <= y1; oy++) {
     for (var ox = x0; ox <= x1; ox++) {
       let o = ((n * u.ho + u32(oy)) * u.wo + u32(ox)) * u.c + ch;
       if (arg[o] == me) { acc += gy[o]; }
     }
   }
-  dx[t] = acc;
-}`);
-  const total = g.n * g.h * g.w * g.c;
-  return launchOf(spec, poolUniforms(g, total), grid1d(Math.ceil(total / WG)));
+  dx[${e}] = acc;`;
+
+function maxPoolAny(g: PoolGeometry, pixels: boolean): Launch<'x' | 'out' | 'arg'> {
+  const spec = maxPoolSpec('maxpool_fwd', MAX_FWD, pixels, ['ox', 'u.wo', 'oy', 'u.ho'], MAX_FWD_HEAD, maxFwdBody);
+  const total = g.n * g.ho * g.wo * (pixels ? 1 : g.c);
+  return launchOf(spec, poolUniforms(g, total, pixels ? g.c : 1), grid1d(Math.ceil(total / WG)));
 }
 
-/** As maxPoolBackwardLaunch, one invocation per input pixel and every channel of it. */
-export function maxPoolBackwardPixelsLaunch(g: PoolGeometry): Launch<'gy' | 'arg' | 'dx'> {
-  const spec = declared('maxpool_bwd_px', MAX_BWD, () => `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_PARAMS}) {
-  let t = ${linearIndex(WG)};
-  if (t >= u.total) { return; }
-  ${unflatten('t', [['ix', 'u.w', 'i32'], ['iy', 'u.h', 'i32']], 'n')}
-  let me = iy * i32(u.w) + ix;
-  let y0 = max(0, (iy + u.py - u.kh + u.sy) / u.sy);
-  let y1 = min(i32(u.ho) - 1, (iy + u.py) / u.sy);
-  let x0 = max(0, (ix + u.px - u.kw + u.sx) / u.sx);
-  let x1 = min(i32(u.wo) - 1, (ix + u.px) / u.sx);
-  for (var ch = 0u; ch < u.c; ch++) {
-    var acc = 0.0;
-    for (var oy = y0; oy <= y1; oy++) {
-      for (var ox = x0; ox <= x1; ox++) {
-        let o = ((n * u.ho + u32(oy)) * u.wo + u32(ox)) * u.c + ch;
-        if (arg[o] == me) { acc += gy[o]; }
-      }
-    }
-    dx[t * u.c + ch] = acc;
-  }
-}`);
-  const total = g.n * g.h * g.w;
-  return launchOf(spec, poolUniforms(g, total, g.c), grid1d(Math.ceil(total / WG)));
+function maxPoolBackwardAny(g: PoolGeometry, pixels: boolean): Launch<'gy' | 'arg' | 'dx'> {
+  const spec = maxPoolSpec('maxpool_bwd', MAX_BWD, pixels, ['ix', 'u.w', 'iy', 'u.h'], MAX_BWD_HEAD, maxBwdBody);
+  const total = g.n * g.h * g.w * (pixels ? 1 : g.c);
+  return launchOf(spec, poolUniforms(g, total, pixels ? g.c : 1), grid1d(Math.ceil(total / WG)));
 }
+
+/** Buffers: x, out [n, ho, wo, c], argmax (i32, same shape). One invocation per output element. */
+export const maxPoolLaunch = (g: PoolGeometry) => maxPoolAny(g, false);
+/** As maxPoolLaunch, one invocation per output pixel and every channel of it. */
+export const maxPoolPixelsLaunch = (g: PoolGeometry) => maxPoolAny(g, true);
+/** Buffers: gy [n, ho, wo, c], argmax, dx [n, h, w, c]. One invocation per input element. */
+export const maxPoolBackwardLaunch = (g: PoolGeometry) => maxPoolBackwardAny(g, false);
+/** As maxPoolBackwardLaunch, one invocation per input pixel and every channel of it. */
+export const maxPoolBackwardPixelsLaunch = (g: PoolGeometry) => maxPoolBackwardAny(g, true);
 
 /** Mean over H*W: buffers x [n, h, w, c], out [n, c]. */
 export function globalAvgPoolLaunch(n: number, hw: number, c: number): Launch<'x' | 'out'> {
