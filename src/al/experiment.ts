@@ -156,7 +156,7 @@ export const GRIDS: Record<string, Grid> = {
   },
 };
 
-export function runName(r: ExperimentRun): string {
+export function runName(r: Pick<ExperimentRun, 'method' | 'seed'>): string {
   return `${r.method.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}-seed${r.seed}`;
 }
 
@@ -250,7 +250,7 @@ export async function runGrid(
     // Mul+PixBal): the engine is deterministic, so its record is this run's result.
     const twin = twinOf(options.docsDir, cfg);
     if (twin) {
-      const from = `${twin.grid}/${runName({ grid: twin.grid, method: twin.method, seed: twin.seed, overrides: {} })}`;
+      const from = `${twin.grid}/${runName(twin)}`;
       options.onEvent?.(run, { kind: 'phase', round: 0, phase: 'reused', detail: from });
       const rec: ExperimentRecord = { ...twin, grid, method: run.method, seed: run.seed, config: cfg, wallSeconds: 0, resumed: false, reusedFrom: from };
       mkdirSync(dataDir(options.docsDir, grid), { recursive: true });

@@ -71,7 +71,8 @@ const pickStage1 = (m: MethodSummary) => m.stage1;
  * a and b over the seeds both have: comparing unequal seed sets would measure the seeds (a grid is
  * read while it is still running). Null when they share no seed yet.
  */
-function paired(a: MethodSummary, b: MethodSummary): { a: MethodSummary; b: MethodSummary; seeds: string } | null {
+function paired(a: MethodSummary | undefined, b: MethodSummary | undefined): { a: MethodSummary; b: MethodSummary; seeds: string } | null {
+  if (!a || !b) return null;
   const common = a.runs.map((r) => r.seed).filter((s) => b.runs.some((r) => r.seed === s)).sort((x, y) => x - y);
   if (!common.length) return null;
   const only = (m: MethodSummary) => summarise(m.runs.filter((r) => common.includes(r.seed)))[0];
@@ -90,7 +91,7 @@ function checks(grid: string, rows: MethodSummary[]): string[] {
     let wins = 0;
     let pairs = 0;
     for (const acq of ['random', 'bvsb', 'classbal', 'pixbal']) {
-      const both = by.get(`Mul+${acq}`) && by.get(`Dom+${acq}`) ? paired(by.get(`Mul+${acq}`)!, by.get(`Dom+${acq}`)!) : null;
+      const both = paired(by.get(`Mul+${acq}`), by.get(`Dom+${acq}`));
       if (!both) continue;
       const { a: mul, b: dom } = both;
       const rounds = Math.min(mul.rounds, dom.rounds);
@@ -117,7 +118,7 @@ function checks(grid: string, rows: MethodSummary[]): string[] {
       ['(c) MP+PP', '(d) MP', 'the PP loss'],
       ['(c) MP+PP', '(e) PP', 'the MP loss'],
     ] as const) {
-      const both = by.get(hi) && by.get(lo) ? paired(by.get(hi)!, by.get(lo)!) : null;
+      const both = paired(by.get(hi), by.get(lo));
       if (!both) continue;
       const { a, b } = both;
       const d = avg(a) - avg(b);

@@ -228,12 +228,12 @@ interface InputGradClass {
  */
 function parityClasses(g: Geo, ym: AxisMap, xm: AxisMap): InputGradClass[] {
   const out: InputGradClass[] = [];
+  const strided = g.stride[0] > 1 || g.stride[1] > 1;
   for (let ry = 0; ry < g.stride[0]; ry++) {
     const cy = parityClass(ry, ym, g.h, g.kh);
     for (let rx = 0; rx < g.stride[1]; rx++) {
       const cx = parityClass(rx, xm, g.w, g.kw);
       if (cy.size === 0 || cx.size === 0) continue;
-      const strided = g.stride[0] > 1 || g.stride[1] > 1;
       out.push({ ry, rx, h: cy.size, w: cx.size, strided, taps: cy.taps && cx.taps ? { y: cy.taps, x: cx.taps } : null });
     }
   }
