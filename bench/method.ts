@@ -17,7 +17,7 @@ import { randomNd } from '../src/kernels/cpu/nd.js';
 import { timeCases, type BenchContext, type BenchRow } from './harness.js';
 import { recordStep, replayRows, type Recorded } from './model.js';
 
-interface Setup {
+export interface Setup {
   preset: PresetName;
   crop: number;
   batch: number;
@@ -55,7 +55,8 @@ function stage2Tables(n: number, size: number): RegionBatch {
   return pixelLabelBatch(labels, CLASSES);
 }
 
-async function suiteFor(s: Setup, ctx: BenchContext): Promise<BenchRow[]> {
+/** One setup's step, ready to run (`mark` labels the phases for a recording); dispose when done. */
+export function methodStep(s: Setup): { tag: string; micro: number; step: (mark?: (p: Recorded['phase']) => void) => void; dispose: () => Promise<void> } {
   const model = createModel(s.preset, { numClasses: CLASSES - 1, undefinedClass: true, seed: 1 });
   const optimizer = new AdamW(model.paramGroups(DEFAULT_CONFIG.lr, { weightDecay: DEFAULT_CONFIG.weightDecay }));
   const micro = fitMicroBatch(model, s.batch, s.crop, Math.min(2, s.batch));
@@ -65,16 +66,23 @@ async function suiteFor(s: Setup, ctx: BenchContext): Promise<BenchRow[]> {
   const tag = `${s.preset} ${s.crop}x${s.crop} b${s.batch} ${s.stage}`;
   const loss = regionStepLoss(model, batch, tables, readingLossOptions(DEFAULT_CONFIG.reading, DEFAULT_CONFIG.tau));
   const step = (mark?: (p: Recorded['phase']) => void) => trainStep(model, optimizer, batch.n, loss, { microBatch: micro, mark }).dispose();
+  const dispose = async () => {
+    optimizer.dispose();
+    model.dispose();
+    await sync();
+    engine().pool.trim();
+  };
+  return { tag, micro, step, dispose };
+}
+
+async function suiteFor(s: Setup, ctx: BenchContext): Promise<BenchRow[]> {
+  const { tag, micro, step, dispose } = methodStep(s);
   const rows = await timeCases('method', [{ name: `${tag} step`, run: () => step(), extra: { micro } }], ctx, { maxTime: ctx.quick ? 1 : 4, minSamples: 3 });
 
   // Where the step's GPU time goes: each kernel family of one recorded step replayed alone.
   const full = await recordStep((mark) => step(mark));
   rows.push(...(await replayRows('method', tag, full, ctx.quick || s.preset !== 'tiny' ? 1 : 2, rows[0].ms, 12)));
-
-  optimizer.dispose();
-  model.dispose();
-  await sync();
-  engine().pool.trim();
+  await dispose();
   return rows;
 }
 

@@ -62,7 +62,7 @@ export async function recordStep(run: (mark: (p: Recorded['phase']) => void) => 
   return out;
 }
 
-async function timeReplay(rs: readonly Recorded[], reps: number): Promise<number> {
+export async function timeReplay(rs: readonly Recorded[], reps: number): Promise<number> {
   const q = engine().queue;
   for (const r of rs) q.dispatch(r.launch, r.buffers); // warm
   await sync();
