@@ -1,22 +1,23 @@
 // Depthwise kernel comparison (not part of `npm run bench`): the forward and stride-1 input gradient
-// of depthwise.wgsl.ts (taps) against depthwise-rows.wgsl.ts (rows) on one layer, launched
+// of depthwise.wgsl.ts (taps) against depthwise-walk.wgsl.ts (walk, at each column count of WC) on
+// one layer, launched
 // directly and alternately in one process (bench/alternate.ts). Prints each pass's median wall
 // time, GFLOP/s and ratio, the same for process CPU time, and whether the outputs are bit-identical.
-// node dist-bench/bench/depthwise-variants.js   SHAPE=4,32,32,256 D=6 REPS=7 TP=32 PARTS=fwd,dgrad
+// node dist-bench/bench/depthwise-variants.js   SHAPE=4,32,32,256 D=6 REPS=7 WC=8 PARTS=fwd,dgrad
 import { destroyEngine, initEngine, sync } from '../src/engine/runtime.js';
 import { run } from '../src/engine/ops/run.js';
 import { Generator } from '../src/engine/random.js';
 import { Tensor } from '../src/engine/tensor.js';
 import { read } from '../src/engine/io.js';
 import { depthwiseLaunch, type DepthwiseGeometry } from '../src/kernels/depthwise.wgsl.js';
-import { ROW_PIXELS, depthwiseRowsLaunch } from '../src/kernels/depthwise-rows.wgsl.js';
+import { WALK_COLUMNS, depthwiseWalkLaunch } from '../src/kernels/depthwise-walk.wgsl.js';
 import type { Launch } from '../src/kernels/kernel.js';
 import { alternate } from './alternate.js';
 
 const [n, h, w, c] = (process.env.SHAPE ?? '4,32,32,256').split(',').map(Number);
 const d = Number(process.env.D ?? 6);
 const REPS = Number(process.env.REPS ?? 7);
-const TP = Number(process.env.TP ?? ROW_PIXELS);
+const WC = (process.env.WC ?? String(WALK_COLUMNS)).split(',').map(Number);
 const k = 3;
 const pad = d;
 await initEngine();
@@ -35,8 +36,8 @@ interface Pass {
   outShape: number[];
 }
 const passes: Pass[] = [
-  { name: 'fwd', variants: [['taps', depthwiseLaunch(fwd, false)], ['rows', depthwiseRowsLaunch(fwd, false, TP)]], inputs: { src: x, wt }, outShape: [n, h, w, c] },
-  { name: 'dgrad', variants: [['taps', depthwiseLaunch(bwd, false)], ['rows', depthwiseRowsLaunch(bwd, false, TP)]], inputs: { src: gy, wt }, outShape: [n, h, w, c] },
+  { name: 'fwd', variants: [['taps', depthwiseLaunch(fwd, false)], ...WC.map((wc) => [`walk${wc}`, depthwiseWalkLaunch(fwd, false, wc)] as [string, Launch])], inputs: { src: x, wt }, outShape: [n, h, w, c] },
+  { name: 'dgrad', variants: [['taps', depthwiseLaunch(bwd, false)], ...WC.map((wc) => [`walk${wc}`, depthwiseWalkLaunch(bwd, false, wc)] as [string, Launch])], inputs: { src: gy, wt }, outShape: [n, h, w, c] },
 ];
 const only = process.env.PARTS?.split(',');
 for (const pass of passes) {

@@ -1,5 +1,5 @@
 // Convolution family (conv2d.wgsl.ts, conv2d-subgroup.wgsl.ts, conv2d-backward.wgsl.ts,
-// depthwise.wgsl.ts, depthwise-rows.wgsl.ts, all via engine/ops/conv.ts) against
+// depthwise.wgsl.ts, depthwise-walk.wgsl.ts, all via engine/ops/conv.ts) against
 // kernels/cpu/conv.ts: every stride/dilation/groups combination DeepLabv3+ uses, on small awkward
 // shapes (odd channels, 1x1 spatial, batch 1 and 3, dilation larger than the input).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -61,8 +61,8 @@ const CASES: Case[] = [
   { name: '3x3 p2 (padding beyond the taps), vec4', x: [1, 5, 6, 8], k: [3, 3], cout: 8, p: 2, bias: true },
   // The input gradient reading the HWIO weight in place (vec4 Cout): Cin not a multiple of 8, groups.
   { name: '3x3 p1, 12 -> 20 channels, groups 2', x: [2, 5, 7, 12], k: [3, 3], cout: 20, p: 1, groups: 2 },
-  // The row kernel (depthwise-rows.wgsl.ts): rows wider than its 32-pixel tile with a ragged tail,
-  // narrow rows (a narrower tile), stride 2 forward (its strided input gradient takes the tap kernel).
+  // Depthwise: the walk kernel (depthwise-walk.wgsl.ts; software tiles) over rows wider than its
+  // 8-column tile with a ragged tail and row classes of unequal sizes; stride 2 takes the tap kernel.
   { name: 'depthwise 3x3 p1, 37 wide, odd C=7', x: [2, 5, 37, 7], k: [3, 3], cout: 7, p: 1, groups: 7, bias: true },
   { name: 'depthwise 3x3 dilation 6, 41 wide, C=12', x: [1, 7, 41, 12], k: [3, 3], cout: 12, p: 6, d: 6, groups: 12 },
   { name: 'depthwise 3x3 s2 p1, 35 wide, odd C=9', x: [1, 6, 35, 9], k: [3, 3], cout: 9, s: 2, p: 1, groups: 9 },

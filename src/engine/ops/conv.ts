@@ -9,8 +9,9 @@
 // Cout last so the weight is a row-major [kh*kw*Cin/groups, Cout] GEMM operand, read as vec4 along
 // output channels. PyTorch's NCHW/OIHW weights map here by permute(2, 3, 1, 0).
 //
-// Paths: depthwise (groups == Cin == Cout) has its own kernels (depthwise-rows.wgsl.ts for the
-// forward and stride-1 input gradient, depthwise.wgsl.ts for the rest); everything else is the implicit GEMM
+// Paths: depthwise (groups == Cin == Cout) has its own kernels (on a software adapter
+// depthwise-walk.wgsl.ts for the stride-1 forward and input gradient where it pays,
+// depthwise.wgsl.ts for the rest); everything else is the implicit GEMM
 // of conv2d.wgsl.ts (a 1x1 conv there is a GEMM with no padding work), one dispatch per group.
 // Backward: the input gradient is the same implicit GEMM as a gather-style transposed convolution
 // (dilation negated; at stride > 1 one stride-1 gather per parity class of the input pixels over
@@ -28,7 +29,7 @@ import { implicitGemmSubgroupLaunch } from '../../kernels/conv2d-subgroup.wgsl.j
 import { matmulSubgroupLaunch } from '../../kernels/matmul-subgroup.wgsl.js';
 import { normaliseChunks, weightGradChunks, weightGradLaunch, type WeightGradGeometry, type WeightGradTile } from '../../kernels/conv2d-backward.wgsl.js';
 import { depthwiseLaunch, depthwiseWgradLaunch, type DepthwiseGeometry } from '../../kernels/depthwise.wgsl.js';
-import { depthwiseRowsFits, depthwiseRowsLaunch } from '../../kernels/depthwise-rows.wgsl.js';
+import { depthwiseWalkLaunch, depthwiseWalkPays } from '../../kernels/depthwise-walk.wgsl.js';
 import { noGrad, record } from '../autograd.js';
 import { engine } from '../runtime.js';
 import { hasSubgroup8 } from '../variants.js';
@@ -74,6 +75,12 @@ export interface ConvConfig {
   wgradLarge: readonly WeightGradTile[];
   /** Invocations below which the weight-gradient reduction is split into chunks. */
   wgradInvocations: number;
+  /**
+   * Depthwise forward and stride-1 input gradient: 'walk' (depthwise-walk.wgsl.ts, a few long
+   * invocations that reuse every load, for a software adapter) or 'taps' (depthwise.wgsl.ts, one
+   * output element per invocation, for a GPU's many lanes).
+   */
+  depthwise: 'walk' | 'taps';
 }
 
 // Measured on lavapipe (bench/conv.ts, bench/conv-variants.ts; subgroup tiles: 2x16 was 3-17%
@@ -94,8 +101,9 @@ const SOFTWARE: Tiles = {
     { tr: 16, tc: 8 },
   ],
   wgradInvocations: 256,
+  depthwise: 'walk',
 };
-const HARDWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, matmul1x1: false }, wgrad: { tr: 4, tc: 8 }, wgradLarge: [], wgradInvocations: 16384 };
+const HARDWARE: Tiles = { fwd: { tm: 4, tn: 8 }, dgrad: { tm: 4, tn: 8 }, sg: { fwd: { tm: 2, tn: 16 }, dgrad: { tm: 4, tn: 8 }, matmul1x1: false }, wgrad: { tr: 4, tc: 8 }, wgradLarge: [], wgradInvocations: 16384, depthwise: 'taps' };
 let override: Partial<ConvConfig> = {};
 
 /** Which default tile set the current adapter takes. */
@@ -142,11 +150,12 @@ function directLaunch(g: ImplicitGemm, cfg: ConvConfig, pass: 'fwd' | 'dgrad', b
 }
 
 /**
- * The depthwise forward / input-gradient launch: the row kernel (depthwise-rows.wgsl.ts, 1.7-2.0x
- * on lavapipe, same results) where the source map has unit divisors, the tap kernel otherwise.
+ * The depthwise forward / input-gradient launch: with the 'walk' choice the column-walk kernel
+ * (depthwise-walk.wgsl.ts: 1.7-4.6x the tap kernel on lavapipe, same results) where it applies and
+ * pays, the tap kernel otherwise.
  */
-function depthwiseAnyLaunch(g: DepthwiseGeometry, bias: boolean) {
-  return depthwiseRowsFits(g) ? depthwiseRowsLaunch(g, bias) : depthwiseLaunch(g, bias);
+function depthwiseAnyLaunch(g: DepthwiseGeometry, bias: boolean, cfg: ConvConfig) {
+  return cfg.depthwise === 'walk' && depthwiseWalkPays(g) ? depthwiseWalkLaunch(g, bias) : depthwiseLaunch(g, bias);
 }
 
 /** Whether the source positions of `axis` (pos = dst * mul + add + tap * step) can leave [0, size). */
@@ -282,7 +291,7 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
   const bp = bias ? plain(bias) : null;
   if (depthwise) {
     const xp = plain(x);
-    run(depthwiseAnyLaunch({ batch: n, srcH: h, srcW: wd, dstH: ho, dstW: wo, kh, kw, channels: cin, y: fwdMap(g, 0), x: fwdMap(g, 1) }, bp !== null), {
+    run(depthwiseAnyLaunch({ batch: n, srcH: h, srcW: wd, dstH: ho, dstW: wo, kh, kw, channels: cin, y: fwdMap(g, 0), x: fwdMap(g, 1) }, bp !== null, cfg), {
       src: xp.t,
       wt: wp.t,
       ...(bp ? { bias: bp.t } : {}),
@@ -371,6 +380,7 @@ function inputGrad(gy: Tensor, w: Tensor, g: Geo, depthwise: boolean, cfg: ConvC
       depthwiseAnyLaunch(
         { batch: g.n, srcH: g.ho, srcW: g.wo, dstH: g.h, dstW: g.w, kh: g.kh, kw: g.kw, channels: g.cin, y: bwdMap(g, 0), x: bwdMap(g, 1) },
         false,
+        cfg,
       ),
       { src: gp.t, wt: wp.t, out: dx },
     );
