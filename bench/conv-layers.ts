@@ -1,6 +1,7 @@
 // Every convolution dispatch of one recorded training step, replayed alone: its kernel, its GEMM
 // shape (rows m x columns n x depth k, taps included), milliseconds and GFLOP/s, slowest first,
-// with each pass's total. Finds the layers that hold a step back (not part of `npm run bench`).
+// with each pass's total; with KERNELS=1 also the step's dispatches replayed by kernel name (each
+// name's dispatches together, one wait), slowest first. Finds the layers that hold a step back (not part of `npm run bench`).
 // node dist-bench/bench/conv-layers.js   PRESET=r50 CROP=256 BATCH=2 STAGE=stage1 REPS=2 TOP=30
 // SG_FWD=2x16 SG_DGRAD=2x16 (subgroup tiles, rows x columns per lane) OUT=layers.json
 import { writeFileSync } from 'node:fs';
@@ -54,9 +55,12 @@ const { tag, step, dispose } = methodStep(setup);
 step(); // warm: pipelines compiled, buffers pooled
 const recorded = await recordStep((mark) => step(mark));
 const layers: Layer[] = [];
+const byKernel = new Map<string, Recorded[]>();
 for (const r of recorded) {
   const d = describe(r);
   if (d) layers.push({ ...d, ms: await timeReplay([r], REPS) });
+  const k = `${r.launch.spec.name} (${r.phase})`;
+  byKernel.set(k, [...(byKernel.get(k) ?? []), r]);
 }
 const gf = (flops: number, ms: number) => (flops / ms / 1e6).toFixed(1);
 console.log(`${tag}: ${layers.length} convolution dispatches of ${recorded.length}, replayed alone (${REPS} reps)`);
@@ -70,6 +74,16 @@ console.log(`slowest ${TOP}:`);
 console.log('      ms  GFLOP/s  pass         shape                              kernel');
 for (const l of [...layers].sort((a, b) => b.ms - a.ms).slice(0, TOP)) {
   console.log(`${l.ms.toFixed(1).padStart(8)} ${gf(l.flops, l.ms).padStart(8)}  ${l.pass.padEnd(12)} ${l.shape.padEnd(34)} ${l.kernel}`);
+}
+if (process.env.KERNELS) {
+  // The optimiser's replay writes garbage into the parameters: nothing runs the step after this.
+  const timed: [string, number, number][] = [];
+  for (const [k, rs] of byKernel) timed.push([k, await timeReplay(rs, REPS), rs.length]);
+  const all = timed.reduce((a, [, ms]) => a + ms, 0);
+  console.log(`the step's ${recorded.length} dispatches replayed by kernel name: ${all.toFixed(1)} ms; slowest first:`);
+  for (const [k, ms, n] of timed.sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
+    console.log(`${ms.toFixed(1).padStart(8)} ms ${String(n).padStart(4)} x ${(ms / n * 1000).toFixed(0).padStart(6)} us  ${k}`);
+  }
 }
 if (process.env.OUT) writeFileSync(process.env.OUT, JSON.stringify(layers));
 await dispose();
