@@ -79,6 +79,27 @@ function paired(a: MethodSummary | undefined, b: MethodSummary | undefined): { a
   return { a: only(a), b: only(b), seeds: common.length === 1 ? `seed ${common[0]} only` : `${common.length} seeds` };
 }
 
+/** Final mIoU of a run averaged over its rounds. */
+const runMean = (r: ExperimentRecord): number => r.rounds.reduce((a, x) => a + finalMiou(x), 0) / Math.max(r.rounds.length, 1);
+
+/**
+ * Whether a - b holds seed by seed (paired over the seeds both have): the differences of the runs'
+ * means over rounds, and a verdict that calls a gap an effect only when every seed agrees on its
+ * sign; otherwise the seeds' spread covers it.
+ */
+function perSeed(a: MethodSummary, b: MethodSummary): { text: string; sign: 1 | -1 | 0 } {
+  const diffs = a.runs.flatMap((ra) => {
+    const rb = b.runs.find((r) => r.seed === ra.seed);
+    return rb ? [runMean(ra) - runMean(rb)] : [];
+  });
+  const up = diffs.filter((d) => d > 0).length;
+  // Signed points to one decimal; a gap that rounds to zero prints as 0.0, not -0.0.
+  const points = (d: number) => (Math.abs(100 * d) < 0.05 ? '0.0' : `${d > 0 ? '+' : ''}${(100 * d).toFixed(1)}`);
+  const list = diffs.map(points).join(', ');
+  const sign = diffs.length > 1 && up === diffs.length ? 1 : diffs.length > 1 && up === 0 ? -1 : 0;
+  return { text: `per seed ${list}; ahead in ${up} of ${diffs.length}`, sign };
+}
+
 /** Automatic checks of the paper's orderings; each line says what held and where. */
 function checks(grid: string, rows: MethodSummary[]): string[] {
   const by = new Map(rows.map((r) => [r.method, r]));
@@ -99,7 +120,9 @@ function checks(grid: string, rows: MethodSummary[]): string[] {
         pairs++;
         if (mul.final[k].mean > dom.final[k].mean) wins++;
       }
-      lines.push(`- ${acq}: Mul ${(100 * avg(mul)).toFixed(1)} vs Dom ${(100 * avg(dom)).toFixed(1)} mIoU averaged over rounds, ${both.seeds} (Mul spends ${mul.clicks[rounds - 1]?.toFixed(0)} clicks, Dom ${dom.clicks[rounds - 1]?.toFixed(0)}).`);
+      lines.push(
+        `- ${acq}: Mul ${(100 * avg(mul)).toFixed(1)} vs Dom ${(100 * avg(dom)).toFixed(1)} mIoU averaged over rounds, ${both.seeds} (Mul spends ${mul.clicks[rounds - 1]?.toFixed(0)} clicks, Dom ${dom.clicks[rounds - 1]?.toFixed(0)}; ${perSeed(mul, dom).text}).`,
+      );
     }
     if (pairs) lines.unshift(`- Multi-class beats dominant labelling in ${wins} of ${pairs} (acquisition, round) pairs at equal click budgets.`);
     const mul = rows.filter((r) => r.method.startsWith('Mul+'));
@@ -122,7 +145,11 @@ function checks(grid: string, rows: MethodSummary[]): string[] {
       if (!both) continue;
       const { a, b } = both;
       const d = avg(a) - avg(b);
-      lines.push(`- ${what}: ${hi} ${(100 * avg(a)).toFixed(1)} vs ${lo} ${(100 * avg(b)).toFixed(1)} (${d >= 0 ? '+' : ''}${(100 * d).toFixed(1)} mIoU points, mean over rounds, ${both.seeds}): ${d > 0 ? 'helps' : 'does not help'} here.`);
+      const seeds = perSeed(a, b);
+      // One seed cannot tell an effect from the seed spread; several must agree on the sign.
+      const verdict =
+        a.runs.length === 1 ? (d > 0 ? 'helps here (one seed)' : 'does not help here (one seed)') : seeds.sign > 0 ? 'helps in every seed' : seeds.sign < 0 ? 'hurts in every seed' : 'not separable from the seed spread';
+      lines.push(`- ${what}: ${hi} ${(100 * avg(a)).toFixed(1)} vs ${lo} ${(100 * avg(b)).toFixed(1)} (${d >= 0 ? '+' : ''}${(100 * d).toFixed(1)} mIoU points, mean over rounds, ${both.seeds}; ${seeds.text}): ${verdict}.`);
     }
     if (!present.length) lines.push('- no runs yet');
   } else {

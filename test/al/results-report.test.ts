@@ -56,6 +56,8 @@ describe('results report', () => {
     expect(md).toMatch(/\| Mul\+random \| 2 \| 10\.0 ± 1\.4 \| 18\.0 ± 0\.0 \|/); // stage 1
     expect(md).toContain('Multi-class beats dominant labelling in 1 of 2 (acquisition, round) pairs');
     expect(md).toContain('- random: Mul 16.0 vs Dom 17.0');
+    // Seed by seed: means over rounds 15.0 vs 16.5 (seed 0) and 17.0 vs 17.5 (seed 1).
+    expect(md).toContain('(Mul spends 160 clicks, Dom 160; per seed -1.5, -0.5; ahead in 0 of 2).');
     expect(md).toContain('Mul 40/round vs Dom 40/round: multi-class ahead in 1 of 2 rounds; 35.0 vs 35.0');
     expect(md).toContain('Mul+pixbal vs Dom+pixbal: multi-class ahead in 2 of 3 rounds; 30.0 vs 25.0');
     expect(md).toContain('Mul+pixbal vs Mul+random: PixBal ahead in 2 of 3 rounds; 30.0 vs 25.0');
@@ -105,9 +107,23 @@ describe('results report', () => {
     write(docs, record('paper-table2', '(b) MP+PP+loc', 0, [0.15, 0.15], [0.2, 0.2]));
     const md = readFileSync(writeResultsReport(docs), 'utf8');
     expect(md).toContain('- pixbal: Mul 14.0 vs Dom 12.0 mIoU averaged over rounds, seed 1 only');
-    expect(md).toContain('- expansion: (a) MP+PP+loc+exp 20.0 vs (b) MP+PP+loc 15.0 (+5.0 mIoU points, mean over rounds, seed 0 only): helps here.');
+    expect(md).toContain('- expansion: (a) MP+PP+loc+exp 20.0 vs (b) MP+PP+loc 15.0 (+5.0 mIoU points, mean over rounds, seed 0 only; per seed +5.0; ahead in 1 of 1): helps here (one seed).');
     expect(md).toContain('**32.0 ± 2.8 mIoU** over 2 seed(s)');
     // final 17.0 ± 1.4 is 53% of 32.0; stage 1 21.0 ± 1.4; the bound 24.0 (75%), its stage 1 21.0.
     expect(md).toContain('| fig4 | Mul+pixbal | 10.0 ± 0.0 | 17.0 ± 1.4 | 53% | 21.0 ± 1.4 | 24.0 ± 0.0 | 75% | 21.0 ± 0.0 |');
+  });
+  it('calls a table-2 gap an effect only when every seed agrees on its sign', () => {
+    const docs = mkdtempSync(join(tmpdir(), 'alseg-report-'));
+    // (c) over (d): +2, +1, +3 points -> every seed; (b) over (c): +6, -2, +2 -> the spread covers
+    // a larger mean gap; (c) over (e): -1, -1, -1 -> every seed the other way.
+    const c = [0.2, 0.2, 0.2];
+    c.forEach((v, seed) => write(docs, record('paper-table2', '(c) MP+PP', seed, [v, v], [v, v])));
+    [0.18, 0.19, 0.17].forEach((v, seed) => write(docs, record('paper-table2', '(d) MP', seed, [v, v], [v, v])));
+    [0.26, 0.18, 0.22].forEach((v, seed) => write(docs, record('paper-table2', '(b) MP+PP+loc', seed, [v, v], [v, v])));
+    [0.21, 0.21, 0.21].forEach((v, seed) => write(docs, record('paper-table2', '(e) PP', seed, [v, v], [v, v])));
+    const md = readFileSync(writeResultsReport(docs), 'utf8');
+    expect(md).toContain('- the PP loss: (c) MP+PP 20.0 vs (d) MP 18.0 (+2.0 mIoU points, mean over rounds, 3 seeds; per seed +2.0, +1.0, +3.0; ahead in 3 of 3): helps in every seed.');
+    expect(md).toContain('- localisation: (b) MP+PP+loc 22.0 vs (c) MP+PP 20.0 (+2.0 mIoU points, mean over rounds, 3 seeds; per seed +6.0, -2.0, +2.0; ahead in 2 of 3): not separable from the seed spread.');
+    expect(md).toContain('- the MP loss: (c) MP+PP 20.0 vs (e) PP 21.0 (-1.0 mIoU points, mean over rounds, 3 seeds; per seed -1.0, -1.0, -1.0; ahead in 0 of 3): hurts in every seed.');
   });
 });
