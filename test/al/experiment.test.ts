@@ -13,7 +13,7 @@ useEngine();
 describe('experiment grids', () => {
   it('hold the runs the issue asks for, each with a distinct name', () => {
     const sizes = Object.fromEntries(Object.entries(GRIDS).map(([k, g]) => [k, g.runs().length]));
-    expect(sizes).toEqual({ fig4: 24, table2: 15, budget: 12, scale: 9, 'paper-fig4': 24, 'paper-table2': 15, supervised: 3, 'upper-bound': 6 });
+    expect(sizes).toEqual({ fig4: 24, table2: 15, budget: 12, scale: 9, 'paper-fig4': 24, 'paper-table2': 15, 'paper-long': 6, supervised: 3, 'upper-bound': 6 });
     for (const g of Object.values(GRIDS)) {
       const names = g.runs().map(runName);
       expect(new Set(names).size).toBe(names.length);
@@ -45,6 +45,14 @@ describe('experiment grids', () => {
     expect(GRIDS['paper-fig4'].regime).toBe('paper');
     expect(GRIDS.supervised.runs().every((r) => r.kind === 'supervised' && r.overrides.stage2Iterations! >= p.iterations!)).toBe(true);
     expect(GRIDS['upper-bound'].runs().every((r) => r.overrides.pseudo === 'oracle')).toBe(true);
+    // paper-long: PixBal, both labellings, seed-major, both stages three times paper-fig4's stage 1.
+    const long = GRIDS['paper-long'].runs();
+    expect(long.map((r) => `${r.overrides.labelling}/${r.seed}`)).toEqual(['multi/0', 'dominant/0', 'multi/1', 'dominant/1', 'multi/2', 'dominant/2']);
+    for (const r of long) {
+      expect(r.overrides.acquisition).toBe('pixbal');
+      expect(r.overrides.iterations).toBe(3 * p.iterations!);
+      expect(r.overrides.stage2Iterations).toBe(3 * p.iterations!);
+    }
   });
 
   it("paper regime at toy size: the pretrained backbone is made once, the supervised reference and the bound are recorded with loss curves, and the report puts them side by side", async () => {
