@@ -38,7 +38,7 @@ function describe(r: Recorded): Omit<Layer, 'ms'> | undefined {
     const pass = r.phase === 'forward' ? 'forward' : 'input grad';
     return { pass, kernel, shape: `${m} x ${n} x ${num(v.kc)}*${num(v.kh)}x${num(v.kw)}`, flops: 2 * m * n * k };
   }
-  if (kernel.startsWith("conv_wgrad")) {
+  if (kernel.startsWith('conv_wgrad')) {
     const taps = num(v.tilesR) / num(v.tilesPerTap);
     const rows = num(v.nRows) * num(v.wo);
     const n = num(v.ncols), kc = num(v.kc);

@@ -22,6 +22,10 @@ const fmt = (s: Stat) => (s.n === 0 ? '-' : `${(100 * s.mean).toFixed(1)} ± ${(
 
 /** The final model of a round: stage 2 when it ran, else stage 1. */
 const finalMiou = (r: ExperimentRecord['rounds'][number]) => r.stage2?.miou ?? r.stage1.miou;
+const stage1Miou = (r: ExperimentRecord['rounds'][number]) => r.stage1.miou;
+
+/** A run's mIoU (the final model's unless told) averaged over its rounds. */
+const runMean = (r: ExperimentRecord, miou = finalMiou): number => r.rounds.reduce((a, x) => a + miou(x), 0) / r.rounds.length;
 
 interface MethodSummary {
   method: string;
@@ -43,7 +47,7 @@ function summarise(records: ExperimentRecord[]): MethodSummary[] {
       runs,
       rounds,
       final: [...Array(rounds).keys()].map((k) => meanStd(at(k, finalMiou))),
-      stage1: [...Array(rounds).keys()].map((k) => meanStd(at(k, (x) => x.stage1.miou))),
+      stage1: [...Array(rounds).keys()].map((k) => meanStd(at(k, stage1Miou))),
       clicks: [...Array(rounds).keys()].map((k) => meanStd(at(k, (x) => x.totalClicks)).mean),
     };
   });
@@ -54,7 +58,7 @@ function table(rows: MethodSummary[], pick: (m: MethodSummary) => Stat[]): strin
   const out = [`| method | seeds | ${[...Array(rounds).keys()].map((k) => `round ${k + 1}`).join(' | ')} | mean |`, `|---|---|${'---|'.repeat(rounds + 1)}`];
   for (const m of rows) {
     const vals = pick(m);
-    const mean = meanStd(m.runs.map((r) => r.rounds.reduce((a, x) => a + (pick === pickFinal ? finalMiou(x) : x.stage1.miou), 0) / r.rounds.length));
+    const mean = meanStd(m.runs.map((r) => runMean(r, pick === pickFinal ? finalMiou : stage1Miou)));
     out.push(`| ${m.method} | ${m.runs.length} | ${vals.map(fmt).join(' | ')} | ${fmt(mean)} |`);
   }
   // One clicks row when every method spent about the same, else one per method (budget grids).
@@ -79,8 +83,6 @@ function paired(a: MethodSummary | undefined, b: MethodSummary | undefined): { a
   return { a: only(a), b: only(b), seeds: common.length === 1 ? `seed ${common[0]} only` : `${common.length} seeds` };
 }
 
-/** Final mIoU of a run averaged over its rounds. */
-const runMean = (r: ExperimentRecord): number => r.rounds.reduce((a, x) => a + finalMiou(x), 0) / Math.max(r.rounds.length, 1);
 
 /**
  * Whether a - b holds seed by seed (paired over the seeds both have): the differences of the runs'

@@ -48,12 +48,16 @@ export function depthwiseWalkFits(g: DepthwiseGeometry): boolean {
   return g.y.div === 1 && g.x.div === 1 && g.y.mul === 1 && g.x.mul === 1;
 }
 
-/** Row and column class spacing and the tile width of a geometry (see the header). */
-function walkShape(g: DepthwiseGeometry, columns: number): { sy: number; sx: number; tp: number } {
-  const sy = g.kh > 1 ? Math.max(1, Math.abs(g.y.tap)) : 1;
-  const sx = g.kw > 1 ? Math.max(1, Math.abs(g.x.tap)) : 1;
+/**
+ * Tap steps (0 for a one-tap axis), the row and column class spacing they give (rows / columns one
+ * tap step apart share source rows / columns) and the tile width of a geometry (see the header).
+ */
+function walkShape(g: DepthwiseGeometry, columns: number): { ty: number; tx: number; sy: number; sx: number; tp: number } {
+  const ty = g.kh > 1 ? g.y.tap : 0;
+  const tx = g.kw > 1 ? g.x.tap : 0;
+  const sx = Math.max(1, Math.abs(tx));
   // A class narrower than the tile takes a narrower tile: the rest would only be masked off.
-  return { sy, sx, tp: Math.max(1, Math.min(columns, Math.ceil(g.dstW / sx))) };
+  return { ty, tx, sy: Math.max(1, Math.abs(ty)), sx, tp: Math.max(1, Math.min(columns, Math.ceil(g.dstW / sx))) };
 }
 
 /**
@@ -76,10 +80,7 @@ export const WALK_MIN_OUTPUTS = 8;
 export function depthwiseWalkLaunch(g: DepthwiseGeometry, bias: boolean, columns = WALK_COLUMNS): Launch {
   if (!depthwiseWalkFits(g)) throw new Error('depthwiseWalkLaunch: needs a stride-1 geometry (unit multipliers and divisors)');
   const { kh: KH, kw: KW } = g;
-  const TY = KH > 1 ? g.y.tap : 0;
-  const TX = KW > 1 ? g.x.tap : 0;
-  // Class spacing: rows (columns) one tap step apart share source rows (columns).
-  const { sy: SY, sx: SX, tp: TP } = walkShape(g, columns);
+  const { ty: TY, tx: TX, sy: SY, sx: SX, tp: TP } = walkShape(g, columns);
   const DIR = TY < 0 ? -1 : 1;
   const name = `depthwise_walk_k${KH}x${KW}_ty${TY}_tx${TX}_p${TP}${bias ? '_bias' : ''}`;
   const spec = declared(name, () => walkSignature(bias), () => {
