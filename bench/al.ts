@@ -4,7 +4,7 @@
 import { regionStats } from '../src/al/acquisition.js';
 import { predictImage } from '../src/al/inference.js';
 import { pseudoLabels } from '../src/al/pseudo-labels.js';
-import { regionAdjacency, regionPixels } from '../src/al/superpixels/adjacency.js';
+import { regionAdjacency, regionPixels } from '../src/superpixels/adjacency.js';
 import { regionLoss, regionLossUnfused } from '../src/al/losses.js';
 import { buildRegionBatch } from '../src/al/region-batch.js';
 import { backward } from '../src/engine/backward.js';

@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jpeg from 'jpeg-js';
 import { DEFAULT_CONFIG } from '../src/al/config.js';
-import { CITYSCAPES_LABEL_TO_TRAIN } from '../src/al/data/cityscapes-labels.js';
-import { writePalettePng } from '../src/al/data/png.js';
-import { generateScene } from '../src/al/data/synthetic-scene.js';
-import { vocColorMap } from '../src/al/data/voc-labels.js';
-import { runActiveLearning } from '../src/al/rounds.js';
+import { CITYSCAPES_LABEL_TO_TRAIN } from '../src/data/cityscapes-labels.js';
+import { writePalettePng } from '../src/data/png.js';
+import { generateScene } from '../src/data/synthetic-scene.js';
+import { vocColorMap } from '../src/data/voc-labels.js';
+import { runActiveLearning } from '../src/run/rounds.js';
 import { memory } from '../src/engine/io.js';
 import { destroyEngine, initEngine } from '../src/engine/runtime.js';
 

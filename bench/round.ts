@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../src/al/config.js';
-import { runActiveLearning } from '../src/al/rounds.js';
+import { runActiveLearning } from '../src/run/rounds.js';
 import type { BenchContext, BenchRow } from './harness.js';
 
 export async function roundSuite(ctx: BenchContext): Promise<BenchRow[]> {

@@ -3,7 +3,7 @@
 // (minutes on a software adapter; figures in docs/performance.md).
 import { predictImage } from '../src/al/inference.js';
 import { pseudoLabels } from '../src/al/pseudo-labels.js';
-import { regionAdjacency, regionPixels } from '../src/al/superpixels/adjacency.js';
+import { regionAdjacency, regionPixels } from '../src/superpixels/adjacency.js';
 import { destroyEngine, engine, initEngine } from '../src/engine/runtime.js';
 import { tidy } from '../src/engine/tensor.js';
 import { createModel } from '../src/model/presets.js';

@@ -4,7 +4,7 @@
 // adapter; figures in docs/performance.md).
 import { imagePseudoLabels, imageRegionStats, predictImage } from '../src/al/inference.js';
 import { ConfusionMatrix } from '../src/al/metrics.js';
-import { regionAdjacency, regionPixels } from '../src/al/superpixels/adjacency.js';
+import { regionAdjacency, regionPixels } from '../src/superpixels/adjacency.js';
 import { destroyEngine, engine, initEngine } from '../src/engine/runtime.js';
 import { tidy } from '../src/engine/tensor.js';
 import { createModel, isPresetName } from '../src/model/presets.js';

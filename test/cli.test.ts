@@ -40,7 +40,7 @@ describe('alseg train options', () => {
 
 describe('a run\'s identity (what --resume compares)', () => {
   it('a setting missing from the saved config equals one given as undefined; bookkeeping options do not count', async () => {
-    const { identityDifferences } = await import('../src/al/run-directory.js');
+    const { identityDifferences } = await import('../src/run/run-directory.js');
     const given = await parse(['--out', 'x']);
     const saved = JSON.parse(JSON.stringify({ ...given, out: 'y', checkpointEvery: 7, visualise: 0 }));
     expect(given.pretrained).toBeUndefined();
@@ -48,7 +48,7 @@ describe('a run\'s identity (what --resume compares)', () => {
     expect(identityDifferences(saved, given)).toEqual([]);
   });
   it('names each changed setting by its option, with the saved and the given value', async () => {
-    const { identityDifferences } = await import('../src/al/run-directory.js');
+    const { identityDifferences } = await import('../src/run/run-directory.js');
     const saved = await parse(['--out', 'x']);
     const given = await parse(['--out', 'x', '--lambda-pp', '2', '--synthetic-size', '8x2@64x128', '--no-expand', '--pretrained', 'w.safetensors']);
     expect(identityDifferences(saved, given)).toEqual([

@@ -8,9 +8,9 @@ import { regionStats, scoreRegions, type Acquisition, type ImageRegionStats, typ
 import { readingLossOptions, regionLoss, type RegionLossOptions } from './losses.js';
 import { ConfusionMatrix, type IoUReport } from './metrics.js';
 import { DEFAULT_PSEUDO_FLAGS, pseudoLabels, type PseudoLabelFlags } from './pseudo-labels.js';
-import { buildRegionBatch, type LossReading, type LossWeights } from './region-batch.js';
-import { readingConnectivity, regionAdjacency, regionPixels } from './superpixels/adjacency.js';
-import type { RegionMap } from './superpixels/region-map.js';
+import { buildRegionBatch, readingConnectivity, type LossReading, type LossWeights } from './region-batch.js';
+import { regionAdjacency, regionPixels } from '../superpixels/adjacency.js';
+import type { RegionMap } from '../superpixels/region-map.js';
 
 /** Row-major values with their shape; the last axis is classes (or feature channels). */
 export interface ArrayTensor {

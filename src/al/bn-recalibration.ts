@@ -4,7 +4,7 @@ import { concat } from '../engine/ops/shape.js';
 import { tidy } from '../engine/tensor.js';
 import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
 import { BatchNorm2d } from '../model/layers.js';
-import type { LoadedSample } from './data/dataset.js';
+import type { LoadedSample } from '../data/dataset.js';
 import { imageTensor } from './inference.js';
 import type { Pool } from './pool.js';
 

@@ -1,10 +1,10 @@
 // Everything a run of the method depends on, with the defaults `node dist/cli.js train` uses: the
 // embedded synthetic dataset and the `tiny` preset, sized to finish on a software adapter.
-import type { DatasetKind } from './data/dataset.js';
+import type { DatasetKind } from '../data/dataset.js';
 import type { PresetName } from '../model/presets.js';
 import type { Acquisition } from './acquisition.js';
 import { DEFAULT_LOSS_WEIGHTS, type LossReading, type LossWeights } from './region-batch.js';
-import type { SuperpixelSpec } from './superpixels/compute.js';
+import type { SuperpixelSpec } from '../superpixels/compute.js';
 
 export type Labelling = 'multi' | 'dominant';
 

@@ -11,10 +11,10 @@ import { predictedLabelsLaunch } from '../kernels/confusion.wgsl.js';
 import { gridOf } from '../kernels/grid-sample.wgsl.js';
 import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
 import { regionStats, type ImageRegionStats } from './acquisition.js';
-import { IMAGENET_MEAN, IMAGENET_STD, type LoadedSample } from './data/dataset.js';
+import { IMAGENET_MEAN, IMAGENET_STD, type LoadedSample } from '../data/dataset.js';
 import { pseudoLabels, type PseudoLabelFlags } from './pseudo-labels.js';
 import { predictInTiles } from './tiles.js';
-import type { RegionAdjacency, RegionPixels } from './superpixels/adjacency.js';
+import type { RegionAdjacency, RegionPixels } from '../superpixels/adjacency.js';
 
 type Image = Pick<LoadedSample, 'image' | 'width' | 'height'>;
 

@@ -6,10 +6,10 @@
 // - dominant: the region's majority class (or one drawn with probability proportional to pixel
 //   counts); one click.
 // Void (255) answers the "undefined" class C where the dataset has one, and is ignored otherwise.
-import { numOutputs, voidClass } from './data/dataset.js';
-import type { Rng } from './rng.js';
-import type { RegionMap } from './superpixels/region-map.js';
-import { dilateSquare } from './superpixels/quality.js';
+import { numOutputs, voidClass } from '../data/dataset.js';
+import type { Rng } from '../data/rng.js';
+import type { RegionMap } from '../superpixels/region-map.js';
+import { dilateSquare } from '../superpixels/quality.js';
 
 export interface OracleOptions {
   /** Real classes C; GT values 0..C-1, plus 255 for void. */

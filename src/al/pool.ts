@@ -2,13 +2,13 @@
 // oracle's answers for every region, and the labelled set grown round by round. Answers are
 // computed per image from full-resolution ground truth when first needed, like asking a person
 // only about the regions we query; the run records only what was actually asked.
-import { numOutputs, type Dataset } from './data/dataset.js';
+import { numOutputs, type Dataset } from '../data/dataset.js';
 import { answerBitmasks, dominantAnswers, multiClassAnswers } from './oracle.js';
-import { Rng, hashSeed } from './rng.js';
-import { regionAdjacency, regionPixels, type RegionAdjacency, type RegionPixels } from './superpixels/adjacency.js';
-import { loadRegions } from './superpixels/cache.js';
-import type { SuperpixelSpec } from './superpixels/compute.js';
-import type { RegionMap } from './superpixels/region-map.js';
+import { Rng, hashSeed } from '../data/rng.js';
+import { regionAdjacency, regionPixels, type RegionAdjacency, type RegionPixels } from '../superpixels/adjacency.js';
+import { loadRegions } from '../superpixels/cache.js';
+import type { SuperpixelSpec } from '../superpixels/compute.js';
+import type { RegionMap } from '../superpixels/region-map.js';
 import type { Labelling } from './config.js';
 import type { RegionRef } from './acquisition.js';
 

@@ -9,7 +9,7 @@ import { Tensor, tidy } from '../engine/tensor.js';
 import { acqPixelsLaunch } from '../kernels/acquisition.wgsl.js';
 import { gridOf } from '../kernels/grid-sample.wgsl.js';
 import { expandLaunch, localiseLaunch, protoFeaturesLaunch, protosLaunch, thresholdLaunch, type PseudoLabelFlags, type PseudoLabelGrids } from '../kernels/pseudo-labels.wgsl.js';
-import type { RegionAdjacency, RegionPixels } from './superpixels/adjacency.js';
+import type { RegionAdjacency, RegionPixels } from '../superpixels/adjacency.js';
 
 export type { PseudoLabelFlags };
 export const DEFAULT_PSEUDO_FLAGS: PseudoLabelFlags = { localise: true, expand: true, reading: 'code' };

@@ -12,6 +12,11 @@ import type { RegionBatch } from '../kernels/region-loss.wgsl.js';
 export type { RegionBatch };
 export type LossReading = 'code' | 'text';
 
+/** The adjacency each reading expands labels over: 8 for the code's 3x3 dilation, 4 for the text's "adjacent". */
+export function readingConnectivity(reading: LossReading): 4 | 8 {
+  return reading === 'text' ? 4 : 8;
+}
+
 export interface LossWeights {
   ce: number;
   mp: number;

@@ -2,11 +2,13 @@
 // superpixels, or pixel label maps on disk) and how a batch's loss tables are built from them. The
 // trainer (trainer.ts) runs every stage the same way on one of these.
 import type { RunConfig } from './config.js';
-import type { Batch } from './data/augment.js';
-import type { BatchSourceConfig } from './data/batch-source.js';
+import type { Batch } from '../loader/augment.js';
+import type { BatchSourceConfig } from '../loader/batch-source.js';
 import type { Pool } from './pool.js';
 import { buildRegionBatch, pixelLabelBatch, type RegionBatch } from './region-batch.js';
-import type { StageName } from './run-directory.js';
+
+/** The two trainings of a round: on the partial labels, then on the pseudo-labels. */
+export type StageName = 'stage1' | 'stage2';
 
 export interface StageLabels {
   stage: StageName;

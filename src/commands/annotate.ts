@@ -1,6 +1,6 @@
-// `alseg annotate`: answer a human-oracle run's queries in a browser (al/human/server.ts).
+// `alseg annotate`: answer a human-oracle run's queries in a browser (annotate/server.ts).
 import type { CommandModule } from 'yargs';
-import { startAnnotationServer } from '../al/human/server.js';
+import { startAnnotationServer } from '../annotate/server.js';
 
 interface AnnotateArgs {
   out: string;

@@ -1,8 +1,8 @@
 // `alseg data check`: every problem of a dataset at once (missing files, corrupt images, size
 // mismatches, label ids outside the mapping, empty splits).
 import type { CommandModule } from 'yargs';
-import { checkDataset } from '../al/data/check.js';
-import { DATASET_KINDS, type DatasetKind } from '../al/data/dataset.js';
+import { checkDataset } from '../data/check.js';
+import { DATASET_KINDS, type DatasetKind } from '../data/dataset.js';
 
 interface CheckArgs {
   dataset: string;

@@ -1,6 +1,6 @@
 // `alseg eval`: mIoU of a checkpoint on a split.
 import type { CommandModule } from 'yargs';
-import { evaluate } from '../al/evaluation.js';
+import { evaluate } from '../run/evaluation.js';
 import { destroyEngine, initEngine } from '../engine/runtime.js';
 import { modelFromCheckpoint } from './model-io.js';
 

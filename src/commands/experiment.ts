@@ -1,7 +1,7 @@
 // `alseg experiment <grid>`: runs a named grid of train runs and regenerates docs/results.md.
 import type { CommandModule } from 'yargs';
-import { GRIDS, runGrid, runName } from '../al/experiment.js';
-import { writeResultsReport } from '../al/results-report.js';
+import { GRIDS, runGrid, runName } from '../experiments/experiment.js';
+import { writeResultsReport } from '../experiments/results-report.js';
 import { destroyEngine, initEngine } from '../engine/runtime.js';
 import { formatDuration } from './progress.js';
 

@@ -1,7 +1,7 @@
 // Rebuilding a trained model from a checkpoint written by `alseg train`.
 import { DEFAULT_CONFIG, type RunConfig } from '../al/config.js';
-import { openRunDataset } from '../al/run-data.js';
-import type { Dataset } from '../al/data/dataset.js';
+import { openRunDataset } from '../run/run-data.js';
+import type { Dataset } from '../data/dataset.js';
 import { loadCheckpoint, readCheckpointInfo } from '../model/checkpoint.js';
 import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
 import { createModel } from '../model/presets.js';

@@ -1,9 +1,9 @@
 // `alseg predict`: colour PNGs of a checkpoint's predictions for given images.
 import { basename, extname, join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { readRgbPng } from '../al/data/png.js';
+import { readRgbPng } from '../data/png.js';
 import { labelMap, predictImage } from '../al/inference.js';
-import { writeLabelPng } from '../al/report.js';
+import { writeLabelPng } from '../run/report.js';
 import { destroyEngine, initEngine } from '../engine/runtime.js';
 import { tidy } from '../engine/tensor.js';
 import { modelFromCheckpoint } from './model-io.js';

@@ -1,8 +1,8 @@
-// `alseg pretrain`: the ImageNet stand-in (src/al/pretrain.ts): image-level multi-label pretraining
+// `alseg pretrain`: the ImageNet stand-in (src/experiments/pretrain.ts): image-level multi-label pretraining
 // of a preset's backbone on a synthetic source set of its own seed; `train --pretrained <file>`
 // loads the result. Reuses a file made with the same settings.
 import type { CommandModule } from 'yargs';
-import { DEFAULT_PRETRAIN, VAL_TILE, defaultPretrainFile, pretrain, type PretrainConfig } from '../al/pretrain.js';
+import { DEFAULT_PRETRAIN, VAL_TILE, defaultPretrainFile, pretrain, type PretrainConfig } from '../experiments/pretrain.js';
 import { destroyEngine, initEngine } from '../engine/runtime.js';
 import { PRESETS, type PresetName } from '../model/presets.js';
 import { formatDuration } from './progress.js';

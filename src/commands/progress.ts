@@ -1,5 +1,5 @@
 // Progress lines for long commands: phases, iterations with loss and ETA, and round results.
-import type { LoopEvent } from '../al/rounds.js';
+import type { LoopEvent } from '../run/rounds.js';
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';

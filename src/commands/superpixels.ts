@@ -1,12 +1,12 @@
 // `alseg superpixels`: precompute and cache region maps for a split (progress bar), and optionally
 // measure their quality against the ground truth next to a plain grid.
 import type { CommandModule } from 'yargs';
-import { DATASET_KINDS, type DatasetKind } from '../al/data/dataset.js';
-import { openDataset } from '../al/data/open-dataset.js';
-import { DEFAULT_SYNTHETIC, ensureSyntheticDataset } from '../al/data/synthetic.js';
-import { buildSuperpixelCache, defaultSuperpixelCacheDir } from '../al/superpixels/cache.js';
-import { SUPERPIXEL_ALGORITHMS, type SuperpixelAlgorithm } from '../al/superpixels/compute.js';
-import { evaluateSuperpixels } from '../al/superpixels/evaluate.js';
+import { DATASET_KINDS, type DatasetKind } from '../data/dataset.js';
+import { openDataset } from '../data/open-dataset.js';
+import { DEFAULT_SYNTHETIC, ensureSyntheticDataset } from '../data/synthetic.js';
+import { buildSuperpixelCache, defaultSuperpixelCacheDir } from '../superpixels/cache.js';
+import { SUPERPIXEL_ALGORITHMS, type SuperpixelAlgorithm } from '../superpixels/compute.js';
+import { evaluateSuperpixels } from '../superpixels/evaluate.js';
 import { formatDuration } from './progress.js';
 
 interface Args {

@@ -2,24 +2,9 @@
 // activations its backward reads (saved), the tensors it made only for its backward (owned), and
 // the backward rule itself. `backward()` (backward.ts) walks the nodes in reverse topological
 // order, runs each rule inside `tidy` and checks what it returns.
-import type { Tensor } from './tensor.js';
+import type { GradNode, Tensor } from './tensor.js';
 
-export interface GradNode {
-  readonly name: string;
-  readonly inputs: readonly Tensor[];
-  /**
-   * Gradient of each input given the output's gradient; null where an input needs none. Runs
-   * inside `tidy`: whatever else it creates is freed when it returns.
-   */
-  readonly backward: (grad: Tensor) => readonly (Tensor | null)[];
-  /** Activations the backward reads; released once every node that saved them has run. */
-  readonly saved: readonly Tensor[];
-  /**
-   * Tensors made for the backward alone (batch-norm statistics, norms, argmax): the node owns
-   * them and disposes them after its backward, or when its output is disposed unrun.
-   */
-  readonly owned: readonly Tensor[];
-}
+export type { GradNode };
 
 let enabled = true;
 

@@ -4,7 +4,6 @@
 // innermost `tidy` scope, which disposes what it did not return.
 import { DisposedError } from './errors.js';
 import { engine } from './runtime.js';
-import type { GradNode } from './autograd.js';
 
 /** Element types. Storage is 4 bytes an element today; f16 storage would add a 2-byte type here. */
 export type DType = 'f32' | 'i32' | 'u32';
@@ -48,6 +47,24 @@ const scopes: Set<Tensor>[] = [];
 
 export function liveTensorCount(): number {
   return liveTensors;
+}
+
+/** A tape node (autograd.ts records them): declared here, below the tape, because every tensor carries one. */
+export interface GradNode {
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  /**
+   * Gradient of each input given the output's gradient; null where an input needs none. Runs
+   * inside `tidy`: whatever else it creates is freed when it returns.
+   */
+  readonly backward: (grad: Tensor) => readonly (Tensor | null)[];
+  /** Activations the backward reads; released once every node that saved them has run. */
+  readonly saved: readonly Tensor[];
+  /**
+   * Tensors made for the backward alone (batch-norm statistics, norms, argmax): the node owns
+   * them and disposes them after its backward, or when its output is disposed unrun.
+   */
+  readonly owned: readonly Tensor[];
 }
 
 export class Tensor {

@@ -1,31 +1,8 @@
 // What a kernel is, independent of who runs it: WGSL source, its declared interface (uniform
 // fields and storage bindings, signature.ts), and (per launch) a uniform block and a grid. The
 // engine turns these into pipelines and dispatches; kernels never import the engine.
-import type { Signature } from './signature.js';
-
-/** Access of one storage binding, in binding order (binding 0 is always the uniform block). */
-export type Access = 'read' | 'write' | 'read_write';
-
-export interface KernelSpec {
-  /** Unique cache key: family + variant + dtype + tile configuration. Shapes never go here. */
-  readonly name: string;
-  readonly wgsl: string;
-  readonly bindings: readonly Access[];
-  /** The declared interface: launches bind tensors by name, checked against it. */
-  readonly signature: Signature;
-}
-
-/** `B`: the names of the kernel's storage bindings, which a launch is bound by. */
-export interface Launch<B extends string = string> {
-  readonly spec: KernelSpec;
-  /** Packed uniform block (u32/i32/f32 words), written to the dispatch's own uniform slot. */
-  readonly uniforms: ArrayBuffer;
-  readonly workgroups: readonly [number, number, number];
-  /** The uniform values by field name, for the engine's size checks. */
-  readonly values: Readonly<Record<string, number | readonly number[]>>;
-  /** Type-level only: ties the launch to its binding names. */
-  readonly bindingNames?: B;
-}
+// The launch types are declared beside the signature that builds them (signature.ts).
+export type { Access, KernelSpec, Launch } from './signature.js';
 
 /** Largest grid dimension every adapter accepts (WebGPU default limit). */
 export const MAX_GROUPS_PER_DIM = 65535;

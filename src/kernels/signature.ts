@@ -4,9 +4,30 @@
 // uniform packer, and what the engine checks a launch's named tensors against (docs/engine.md,
 // "Declaring a kernel"). Kernels never import the engine: a launch carries the declaration and the
 // uniform values, and the engine binds by name.
-import type { Access, KernelSpec, Launch } from './kernel.js';
 
-export type { Access };
+/** Access of one storage binding, in binding order (binding 0 is always the uniform block). */
+export type Access = 'read' | 'write' | 'read_write';
+
+export interface KernelSpec {
+  /** Unique cache key: family + variant + dtype + tile configuration. Shapes never go here. */
+  readonly name: string;
+  readonly wgsl: string;
+  readonly bindings: readonly Access[];
+  /** The declared interface: launches bind tensors by name, checked against it. */
+  readonly signature: Signature;
+}
+
+/** `B`: the names of the kernel's storage bindings, which a launch is bound by. */
+export interface Launch<B extends string = string> {
+  readonly spec: KernelSpec;
+  /** Packed uniform block (u32/i32/f32 words), written to the dispatch's own uniform slot. */
+  readonly uniforms: ArrayBuffer;
+  readonly workgroups: readonly [number, number, number];
+  /** The uniform values by field name, for the engine's size checks. */
+  readonly values: Readonly<Record<string, number | readonly number[]>>;
+  /** Type-level only: ties the launch to its binding names. */
+  readonly bindingNames?: B;
+}
 
 export type Scalar = 'u32' | 'i32' | 'f32';
 /** Uniform field types: scalars, vectors of them, arrays of vec4 (laid out at WGSL's uniform alignment). */

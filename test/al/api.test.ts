@@ -5,7 +5,7 @@ import { buildRegionBatch } from '../../src/al/region-batch.js';
 import { regionLossGradRef, regionLossRef } from '../../src/kernels/cpu/region-loss.js';
 import { regionStatsRef } from '../../src/kernels/cpu/acquisition.js';
 import { randomNd } from '../../src/kernels/cpu/nd.js';
-import { regionPixels } from '../../src/al/superpixels/adjacency.js';
+import { regionPixels } from '../../src/superpixels/adjacency.js';
 import { expectClose, useEngine } from '../helpers.js';
 
 useEngine();

@@ -8,7 +8,7 @@ import { regionStats } from '../../src/al/acquisition.js';
 import { argmaxRows, labelMap } from '../../src/al/inference.js';
 import { ConfusionMatrix } from '../../src/al/metrics.js';
 import { pseudoLabels } from '../../src/al/pseudo-labels.js';
-import { regionAdjacency, regionPixels } from '../../src/al/superpixels/adjacency.js';
+import { regionAdjacency, regionPixels } from '../../src/superpixels/adjacency.js';
 import { read } from '../../src/engine/io.js';
 import { resizeBilinear } from '../../src/engine/ops/resize.js';
 import { Tensor } from '../../src/engine/tensor.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { answerBitmasks, boundaryBand, dominantAnswers, multiClassAnswers } from '../../src/al/oracle.js';
-import { Rng } from '../../src/al/rng.js';
-import type { RegionMap } from '../../src/al/superpixels/region-map.js';
+import { Rng } from '../../src/data/rng.js';
+import type { RegionMap } from '../../src/superpixels/region-map.js';
 
 // 24 x 12 image. Region 0: x < 12 except region 2, a 2x2 block at x 2..3, y 2..3. Region 1: x >= 12.
 const W = 24;

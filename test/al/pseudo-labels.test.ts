@@ -1,8 +1,8 @@
 // Stage-2 pseudo-labels on the GPU vs the CPU reference, and on a case whose answer is known.
 import { describe, expect, it } from 'vitest';
 import { pseudoLabels } from '../../src/al/pseudo-labels.js';
-import { oraclePseudoLabels } from '../../src/al/pseudo-label-files.js';
-import { regionAdjacency, regionPixels } from '../../src/al/superpixels/adjacency.js';
+import { oraclePseudoLabels } from '../../src/run/pseudo-label-files.js';
+import { regionAdjacency, regionPixels } from '../../src/superpixels/adjacency.js';
 import { Tensor } from '../../src/engine/tensor.js';
 import { pseudoLabelsRef } from '../../src/kernels/cpu/pseudo-labels.js';
 import { randomNd } from '../../src/kernels/cpu/nd.js';

@@ -8,7 +8,7 @@ import { regionStats } from '../../src/al/acquisition.js';
 import { predictImage, type ModelOutputs } from '../../src/al/inference.js';
 import { ConfusionMatrix } from '../../src/al/metrics.js';
 import { pseudoLabels } from '../../src/al/pseudo-labels.js';
-import { regionAdjacency, regionPixels } from '../../src/al/superpixels/adjacency.js';
+import { regionAdjacency, regionPixels } from '../../src/superpixels/adjacency.js';
 import type { DeepLabV3Plus } from '../../src/model/deeplabv3plus.js';
 import { createModel } from '../../src/model/presets.js';
 import { useEngine } from '../helpers.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { ensureSyntheticDataset, DEFAULT_SYNTHETIC } from '../../src/al/data/synthetic.js';
+import { ensureSyntheticDataset, DEFAULT_SYNTHETIC } from '../../src/data/synthetic.js';
 import { runCli } from '../cli-process.js';
 
 const base = mkdtempSync(join(tmpdir(), 'alseg-data-check-'));

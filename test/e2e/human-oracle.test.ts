@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, REPO, runCli } from '../cli-process.js';
-import { runWithQueries, writeImageFolder } from '../al/human/fixtures.js';
-import { startAnnotationServer } from '../../src/al/human/server.js';
+import { runWithQueries, writeImageFolder } from '../run/human/fixtures.js';
+import { startAnnotationServer } from '../../src/annotate/server.js';
 
 // ALSEG_CHROMIUM names the browser to use (and only that one).
 const CANDIDATES = process.env.ALSEG_CHROMIUM ? [process.env.ALSEG_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cropTargets, readPretrainInfo } from '../../src/al/pretrain.js';
+import { cropTargets, readPretrainInfo } from '../../src/experiments/pretrain.js';
 import { meanAveragePrecision } from '../../src/al/metrics.js';
 import { readSafetensors } from '../../src/engine/safetensors.js';
 import { createModel } from '../../src/model/presets.js';

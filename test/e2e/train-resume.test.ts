@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/al/config.js';
-import { runActiveLearning } from '../../src/al/rounds.js';
-import { HaltError, StoppedError } from '../../src/al/trainer.js';
+import { runActiveLearning } from '../../src/run/rounds.js';
+import { HaltError, StoppedError } from '../../src/run/trainer.js';
 import { useEngine } from '../helpers.js';
 
 useEngine();
