@@ -19,6 +19,7 @@ import { runSupervised } from './supervised.js';
 import { RunDirectory } from '../run/run-directory.js';
 import type { StageName } from '../al/stage-labels.js';
 import { readStageLog } from '../run/stage-log.js';
+import { checkRunData, openRunDataset, openRunPool } from '../run/run-data.js';
 
 export interface ExperimentRun {
   grid: string;
@@ -231,37 +232,86 @@ export function dataDir(docs: string, grid: string): string {
   return join(docs, 'results-data', grid);
 }
 
-/** Runs the grid's runs of this shard that have no record yet; returns how many ran. */
+/** Where a grid runs and records; shared by the in-process runner and the process pool (jobs.ts). */
+export interface GridPlace {
+  root: string;
+  experimentsDir: string;
+  docsDir: string;
+  /** Applied to every run after the grid's own settings (a smoke run of the grid machinery at toy size). */
+  overrides?: Partial<RunConfig>;
+  /** Pretraining settings for the paper regime's backbone, over DEFAULT_PRETRAIN (smoke runs). */
+  pretrain?: Partial<PretrainConfig>;
+}
+
+export function gridOf(grid: string): Grid {
+  const g = GRIDS[grid];
+  if (!g) throw new Error(`unknown experiment "${grid}" (known: ${Object.keys(GRIDS).join(', ')})`);
+  return g;
+}
+
+export function recordFile(docsDir: string, run: ExperimentRun): string {
+  return join(dataDir(docsDir, run.grid), `${runName(run)}.json`);
+}
+
+/** The grid's runs of this shard (index = i mod n) that have no record yet, in the grid's order. */
+export function pendingRuns(grid: string, docsDir: string, shard: [number, number] = [0, 1]): ExperimentRun[] {
+  const [i, n] = shard;
+  return gridOf(grid).runs().filter((run, k) => k % n === i && !existsSync(recordFile(docsDir, run)));
+}
+
+/** A run's whole configuration: the defaults, the grid's regime, the run's own settings, then the caller's. */
+export function runConfig(grid: string, run: ExperimentRun, place: GridPlace): RunConfig {
+  const base = gridOf(grid).regime === 'paper' ? PAPER_BASE : EXPERIMENT_BASE;
+  return { ...DEFAULT_CONFIG, root: place.root, ...base, seed: run.seed, ...run.overrides, ...place.overrides, out: join(place.experimentsDir, grid, runName(run)) };
+}
+
+/**
+ * What the runs share, made once before they start side by side: each dataset (generated when
+ * synthetic, checked), its superpixels, and in the paper regime the pretrained backbone. Runs
+ * started in parallel would otherwise each make them at once.
+ */
+export async function prepareRuns(grid: string, runs: readonly ExperimentRun[], place: GridPlace, onPhase: (text: string) => void = () => undefined): Promise<void> {
+  const done = new Set<string>();
+  for (const run of runs) {
+    const cfg = runConfig(grid, run, place);
+    const key = JSON.stringify([cfg.dataset, cfg.root, cfg.synthetic, cfg.superpixels]);
+    if (!done.has(key)) {
+      done.add(key);
+      onPhase(`dataset ${cfg.root} and its ${cfg.superpixels.algorithm} superpixels`);
+      await checkRunData(cfg);
+      await openRunPool(cfg, openRunDataset(cfg, 'train'), () => undefined);
+    }
+    if (gridOf(grid).regime === 'paper' && !cfg.pretrained && !done.has(`pretrain ${cfg.preset}`)) {
+      done.add(`pretrain ${cfg.preset}`);
+      onPhase(`pretrained ${cfg.preset} backbone`);
+      await pretrain({ ...DEFAULT_PRETRAIN, ...place.pretrain, preset: cfg.preset }, undefined, { onPhase });
+    }
+  }
+}
+
+/** Runs the grid's runs of this shard that have no record yet, one after the other; returns how many ran. */
 export async function runGrid(
   grid: string,
-  options: {
+  options: GridPlace & {
     shard?: [number, number];
-    root: string;
-    experimentsDir: string;
-    docsDir: string;
+    /** Only the run of this name (`runName`): a worker of the process pool (jobs.ts). */
+    only?: string;
     adapter: string;
-    /** Applied to every run after the grid's own settings (a smoke run of the grid machinery at toy size). */
-    overrides?: Partial<RunConfig>;
-    /** Pretraining settings for the paper regime's backbone, over DEFAULT_PRETRAIN (smoke runs). */
-    pretrain?: Partial<PretrainConfig>;
     onEvent?: (run: ExperimentRun, e: LoopEvent) => void;
     /** Called as each run starts: its place among the runs this call has to do (finished ones excluded). */
     onRun?: (run: ExperimentRun, index: number, todo: number) => void;
   },
 ): Promise<number> {
-  const g = GRIDS[grid];
-  if (!g) throw new Error(`unknown experiment "${grid}" (known: ${Object.keys(GRIDS).join(', ')})`);
-  const [i, n] = options.shard ?? [0, 1];
-  const recordOf = (run: ExperimentRun) => join(dataDir(options.docsDir, grid), `${runName(run)}.json`);
-  const todo = g.runs().filter((run, k) => k % n === i && !existsSync(recordOf(run)));
+  const g = gridOf(grid);
+  const recordOf = (run: ExperimentRun) => recordFile(options.docsDir, run);
+  const todo = pendingRuns(grid, options.docsDir, options.shard).filter((run) => options.only === undefined || runName(run) === options.only);
   let ran = 0;
   for (const [k, run] of todo.entries()) {
     const record = recordOf(run);
     // Recorded since this call started (by another process, or reused by hand): not redone.
     if (existsSync(record)) continue;
     options.onRun?.(run, k, todo.length);
-    const base = g.regime === 'paper' ? PAPER_BASE : EXPERIMENT_BASE;
-    const cfg: RunConfig = { ...DEFAULT_CONFIG, root: options.root, ...base, seed: run.seed, ...run.overrides, ...options.overrides, out: join(options.experimentsDir, grid, runName(run)) };
+    const cfg = runConfig(grid, run, options);
     if (g.regime === 'paper' && !cfg.pretrained) {
       // The ImageNet stand-in for this preset: made once (a few minutes), then reused by every run.
       const p = await pretrain({ ...DEFAULT_PRETRAIN, ...options.pretrain, preset: cfg.preset }, undefined, { onPhase: (text) => options.onEvent?.(run, { kind: 'phase', round: 0, phase: 'pretrain', detail: text }) });
