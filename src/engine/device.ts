@@ -1,6 +1,7 @@
 // One adapter, one device. We ask Dawn for the adapter's own maxima of the limits that bound tensor
 // sizes and tiles, and we surface every GPU-side error as a GpuError that names the kernel.
 import { create, globals } from 'webgpu';
+import { DAWN_LIMIT_CLAMP, filteringNativeStderr } from './native-stderr.js';
 import { installPolitePolling } from './polling.js';
 
 export interface AdapterSummary {
@@ -64,7 +65,7 @@ export async function openDevice(): Promise<OpenedDevice> {
   Object.assign(globalThis, globals);
   installPolitePolling();
   const gpu = create([]) as GPU;
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  const adapter = await filteringNativeStderr(DAWN_LIMIT_CLAMP, () => gpu.requestAdapter({ powerPreference: 'high-performance' }));
   if (!adapter) {
     throw new Error(
       'no WebGPU adapter found: run `bash scripts/setup.sh` (it installs Mesa lavapipe on Debian 12) or install your GPU\'s Vulkan driver',
