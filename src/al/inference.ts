@@ -13,7 +13,7 @@ import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
 import { regionStats, type ImageRegionStats } from './acquisition.js';
 import { IMAGENET_MEAN, IMAGENET_STD, type LoadedSample } from '../data/dataset.js';
 import { pseudoLabels, type PseudoLabelFlags } from './pseudo-labels.js';
-import { predictInTiles } from './tiles.js';
+import { cropImage, predictInTiles } from './tiles.js';
 import type { RegionAdjacency, RegionPixels } from '../superpixels/adjacency.js';
 
 type Image = Pick<LoadedSample, 'image' | 'width' | 'height'>;
@@ -40,14 +40,15 @@ export interface ModelOutputs {
  */
 export function predictImage(model: DeepLabV3Plus, s: Image, features = false, options: { tiles?: [number, number]; minTile?: number } = {}): ModelOutputs {
   const x = imageTensor(s);
+  const tileInput = (y0: number, y1: number, x0: number, x1: number) => imageTensor(cropImage(s, y0, y1, x0, x1));
   try {
-    if (options.tiles) return predictInTiles(model, x, options.tiles[0], options.tiles[1], features);
+    if (options.tiles) return predictInTiles(model, tileInput, s.height, s.width, options.tiles[0], options.tiles[1], features);
     let [ny, nx] = [1, 1];
     for (;;) {
       try {
         // In a scope, so a forward stopped half-way frees what it made.
         return tidy(() => {
-          const out = ny === 1 && nx === 1 ? model.predict(x, { features }) : predictInTiles(model, x, ny, nx, features);
+          const out = ny === 1 && nx === 1 ? model.predict(x, { features }) : predictInTiles(model, tileInput, s.height, s.width, ny, nx, features);
           return { logits: out.logits, features: out.features };
         });
       } catch (e) {

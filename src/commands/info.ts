@@ -30,7 +30,7 @@ export const infoCommand: CommandModule<object, { json: boolean }> = {
     console.log(`device       ${a.device}`);
     console.log(`backend      ${a.backend}`);
     console.log(`software     ${a.isSoftware ? 'yes (CPU rasteriser: expect ~100x slower than a GPU)' : 'no'}`);
-    console.log('requested limits');
+    console.log(`requested limits${process.env.ALSEG_MAX_BINDING_MIB ? ` (storage bindings capped by ALSEG_MAX_BINDING_MIB=${process.env.ALSEG_MAX_BINDING_MIB})` : ''}`);
     for (const [k, v] of Object.entries(e.limits)) console.log(`  ${k.padEnd(36)} ${v}`);
     console.log(`features     ${e.features.length ? e.features.join(', ') : '(none)'}`);
     const t = e.tuning;

@@ -9,6 +9,12 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** The loss read back and, when it is not this iteration's, the iteration it belongs to. */
+export function lossText(loss: number | null, lossIteration: number | null, iteration: number): string {
+  if (loss === null || lossIteration === null) return 'loss -';
+  return lossIteration === iteration ? `loss ${loss.toFixed(4)}` : `loss ${loss.toFixed(4)} (it ${lossIteration})`;
+}
+
 /** Prints events; on a terminal the iteration line is rewritten in place. */
 export function progressPrinter(rounds: number): (e: LoopEvent) => void {
   const tty = process.stdout.isTTY === true;
@@ -31,7 +37,7 @@ export function progressPrinter(rounds: number): (e: LoopEvent) => void {
       line(e.round > 0 ? `[round ${e.round}/${rounds}] ${e.phase}${e.detail ? ` (${e.detail})` : ''}` : `${e.phase}${e.detail ? `: ${e.detail}` : ''}`);
     } else if (e.kind === 'iteration') {
       const p = e.progress;
-      const text = `[round ${p.round}/${rounds}] ${p.stage === 'stage1' ? 'stage 1' : 'stage 2'} it ${p.iteration}/${p.iterations}  loss ${p.loss === null ? '-' : p.loss.toFixed(4)}  ${(p.msPerIteration / 1000).toFixed(2)} s/it  loader wait ${(100 * p.loaderWait).toFixed(0)}%  unlabelled batches ${(100 * p.emptyBatchShare).toFixed(0)}%  ETA ${formatDuration(e.etaSeconds)}`;
+      const text = `[round ${p.round}/${rounds}] ${p.stage === 'stage1' ? 'stage 1' : 'stage 2'} it ${p.iteration}/${p.iterations}  ${lossText(p.loss, p.lossIteration, p.iteration)}  ${(p.msPerIteration / 1000).toFixed(2)} s/it  loader wait ${(100 * p.loaderWait).toFixed(0)}%  unlabelled batches ${(100 * p.emptyBatchShare).toFixed(0)}%  ETA ${formatDuration(e.etaSeconds)}`;
       if (tty) {
         process.stdout.write(`\r${text}   `);
         open = true;

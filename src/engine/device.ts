@@ -71,9 +71,25 @@ export async function openDevice(): Promise<OpenedDevice> {
       'no WebGPU adapter found: run `bash scripts/setup.sh` (it installs Mesa lavapipe on Debian 12) or install your GPU\'s Vulkan driver',
     );
   }
-  const limits = {} as Record<RequestedLimit, number>;
-  for (const name of REQUESTED_LIMITS) limits[name] = adapter.limits[name];
+  const requested = {} as Record<RequestedLimit, number>;
+  for (const name of REQUESTED_LIMITS) requested[name] = adapter.limits[name];
   const features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f));
-  const device = await adapter.requestDevice({ requiredLimits: limits, requiredFeatures: features });
+  const device = await adapter.requestDevice({ requiredLimits: requested, requiredFeatures: features });
+  const cap = bindingCap(process.env);
+  const limits = cap === undefined ? requested : { ...requested, maxStorageBufferBindingSize: Math.min(requested.maxStorageBufferBindingSize, cap) };
   return { gpu, adapter, device, summary: summarise(adapter.info), limits, features };
+}
+
+/**
+ * ALSEG_MAX_BINDING_MIB: the largest storage binding alseg lets itself use, below the adapter's
+ * own. The device keeps its real limit; every check alseg makes (layers, the queue, micro-batches,
+ * tiles) reads this one, so the paths taken past a real adapter's limit (r50 on whole Cityscapes
+ * images) can be tested on small images in seconds.
+ */
+export function bindingCap(env: { ALSEG_MAX_BINDING_MIB?: string }): number | undefined {
+  const v = env.ALSEG_MAX_BINDING_MIB;
+  if (v === undefined || v === '') return undefined;
+  const mib = Number(v);
+  if (!(mib > 0)) throw new Error(`ALSEG_MAX_BINDING_MIB=${v}: expected a positive number of MiB`);
+  return Math.floor(mib * 2 ** 20);
 }

@@ -105,6 +105,8 @@ export class BufferPool {
     readonly reuseBeforeSubmit = true,
     /** Submits a free buffer must sit unused before it may be destroyed (a step is tens to hundreds). */
     readonly idleSubmits = 1024,
+    /** The largest storage binding alseg uses: the device's, or its lower cap (device.ts). */
+    private readonly maxBinding = device.limits.maxStorageBufferBindingSize,
   ) {}
 
   acquire(bytes: number, usage: number = STORAGE_USAGE, label?: string): GPUBuffer {
@@ -113,7 +115,7 @@ export class BufferPool {
     if (!buf) {
       const exact = roundSize(bytes);
       // The class's size, unless that alone would cross a limit the request itself does not.
-      const limit = Math.min(this.device.limits.maxBufferSize, usage & BUFFER_USAGE.STORAGE ? this.device.limits.maxStorageBufferBindingSize : Infinity);
+      const limit = Math.min(this.device.limits.maxBufferSize, usage & BUFFER_USAGE.STORAGE ? this.maxBinding : Infinity);
       const size = Math.max(exact, Math.min(classSize(cls), limit));
       if (size > this.device.limits.maxBufferSize) {
         throw new BindingLimitError(`a tensor of ${(size / 2 ** 20).toFixed(1)} MiB exceeds this adapter's maxBufferSize of ${(this.device.limits.maxBufferSize / 2 ** 20).toFixed(1)} MiB`);

@@ -61,6 +61,8 @@ export class CommandQueue {
     private readonly device: GPUDevice,
     private readonly pool: BufferPool,
     readonly flushEvery = 16,
+    /** The largest storage binding a dispatch may use: the device's, or alseg's lower cap (device.ts). */
+    private readonly maxBinding = device.limits.maxStorageBufferBindingSize,
   ) {
     this.slot = Math.max(UNIFORM_SLOT, device.limits.minUniformBufferOffsetAlignment);
     this.ring = device.createBuffer({
@@ -152,7 +154,7 @@ export class CommandQueue {
     }
     const [x, y, z] = launch.workgroups;
     if (x === 0 || y === 0 || z === 0) return;
-    const limit = this.device.limits.maxStorageBufferBindingSize;
+    const limit = this.maxBinding;
     for (const b of buffers) {
       if (b.size > limit) {
         throw new BindingLimitError(

@@ -30,9 +30,9 @@ export async function initEngine(options: EngineOptions = {}): Promise<Engine> {
   if (current) return current;
   opening ??= (async () => {
     const opened = await openDevice();
-    const pool = new BufferPool(opened.device);
+    const pool = new BufferPool(opened.device, true, 1024, opened.limits.maxStorageBufferBindingSize);
     const flushEvery = options.flushEvery ?? (Number(process.env.ALSEG_FLUSH_EVERY) || 16);
-    const queue = new CommandQueue(opened.device, pool, flushEvery);
+    const queue = new CommandQueue(opened.device, pool, flushEvery, opened.limits.maxStorageBufferBindingSize);
     current = { ...opened, pool, queue, tuning: tuningOf(opened) };
     return current;
   })();

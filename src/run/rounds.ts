@@ -15,6 +15,7 @@ import type { IoUReport } from '../al/metrics.js';
 import type { LabelledRegion, Pool } from '../al/pool.js';
 import { writePseudoLabels } from './pseudo-label-files.js';
 import { popcount } from '../al/region-batch.js';
+import { takeTileNotes } from '../al/tiles.js';
 import { writeMetrics, type RoundMetrics } from './report.js';
 import { hasValSplit, openRunDataset, openRunPool, type PhaseEvent } from './run-data.js';
 import { openRunDirectory, readJson, RunProgress, type RoundProgress, type RunDirectory } from './run-directory.js';
@@ -86,6 +87,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
       const labelDir = await pseudoLabelFiles(loop, rp, images, stage1Model);
       (await runStage(loop, rp, pixelLabels(cfg, pool, labelDir), images)).dispose();
     }
+    for (const note of takeTileNotes()) emit({ kind: 'phase', round, phase: 'note', detail: `past the adapter's binding limits, ${note} (no overlap: outputs near tile edges differ from a whole-image pass)` });
     rp.seconds += (performance.now() - t0) / 1000;
     loop.progress.save();
     metrics.push(roundMetrics(loop, rp));

@@ -43,8 +43,12 @@ export interface StageProgress {
   round: number;
   iteration: number;
   iterations: number;
-  /** Loss of the latest iteration read back (read every few iterations, not every one). */
+  /**
+   * Loss of the latest iteration read back, and that iteration: losses are read every few
+   * iterations (reading each would stall the GPU queue), so it is usually an earlier one.
+   */
   loss: number | null;
+  lossIteration: number | null;
   msPerIteration: number;
   /** Share of the step time spent waiting for the data loader. */
   loaderWait: number;
@@ -162,6 +166,7 @@ async function iterate(env: TrainEnv, run: StageRun, s: StageState, start: numbe
   const where = (i: number) => `round ${run.round}, ${stage}, iteration ${i}`;
   const lossOptions = readingLossOptions(cfg.reading, cfg.tau);
   let loss: number | null = null;
+  let lossIteration: number | null = null;
   let t0 = performance.now();
   let waited = 0;
   for (let it = start; it < run.iterations; it++) {
@@ -175,6 +180,7 @@ async function iterate(env: TrainEnv, run: StageRun, s: StageState, start: numbe
     const lossTensor = trainStep(s.model, s.optimizer, b.n, regionStepLoss(s.model, b, tables, lossOptions), { lrFactor: polyLr(1, it, run.iterations, 0.9, 1e-6 / run.lr), microBatch: s.micro });
     if ((it + 1) % LOSS_EVERY === 0 || it === start || it + 1 === run.iterations) {
       loss = await item(lossTensor);
+      lossIteration = it + 1;
       s.log.losses.push([it + 1, loss]);
     } else await sync();
     lossTensor.dispose();
@@ -186,6 +192,7 @@ async function iterate(env: TrainEnv, run: StageRun, s: StageState, start: numbe
       iteration: it + 1,
       iterations: run.iterations,
       loss,
+      lossIteration,
       msPerIteration: now - t0,
       loaderWait: waited / Math.max(now - t0, 1e-9),
       emptyBatchShare: s.log.emptyBatches / Math.max(s.log.batches, 1),

@@ -3,7 +3,7 @@
 // past the adapter's binding limit.
 import { describe, expect, it } from 'vitest';
 import { imageTensor, predictImage } from '../../src/al/inference.js';
-import { predictInTiles, tileEdges } from '../../src/al/tiles.js';
+import { cropImage, predictInTiles, tileEdges } from '../../src/al/tiles.js';
 import { BindingLimitError } from '../../src/engine/errors.js';
 import { read } from '../../src/engine/io.js';
 import { fill } from '../../src/engine/ops/shape.js';
@@ -30,7 +30,7 @@ describe('tiled inference', () => {
     const model = createModel('tiny', { numClasses: 3, undefinedClass: true, seed: 2 });
     const x = imageTensor({ image, width: W, height: H });
     const whole = model.predict(x, { features: true });
-    const tiled = predictInTiles(model, x, 2, 2, true);
+    const tiled = predictInTiles(model, (y0, y1, x0, x1) => imageTensor(cropImage({ image, width: W }, y0, y1, x0, x1)), H, W, 2, 2, true);
     expect(tiled.logits.shape).toEqual(whole.logits.shape);
     expect(tiled.features!.shape).toEqual(whole.features!.shape);
     const [gh, gw, K] = tiled.logits.shape.slice(1);
