@@ -13,9 +13,20 @@ describe('alseg train options', () => {
     const c = await parse(['--out', 'x']);
     expect({ ...c, out: DEFAULT_CONFIG.out }).toEqual(DEFAULT_CONFIG);
   });
-  it('crop and batch default per dataset; the command line overrides them', async () => {
-    expect(await parse(['--dataset', 'cityscapes', '--out', 'x'])).toMatchObject({ crop: 768, batch: 4 });
-    expect(await parse(['--dataset', 'voc', '--out', 'x'])).toMatchObject({ crop: 513, batch: 4 });
+  it("crop and batch default from the images' size (the paper's where they cannot be read); the command line overrides them", async () => {
+    expect(await parse(['--dataset', 'cityscapes', '--root', 'no-such-dir', '--out', 'x'])).toMatchObject({ crop: 768, batch: 4 });
+    expect(await parse(['--dataset', 'voc', '--root', 'no-such-dir', '--out', 'x'])).toMatchObject({ crop: 513, batch: 4 });
+    // The synthetic set's generated size: 3/4 of 128 and of 64 px.
+    expect(await parse(['--out', 'x'])).toMatchObject({ crop: 96, batch: 4 });
+    expect(await parse(['--synthetic-size', '8x2@64x128', '--out', 'x'])).toMatchObject({ crop: 48, batch: 4 });
+    const notes: string[] = [];
+    configFrom(await trainOptions(yargs(['--synthetic-size', '8x2@64x128', '--out', 'x'])).parseAsync(), notes);
+    expect(notes).toEqual([
+      'defaults from the data (generated 128x64 images):',
+      "  crop 48 px: 3/4 of the 64 px image height, as the paper's 768 px crops of 1024x2048 Cityscapes images",
+      "  batch 4: the paper's (split into micro-batches with a notice where a batch is past the adapter's binding limits)",
+      "  superpixels of ~32x32 px: the paper's region size (2048 per 1024x2048 Cityscapes image), ~8 per 128x64 image",
+    ]);
     expect(await parse(['--dataset', 'cityscapes', '--crop', '192', '--batch', '8', '--out', 'x'])).toMatchObject({ crop: 192, batch: 8 });
     expect(await parse(['--sampler', 'random', '--pseudo', 'oracle', '--out', 'x'])).toMatchObject({ sampler: 'random', pseudo: 'oracle' });
   });
@@ -53,6 +64,8 @@ describe('a run\'s identity (what --resume compares)', () => {
     const given = await parse(['--out', 'x', '--lambda-pp', '2', '--synthetic-size', '8x2@64x128', '--no-expand', '--pretrained', 'w.safetensors']);
     expect(identityDifferences(saved, given)).toEqual([
       '--synthetic-size: 24x8@128x256 in the saved run, 8x2@64x128 now',
+      // The crop follows the images' size when not given.
+      '--crop: 96 in the saved run, 48 now',
       '--lambda-pp: 1 in the saved run, 2 now',
       '--expand: true in the saved run, false now',
       '--pretrained: not given in the saved run, "w.safetensors" now',

@@ -117,10 +117,9 @@ export const DEFAULT_CONFIG: RunConfig = {
 };
 
 /**
- * Crop and batch when the command line gives none, per dataset: the paper's for Cityscapes (768 px
- * crops of 1024x2048 images) and VOC (513 px, also for a folder of plain images), and 96 px crops of the 128x256 synthetic images.
- * With the labelled-crop sampler (docs/sampler.md) every crop holds labels whatever its size, so a
- * smaller dataset of the same layout (e.g. 256x512 images) can take a smaller --crop for speed.
+ * The paper's crop and batch per dataset (768 px crops of 1024x2048 Cityscapes images, 513 px of
+ * VOC's), used only where the training images cannot be read to derive them from their size
+ * (al/training-defaults.ts; the data check then names the problem).
  */
 export const DATASET_TRAINING: Record<DatasetKind, { crop: number; batch: number }> = {
   synthetic: { crop: DEFAULT_CONFIG.crop, batch: DEFAULT_CONFIG.batch },

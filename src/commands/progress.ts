@@ -15,10 +15,19 @@ export function lossText(loss: number | null, lossIteration: number | null, iter
   return lossIteration === iteration ? `loss ${loss.toFixed(4)}` : `loss ${loss.toFixed(4)} (it ${lossIteration})`;
 }
 
-/** Prints events; on a terminal the iteration line is rewritten in place. */
-export function progressPrinter(rounds: number): (e: LoopEvent) => void {
+/** Iterations seen before a run's length is judged, and the length worth a warning. */
+const JUDGE_AFTER = 5;
+const LONG_RUN_SECONDS = 3600;
+
+/**
+ * Prints events; on a terminal the iteration line is rewritten in place. When the first iterations
+ * show the run will take over an hour, says so once, with `shorten` (the options that cut it).
+ */
+export function progressPrinter(rounds: number, shorten?: string): (e: LoopEvent) => void {
   const tty = process.stdout.isTTY === true;
   let lastPrinted = 0;
+  let seen = 0;
+  let warned = false;
   let open = false;
   const line = (text: string) => {
     if (open && tty) process.stdout.write('\n');
@@ -37,6 +46,10 @@ export function progressPrinter(rounds: number): (e: LoopEvent) => void {
       line(e.round > 0 ? `[round ${e.round}/${rounds}] ${e.phase}${e.detail ? ` (${e.detail})` : ''}` : `${e.phase}${e.detail ? `: ${e.detail}` : ''}`);
     } else if (e.kind === 'iteration') {
       const p = e.progress;
+      if (++seen === JUDGE_AFTER && !warned && e.etaSeconds > LONG_RUN_SECONDS) {
+        warned = true;
+        line(`note: at ${(p.msPerIteration / 1000).toFixed(2)} s per iteration this run needs about ${formatDuration(e.etaSeconds)} more${shorten ? `; to shorten it: ${shorten}` : ''}`);
+      }
       const text = `[round ${p.round}/${rounds}] ${p.stage === 'stage1' ? 'stage 1' : 'stage 2'} it ${p.iteration}/${p.iterations}  ${lossText(p.loss, p.lossIteration, p.iteration)}  ${(p.msPerIteration / 1000).toFixed(2)} s/it  loader wait ${(100 * p.loaderWait).toFixed(0)}%  unlabelled batches ${(100 * p.emptyBatchShare).toFixed(0)}%  ETA ${formatDuration(e.etaSeconds)}`;
       if (tty) {
         process.stdout.write(`\r${text}   `);

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ACQUISITIONS, type Acquisition } from '../al/acquisition.js';
 import { DATASET_TRAINING, DEFAULT_CONFIG, type Labelling, type OracleKind, type RunConfig } from '../al/config.js';
+import { LARGEST_DEFAULT_CROP, PAPER_BATCH, PAPER_REGION_SIZE, regionSizeReason, trainingDefaults, type TrainingDefaults } from '../al/training-defaults.js';
+import { splitImageSize, type ImageSize } from '../data/image-size.js';
+import { openDataset } from '../data/open-dataset.js';
 import { AwaitingAnswersError } from '../run/human/ask.js';
 import { DATASET_KINDS, type DatasetKind } from '../data/dataset.js';
 import { runActiveLearning, type LoopEvent } from '../run/rounds.js';
@@ -14,7 +17,6 @@ import { PRESETS, type PresetName } from '../model/presets.js';
 import { formatDuration, progressPrinter } from './progress.js';
 
 const d = DEFAULT_CONFIG;
-const perDataset = (k: 'crop' | 'batch') => Object.entries(DATASET_TRAINING).map(([name, v]) => `${name} ${v[k]}`).join(', ');
 
 export function trainOptions<T>(y: Argv<T>) {
   return y
@@ -33,8 +35,8 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('lr', { type: 'number', default: d.lr, describe: 'stage-1 backbone learning rate (head: 10x)' })
     .option('lr2', { type: 'number', default: d.lr2, describe: 'stage-2 backbone learning rate (head: 10x)' })
     .option('weight-decay', { type: 'number', default: d.weightDecay, describe: 'AdamW decoupled weight decay' })
-    .option('batch', { type: 'number', describe: `crops per batch (default per dataset: ${perDataset('batch')})` })
-    .option('crop', { type: 'number', describe: `square crop size in pixels (default per dataset: ${perDataset('crop')})` })
+    .option('batch', { type: 'number', describe: `crops per batch (default: ${PAPER_BATCH}, the paper's)` })
+    .option('crop', { type: 'number', describe: `square crop size in pixels (default: from the training images' size, read first: 3/4 of the image height for street scenes (Cityscapes: 768 of 1024), the whole image for VOC and folders of photos (513 for VOC's ~500 px), at most ${LARGEST_DEFAULT_CROP}; train prints the choice)` })
     .option('nu', { type: 'number', default: d.nu, describe: 'PixBal class-balance strength (Eq. 4; 6 Cityscapes, 12 VOC)' })
     .option('tau', { type: 'number', default: d.tau, describe: 'temperature of the cosine classifier' })
     .option('lambda-ce', { type: 'number', default: d.weights.ce, describe: 'weight of the CE term (Eq. 10)' })
@@ -48,7 +50,8 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('expand', { type: 'boolean', default: true, describe: 'label expansion to adjacent regions (Eq. 13); --no-expand is the ablation' })
     .option('bn-recalibration', { type: 'boolean', default: d.bnRecalibration, describe: 'after each stage, re-estimate BN statistics on whole training images (--no-bn-recalibration: the reference\'s running averages)' })
     .option('stage2', { type: 'boolean', default: true, describe: 'stage 2 (pseudo-labels and retraining); --no-stage2 skips it' })
-    .option('superpixels', { choices: SUPERPIXEL_ALGORITHMS, default: d.superpixels.algorithm, describe: 'superpixel algorithm (~32x32 px regions)' })
+    .option('superpixels', { choices: SUPERPIXEL_ALGORITHMS, default: d.superpixels.algorithm, describe: 'superpixel algorithm' })
+    .option('superpixel-size', { type: 'number', describe: `superpixel side in pixels (default: ${PAPER_REGION_SIZE}, the paper's ~32x32 px regions, 2048 per 1024x2048 Cityscapes image)` })
     .option('pretrained', { type: 'string', describe: 'ImageNet ResNet weights (safetensors, torchvision names; see docs/weights.md)' })
     .option('seed', { type: 'number', default: d.seed, describe: 'seed of everything random (init, selection, augmentation, dropout)' })
     .option('out', { type: 'string', describe: 'run directory (default: a new runs/<date>-<time>)' })
@@ -63,16 +66,27 @@ export function trainOptions<T>(y: Argv<T>) {
 
 type TrainArgs = ReturnType<typeof trainOptions<object>> extends Argv<infer A> ? A : never;
 
-export function configFrom(a: TrainArgs): RunConfig {
+/**
+ * The run's settings from the options. Crop and batch not given come from the training images'
+ * size (al/training-defaults.ts); `notes` receives what was chosen and why.
+ */
+export function configFrom(a: TrainArgs, notes: string[] = []): RunConfig {
   if (a.resume && !a.out) throw new Error('--resume needs --out <the run directory to continue>');
   const positive = (name: string, v: number, integer = true) => {
     if (!(v > 0) || (integer && !Number.isInteger(v))) throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
     return v;
   };
+  const synthetic = parseSynthetic(a['synthetic-size']);
+  const data = dataDefaults(a.dataset as DatasetKind, a.root, synthetic);
+  if (a.crop === undefined || a.batch === undefined) {
+    notes.push(`defaults from the data (${data.source}):`);
+    for (const r of data.defaults.reasons) if ((r.startsWith('crop') && a.crop === undefined) || (r.startsWith('batch') && a.batch === undefined)) notes.push(`  ${r}`);
+  }
+  if (data.size) notes.push(`  ${regionSizeReason(data.size, a['superpixel-size'] ?? PAPER_REGION_SIZE, a['superpixel-size'] !== undefined)}`);
   return {
     dataset: a.dataset as DatasetKind,
     root: a.root,
-    synthetic: parseSynthetic(a['synthetic-size']),
+    synthetic,
     preset: a.preset as PresetName,
     labelling: a.labelling as Labelling,
     dominant: a['dominant-mode'] as 'majority' | 'sampled',
@@ -85,8 +99,8 @@ export function configFrom(a: TrainArgs): RunConfig {
     lr: positive('lr', a.lr, false),
     lr2: positive('lr2', a.lr2, false),
     weightDecay: a['weight-decay'],
-    batch: positive('batch', a.batch ?? DATASET_TRAINING[a.dataset as DatasetKind].batch),
-    crop: positive('crop', a.crop ?? DATASET_TRAINING[a.dataset as DatasetKind].crop),
+    batch: positive('batch', a.batch ?? data.defaults.batch),
+    crop: positive('crop', a.crop ?? data.defaults.crop),
     nu: a.nu,
     tau: positive('tau', a.tau, false),
     weights: { ce: a['lambda-ce'], mp: a['lambda-mp'], pp: a['lambda-pp'] },
@@ -94,7 +108,7 @@ export function configFrom(a: TrainArgs): RunConfig {
     ablation: { mp: a.mp, pp: a.pp, localise: a.localise, expand: a.expand },
     bnRecalibration: a['bn-recalibration'],
     stage2: a.stage2,
-    superpixels: { algorithm: a.superpixels as SuperpixelAlgorithm },
+    superpixels: superpixelSpec(a.superpixels as SuperpixelAlgorithm, a['superpixel-size'] === undefined ? undefined : positive('superpixel-size', a['superpixel-size'])),
     seed: a.seed,
     out: a.out ?? join('runs', new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)),
     checkpointEvery: positive('checkpoint-every', a['checkpoint-every']),
@@ -104,6 +118,40 @@ export function configFrom(a: TrainArgs): RunConfig {
     sampler: a.sampler as 'labelled' | 'random',
     ...(a.pseudo === 'oracle' ? { pseudo: 'oracle' as const } : {}),
   };
+}
+
+/** The options that cut a run's time, with their values now. */
+export function shorteningOptions(cfg: RunConfig): string {
+  const parts = [`--crop (now ${cfg.crop}: time grows with its square)`, `--iterations / --stage2-iterations (now ${cfg.iterations} / ${cfg.stage2Iterations})`, `--rounds (now ${cfg.rounds})`];
+  if (cfg.preset !== 'tiny') parts.push(`--preset tiny (now ${cfg.preset})`);
+  if (cfg.batch > 2) parts.push(`--batch (now ${cfg.batch})`);
+  return parts.join(', ');
+}
+
+/** A superpixel spec, with the region side where one is given (else the algorithm's 32 px default). */
+function superpixelSpec(algorithm: SuperpixelAlgorithm, size: number | undefined): RunConfig['superpixels'] {
+  if (size === undefined) return { algorithm };
+  return algorithm === 'grid' ? { algorithm, params: { cell: size } } : { algorithm, params: { regionSize: size } };
+}
+
+/**
+ * The training images' typical size (from the settings for the synthetic set, else from up to 9
+ * image headers of the train split) and the defaults it gives; where the images cannot be read
+ * (the data check will name the problem), the paper's per-dataset settings.
+ */
+function dataDefaults(kind: DatasetKind, root: string, synthetic: RunConfig['synthetic']): { defaults: TrainingDefaults; source: string; size: ImageSize | null } {
+  if (kind === 'synthetic') {
+    const size = { width: synthetic.width, height: synthetic.height };
+    return { defaults: trainingDefaults(kind, size), source: `generated ${size.width}x${size.height} images`, size };
+  }
+  try {
+    const s = splitImageSize(openDataset(kind, root, 'train'));
+    const range = s.min.width === s.max.width && s.min.height === s.max.height ? `${s.width}x${s.height} images` : `images of ${s.min.width}-${s.max.width} x ${s.min.height}-${s.max.height} px, median ${s.width}x${s.height}`;
+    return { defaults: trainingDefaults(kind, s), source: `${range}, ${s.read} read`, size: s };
+  } catch (e) {
+    const paper = DATASET_TRAINING[kind];
+    return { defaults: { ...paper, reasons: [`crop ${paper.crop} px: the paper's for ${kind}`, `batch ${paper.batch}: the paper's`] }, source: `the training images of ${root} could not be read (${(e as Error).message}), so the paper's settings for ${kind}`, size: null };
+  }
 }
 
 function parseSynthetic(s: string): RunConfig['synthetic'] {
@@ -134,12 +182,14 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   describe: 'run the active-learning method: rounds of selection, labelling, stage-1 and stage-2 training, evaluation',
   builder: (y) => trainOptions(y),
   handler: async (argv) => {
-    const cfg = configFrom(argv);
+    const notes: string[] = [];
+    const cfg = configFrom(argv, notes);
     const started = performance.now();
     const engine = await initEngine();
     console.log(`adapter: ${engine.summary.description} (${engine.summary.backend}${engine.summary.isSoftware ? ', software' : ''})`);
     console.log(`run: ${cfg.out}  dataset: ${cfg.dataset} (${cfg.root})  preset: ${cfg.preset}  ${cfg.labelling}-class labels, ${cfg.acquisition}, ${cfg.rounds} rounds x ${cfg.budget} clicks`);
-    const printer = progressPrinter(cfg.rounds);
+    for (const line of notes) console.log(line);
+    const printer = progressPrinter(cfg.rounds, shorteningOptions(cfg));
     // Ctrl-C / kill: finish the iteration in progress, checkpoint it, then stop.
     let stop = false;
     const onSignal = () => {
