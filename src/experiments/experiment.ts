@@ -96,6 +96,14 @@ const TABLE2_ROWS: [string, NonNullable<Partial<RunConfig>['ablation']>][] = [
 ];
 const table2Runs = (grid: string) => TABLE2_ROWS.flatMap(([method, ablation]) => SEEDS.map((seed) => ({ grid, method, seed, overrides: { ablation } })));
 
+/** Fig. 8's superpixel settings: the algorithm (a), and the region side with SEEDS (b). */
+const FIG8_SETTINGS: [string, RunConfig['superpixels']][] = [
+  ['SEEDS 32px', { algorithm: 'seeds' }],
+  ['SLIC 32px', { algorithm: 'slic' }],
+  ['SEEDS 16px', { algorithm: 'seeds', params: { regionSize: 16 } }],
+  ['SEEDS 64px', { algorithm: 'seeds', params: { regionSize: 64 } }],
+];
+
 export const GRIDS: Record<string, Grid> = {
   fig4: {
     regime: 'small',
@@ -160,6 +168,19 @@ export const GRIDS: Record<string, Grid> = {
             seed,
             overrides: { labelling, acquisition: 'pixbal' as const, iterations: LONG_ITERATIONS, stage2Iterations: LONG_ITERATIONS },
           })),
+        ),
+      ),
+  },
+  'paper-fig8': {
+    regime: 'paper',
+    title: "Fig. 8 in the paper's regime: superpixels (a) SEEDS vs SLIC, (b) 16, 32 and 64 px, multi-class vs dominant labels, PixBal",
+    // SEEDS at 32 px is paper-fig4's Mul/Dom+PixBal: those records are reused (twinOf).
+    runs: () =>
+      seedMajor(
+        FIG8_SETTINGS.flatMap(([setting, superpixels]) =>
+          (['multi', 'dominant'] as const).flatMap((labelling) =>
+            SEEDS.map((seed) => ({ grid: 'paper-fig8', method: `${labelling === 'multi' ? 'Mul' : 'Dom'}+pixbal ${setting}`, seed, overrides: { labelling, acquisition: 'pixbal' as const, superpixels } })),
+          ),
         ),
       ),
   },
@@ -353,7 +374,7 @@ function configKey(c: RunConfig): string {
 }
 
 /** A record, in any grid, of a run (not itself reused) with exactly `cfg` but its output folder. */
-function twinOf(docsDir: string, cfg: RunConfig): ExperimentRecord | undefined {
+export function twinOf(docsDir: string, cfg: RunConfig): ExperimentRecord | undefined {
   const key = configKey(cfg);
   for (const g of Object.keys(GRIDS)) {
     const hit = readRecords(docsDir, g).find((r) => !r.reusedFrom && r.seed === cfg.seed && configKey(r.config) === key);

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXPERIMENT_BASE, GRIDS, PAPER_BASE, readRecords, runGrid, runName, runSeconds, type ExperimentRecord } from '../../src/experiments/experiment.js';
+import { EXPERIMENT_BASE, GRIDS, PAPER_BASE, readRecords, runConfig, runGrid, runName, runSeconds, twinOf, type ExperimentRecord } from '../../src/experiments/experiment.js';
 import { writeResultsReport } from '../../src/experiments/results-report.js';
 import { useEngine } from '../helpers.js';
 
@@ -13,7 +13,7 @@ useEngine();
 describe('experiment grids', () => {
   it('hold the runs the issue asks for, each with a distinct name', () => {
     const sizes = Object.fromEntries(Object.entries(GRIDS).map(([k, g]) => [k, g.runs().length]));
-    expect(sizes).toEqual({ fig4: 24, table2: 15, budget: 12, scale: 9, 'paper-fig4': 24, 'paper-table2': 15, 'paper-long': 6, supervised: 3, 'upper-bound': 6 });
+    expect(sizes).toEqual({ fig4: 24, table2: 15, budget: 12, scale: 9, 'paper-fig4': 24, 'paper-table2': 15, 'paper-long': 6, 'paper-fig8': 24, supervised: 3, 'upper-bound': 6 });
     for (const g of Object.values(GRIDS)) {
       const names = g.runs().map(runName);
       expect(new Set(names).size).toBe(names.length);
@@ -52,6 +52,21 @@ describe('experiment grids', () => {
       expect(r.overrides.acquisition).toBe('pixbal');
       expect(r.overrides.iterations).toBe(3 * p.iterations!);
       expect(r.overrides.stage2Iterations).toBe(3 * p.iterations!);
+    }
+  });
+
+  it("paper-fig8: four superpixel settings x Mul/Dom x 3 seeds; SEEDS at 32 px reuses paper-fig4's recorded PixBal runs", () => {
+    const runs = GRIDS['paper-fig8'].runs();
+    const place = { root: 'data/synthetic', experimentsDir: 'experiments', docsDir: 'docs' };
+    const settings = new Set(runs.map((r) => JSON.stringify(r.overrides.superpixels)));
+    expect([...settings].sort()).toEqual(['{"algorithm":"seeds","params":{"regionSize":16}}', '{"algorithm":"seeds","params":{"regionSize":64}}', '{"algorithm":"seeds"}', '{"algorithm":"slic"}']);
+    // The backbone runGrid sets before it looks for a twin: the one paper-fig4 recorded.
+    const pretrained = readRecords('docs', 'paper-fig4')[0].config.pretrained;
+    expect(pretrained).toMatch(/^data\/pretrained\/tiny-[0-9a-f]+\.safetensors$/);
+    for (const run of runs) {
+      const twin = twinOf('docs', { ...runConfig('paper-fig8', run, place), pretrained });
+      const seeds32 = run.method.endsWith('SEEDS 32px');
+      expect(twin ? `${twin.grid}/${runName(twin)}` : null).toBe(seeds32 ? `paper-fig4/${run.method.startsWith('Mul') ? 'Mul' : 'Dom'}-pixbal-seed${run.seed}` : null);
     }
   });
 
