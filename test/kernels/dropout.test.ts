@@ -49,10 +49,18 @@ describe('dropout', () => {
   });
   it('eval mode and p = 0 are the identity; gradient flows through', async () => {
     const xr = randomNd([2, 3, 3, 4], 3);
-    const x = toGpu(xr, true);
-    const y = dropout(x, 0.4, { seed: 1, position: 0 }, false);
-    expectClose(await toNd(y), xr, 1e-7);
-    backward(y, toGpu(xr));
-    expectClose(await toNd(x.grad!), xr, 1e-7);
+    const g = randomNd([2, 3, 3, 4], 4);
+    // The identity, bit for bit: the float32 values uploaded.
+    const [x32, g32] = [xr, g].map((t) => Float32Array.from(t.data));
+    for (const [p, training] of [
+      [0.4, false],
+      [0, true],
+    ] as const) {
+      const x = toGpu(xr, true);
+      const y = dropout(x, p, { seed: 1, position: 0 }, training);
+      expectClose(await toNd(y), x32, 0, `p ${p}, training ${training}: output`);
+      backward(y, toGpu(g));
+      expectClose(await toNd(x.grad!), g32, 0, `p ${p}, training ${training}: gradient`);
+    }
   });
 });
