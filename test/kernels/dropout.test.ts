@@ -19,6 +19,11 @@ describe('dropout', () => {
       [randomNd([3, 5, 7, 6], 1)],
       { forward: 1e-6 },
     );
+    // Known answer (the PCG stream computed outside this code base, see test/engine/random.test.ts):
+    // seed 5 from counter 17, element i is kept when (bits >> 8) / 2^24 >= 0.3.
+    const y = await toNd(dropout(toGpu({ shape: [32], data: new Float64Array(32).fill(0.7) }), 0.3, { seed: 5, position: 17 }));
+    expect(Array.from(y.data, (v) => (v === 0 ? '0' : '1')).join('')).toBe('10111011001110001111000010110010');
+    expect(Array.from(y.data).every((v) => v === 0 || Math.abs(v - 1) < 1e-6)).toBe(true);
     const kept = mask.filter((m) => m > 0).length / mask.length;
     expect(kept).toBeGreaterThan(0.6);
     expect(kept).toBeLessThan(0.8);
