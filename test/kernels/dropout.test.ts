@@ -19,6 +19,11 @@ describe('dropout', () => {
       [randomNd([3, 5, 7, 6], 1)],
       { forward: 1e-6 },
     );
+    // Known answer (the PCG stream computed outside this code base, see test/engine/random.test.ts):
+    // seed 5 from counter 17, element i is kept when (bits >> 8) / 2^24 >= 0.3.
+    const y = await toNd(dropout(toGpu({ shape: [32], data: new Float64Array(32).fill(0.7) }), 0.3, { seed: 5, position: 17 }));
+    expect(Array.from(y.data, (v) => (v === 0 ? '0' : '1')).join('')).toBe('10111011001110001111000010110010');
+    expect(Array.from(y.data).every((v) => v === 0 || Math.abs(v - 1) < 1e-6)).toBe(true);
     const kept = mask.filter((m) => m > 0).length / mask.length;
     expect(kept).toBeGreaterThan(0.6);
     expect(kept).toBeLessThan(0.8);
@@ -49,10 +54,18 @@ describe('dropout', () => {
   });
   it('eval mode and p = 0 are the identity; gradient flows through', async () => {
     const xr = randomNd([2, 3, 3, 4], 3);
-    const x = toGpu(xr, true);
-    const y = dropout(x, 0.4, { seed: 1, position: 0 }, false);
-    expectClose(await toNd(y), xr, 1e-7);
-    backward(y, toGpu(xr));
-    expectClose(await toNd(x.grad!), xr, 1e-7);
+    const g = randomNd([2, 3, 3, 4], 4);
+    // The identity, bit for bit: the float32 values uploaded.
+    const [x32, g32] = [xr, g].map((t) => Float32Array.from(t.data));
+    for (const [p, training] of [
+      [0.4, false],
+      [0, true],
+    ] as const) {
+      const x = toGpu(xr, true);
+      const y = dropout(x, p, { seed: 1, position: 0 }, training);
+      expectClose(await toNd(y), x32, 0, `p ${p}, training ${training}: output`);
+      backward(y, toGpu(g));
+      expectClose(await toNd(x.grad!), g32, 0, `p ${p}, training ${training}: gradient`);
+    }
   });
 });

@@ -1,4 +1,6 @@
-// Max pool and global average pool (kernels/pool.wgsl.ts) against kernels/cpu/pool.ts.
+// Max pool and global average pool (kernels/pool.wgsl.ts) against kernels/cpu/pool.ts, on distinct
+// values and on tied ones (ReLU before max pool, as in the ResNet stem, makes ties common: the
+// first maximum in scan order must win, forward and backward).
 import { describe, expect, it } from 'vitest';
 import { read } from '../../src/engine/io.js';
 import { run } from '../../src/engine/ops/run.js';
@@ -7,7 +9,7 @@ import { maxPoolBackwardLaunch, maxPoolBackwardPixelsLaunch, maxPoolLaunch, maxP
 import { globalAvgPool, maxPool2d } from '../../src/engine/ops/pool.js';
 import { globalAvgPoolGradRef, globalAvgPoolRef, maxPoolGradRef, maxPoolRef, type PoolRefParams } from '../../src/kernels/cpu/pool.js';
 import { randomNd } from '../../src/kernels/cpu/nd.js';
-import { finiteDifferenceCheck, gpuVsReference, toGpu, useEngine } from '../helpers.js';
+import { expectClose, finiteDifferenceCheck, gpuVsReference, toGpu, useEngine } from '../helpers.js';
 
 useEngine();
 
@@ -23,17 +25,51 @@ describe('max pool', () => {
     finiteDifferenceCheck(([x]) => maxPoolRef(x, p).y, ([x], g) => [maxPoolGradRef(x, p, g)], [randomNd([1, 5, 4, 2], 3)]);
   });
   for (const [i, c] of CASES.entries()) {
-    it(`[${c.shape}] k ${c.p.k} s ${c.p.stride} p ${c.p.padding}: GPU vs reference, backward to the argmax`, async () => {
-      await gpuVsReference(
-        ([x]) => maxPool2d(x, { kernel: c.p.k, stride: c.p.stride, padding: c.p.padding }),
-        ([x]) => maxPoolRef(x, c.p).y,
-        ([x], g) => [maxPoolGradRef(x, c.p, g)],
-        [randomNd(c.shape, 20 + i)],
-        { forward: 1e-7, backward: 1e-6 },
-      );
-    });
+    for (const tied of [false, true]) {
+      it(`[${c.shape}] k ${c.p.k} s ${c.p.stride} p ${c.p.padding}: GPU vs reference, backward to the argmax${tied ? ' (ReLU-tied inputs)' : ''}`, async () => {
+        await gpuVsReference(
+          ([x]) => maxPool2d(x, { kernel: c.p.k, stride: c.p.stride, padding: c.p.padding }),
+          ([x]) => maxPoolRef(x, c.p).y,
+          ([x], g) => [maxPoolGradRef(x, c.p, g)],
+          [tied ? reluTied(c.shape, 60 + i) : randomNd(c.shape, 20 + i)],
+          { forward: 1e-7, backward: 1e-6 },
+        );
+      });
+    }
   }
 });
+
+/**
+ * ReLU of values rounded to halves: about half the inputs are 0 and the rest repeat, so most
+ * windows hold a tie for their maximum (checked: a test on them must see ties to mean anything).
+ */
+function reluTied(shape: number[], seed: number) {
+  const x = randomNd(shape, seed);
+  x.data.forEach((v, k) => (x.data[k] = Math.max(0, Math.round(v * 2) / 2)));
+  return x;
+}
+
+/** How many outputs of max pool have their maximum more than once in their window. */
+function tiedWindows(x: ReturnType<typeof randomNd>, p: PoolRefParams): number {
+  const [n, h, w, c] = x.shape;
+  const { y } = maxPoolRef(x, p);
+  const [, ho, wo] = y.shape;
+  let tied = 0;
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < ho; oy++)
+      for (let ox = 0; ox < wo; ox++)
+        for (let ch = 0; ch < c; ch++) {
+          let hits = 0;
+          for (let i = 0; i < p.k[0]; i++)
+            for (let j = 0; j < p.k[1]; j++) {
+              const iy = oy * p.stride[0] - p.padding[0] + i;
+              const ix = ox * p.stride[1] - p.padding[1] + j;
+              if (iy >= 0 && iy < h && ix >= 0 && ix < w && x.data[((b * h + iy) * w + ix) * c + ch] === y.data[((b * ho + oy) * wo + ox) * c + ch]) hits++;
+            }
+          if (hits > 1) tied++;
+        }
+  return tied;
+}
 
 describe('max pool, per-element and per-pixel kernels', () => {
   // The engine takes the per-pixel form on a software adapter and the per-element one elsewhere:
@@ -45,11 +81,12 @@ describe('max pool, per-element and per-pixel kernels', () => {
       const ho = Math.floor((h + 2 * p.padding[0] - p.k[0]) / p.stride[0]) + 1;
       const wo = Math.floor((w + 2 * p.padding[1] - p.k[1]) / p.stride[1]) + 1;
       const g: PoolGeometry = { n, h, w, c, ho, wo, k: p.k, stride: p.stride, padding: p.padding };
-      // Repeated values make ties, where the first maximum in scan order must win in both forms.
-      const xs = randomNd(shape, 40 + i);
-      xs.data.forEach((v, k) => (xs.data[k] = Math.round(v * 2) / 2));
+      // Ties, where the first maximum in scan order must win in both forms, as in the reference.
+      const xs = reluTied(shape, 40 + i);
+      const gys = randomNd([n, ho, wo, c], 50 + i);
+      if (n * ho * wo * c > 8) expect(tiedWindows(xs, p)).toBeGreaterThan((n * ho * wo * c) / 4);
       const x = toGpu(xs);
-      const gy = toGpu(randomNd([n, ho, wo, c], 50 + i));
+      const gy = toGpu(gys);
       const res: Float32Array[][] = [];
       for (const [fwd, bwd] of [[maxPoolLaunch, maxPoolBackwardLaunch], [maxPoolPixelsLaunch, maxPoolBackwardPixelsLaunch]] as const) {
         const out = Tensor.empty([n, ho, wo, c]);
@@ -61,6 +98,17 @@ describe('max pool, per-element and per-pixel kernels', () => {
         for (const t of [out, arg, dx]) t.dispose();
       }
       for (let k = 0; k < 3; k++) expect(res[1][k].every((v, j) => Object.is(v, res[0][k][j])), ['out', 'arg', 'dx'][k]).toBe(true);
+      // Each form against the float64 reference: values, the argmax (the kernels store y * W + x
+      // inside the image, the reference the flat index of (n, y, x, c)) and the gradient.
+      const ref = maxPoolRef(xs, p);
+      const refPixel = Array.from(ref.arg, (a) => Math.floor(a / c) % (h * w));
+      const refDx = maxPoolGradRef(xs, p, gys);
+      for (const [form, [out, arg, dx]] of res.entries()) {
+        const what = form ? 'per-pixel' : 'per-element';
+        expectClose(out, ref.y.data, 0, `${what} out`);
+        expect(Array.from(new Int32Array(arg.buffer)), `${what} arg`).toEqual(refPixel);
+        expectClose(dx, refDx.data, 1e-6, `${what} dx`);
+      }
       x.dispose();
       gy.dispose();
     });
