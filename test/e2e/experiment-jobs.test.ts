@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli-build.js';
 
-const SHORT = ['--rounds', '1', '--iterations', '2', '--stage2-iterations', '2', '--budget', '20', '--shard', '0/5'];
+const SHORT = ['--rounds', '1', '--iterations', '2', '--stage2-iterations', '2', '--budget', '20', '--shard', '0/5', '--shard-only'];
 
 describe('experiment --jobs', () => {
   it('runs a grid in two processes, records each run once, and matches a run made alone', () => {
