@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { RunConfig } from '../al/config.js';
-import { DEFAULT_CLAIM_TIMES, type Claim, type ClaimTimes } from '../experiments/claims.js';
+import { DEFAULT_CLAIM_TIMES, pollInterval, type Claim, type ClaimTimes } from '../experiments/claims.js';
 import { GRIDS, pendingRuns, prepareRuns, recordFile, runGrid, runName, workerQueue, type ClaimEvent, type GridPlace, type WorkerRuns } from '../experiments/experiment.js';
 import { gridStatus } from '../experiments/grid-status.js';
 import { runJobs } from '../experiments/jobs.js';
@@ -245,7 +245,7 @@ async function runInProcesses(argv: Args, place: GridPlace, w: WorkerRuns, claim
     todo,
     next: (skip) => nextRun(queue, { times: claims, workerStart, skip }),
     recorded: (run) => existsSync(recordFile(argv.docs, run)),
-    pollMs: claims.heartbeatMs,
+    pollMs: pollInterval(claims),
     command: [process.execPath, process.argv[1]!],
     extraArgs: [...shortened, '--heartbeat', String(argv.heartbeat), '--claim-timeout', String(argv['claim-timeout'])],
     threadsPerJob: argv['job-threads'],

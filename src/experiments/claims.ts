@@ -41,6 +41,14 @@ export interface ClaimTimes {
 /** A heartbeat every minute; a claim without one for ten is taken over. */
 export const DEFAULT_CLAIM_TIMES: ClaimTimes = { heartbeatMs: 60_000, timeoutMs: 600_000 };
 
+/**
+ * How often a worker with nothing to take looks at the claims it waits on: every heartbeat, but at
+ * least every 5 s, so that it leaves soon after the last run is recorded.
+ */
+export function pollInterval(times: ClaimTimes): number {
+  return Math.min(times.heartbeatMs, 5000);
+}
+
 /** A claim file as read: its parsed content and its exact text (what a takeover compares). */
 export interface SeenClaim {
   claim: Claim;

@@ -21,7 +21,7 @@ import type { StageName } from '../al/stage-labels.js';
 import { readStageLog } from '../run/stage-log.js';
 import { checkRunData, openRunDataset, openRunPool } from '../run/run-data.js';
 import { StoppedError } from '../run/trainer.js';
-import { DEFAULT_CLAIM_TIMES, heartbeatAge, HeldClaim, thisWorker, type Claim, type ClaimTimes, type Worker } from './claims.js';
+import { DEFAULT_CLAIM_TIMES, heartbeatAge, HeldClaim, pollInterval, thisWorker, type Claim, type ClaimTimes, type Worker } from './claims.js';
 import { nextRun, workerOrder, type QueuedRun } from './run-queue.js';
 
 export interface ExperimentRun {
@@ -372,7 +372,7 @@ export async function runGrid(
         break;
       }
       options.onClaim?.({ kind: 'waiting', held });
-      await new Promise((r) => setTimeout(r, times.heartbeatMs));
+      await new Promise((r) => setTimeout(r, pollInterval(times)));
       if (options.stopRequested?.()) break;
       continue;
     }
