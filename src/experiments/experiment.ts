@@ -422,7 +422,6 @@ async function recordRun(
 ): Promise<ExperimentRecord> {
   const onEvent = (e: LoopEvent) => {
     if (e.kind === 'phase') claim.progress(e.round, e.phase);
-    else if (e.kind === 'iteration') claim.progress(e.progress.round, e.progress.stage);
     options.onEvent?.(run, e);
   };
   const cfg = runConfig(grid, run, options);
