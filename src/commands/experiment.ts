@@ -219,6 +219,11 @@ async function runHere(argv: Args, place: GridPlace, w: WorkerRuns, claims: Clai
     });
     const s = (performance.now() - t0) / 1000;
     console.log(`${ran} run(s) done in ${formatDuration(s)}${ran > 0 ? `, ${((ran / s) * 3600).toFixed(2)} runs per hour` : ''}`);
+    if (signal.stop()) {
+      console.error('stopped between runs; rerun the same command (or any worker) to continue');
+      await destroyEngine().catch(() => undefined);
+      process.exit(130);
+    }
   } catch (err) {
     if (!(err instanceof StoppedError)) throw err;
     console.error(`\n${err.message}: checkpointed and released; this or any worker resumes it`);

@@ -362,7 +362,8 @@ export async function runGrid(
   // Runs this worker started: not taken again by it (a failure is not retried in the same process).
   const tried = new Set<string>();
   let ran = 0;
-  for (;;) {
+  // A stop request that came outside training (no checkpoint to stop at) ends the loop between runs.
+  while (!options.stopRequested?.()) {
     const next = nextRun(queue, { times, workerStart, skip: tried });
     if (next.kind === 'done') break;
     if (next.kind === 'wait') {
@@ -373,7 +374,6 @@ export async function runGrid(
       }
       options.onClaim?.({ kind: 'waiting', held });
       await new Promise((r) => setTimeout(r, pollInterval(times)));
-      if (options.stopRequested?.()) break;
       continue;
     }
     const { run: q, seen } = next;

@@ -3,20 +3,24 @@
 // started a little later). The worker holding run A is SIGKILLed mid-run (once its claim says
 // stage 1 of round 1 began); `experiment status` shows it running under that worker; after the
 // short claim timeout a surviving worker takes A over and resumes it from the killed worker's run
-// directory. Every run is recorded exactly once, and nothing but the records is left.
+// directory. Every run is recorded exactly once, and nothing but the records is left. And a worker
+// stopped by SIGTERM (a scheduler's time limit) checkpoints, releases its run at once and exits 130.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli as runCliSync } from '../cli-build.js';
 import { runCli, type CliResult } from '../cli-process.js';
 
 const RUNS = ['a-MP-PP-loc-exp-seed0', 'a-MP-PP-loc-exp-seed1', 'a-MP-PP-loc-exp-seed2']; // table 2, indices 0, 1, 2
 const [A, B, C] = RUNS;
-const TIMEOUT_S = 10;
-const COMMON = ['--only', RUNS.join(','), '--root', 'data', '--dir', 'exp', '--docs', 'shared', '--rounds', '1', '--iterations', '2', '--stage2-iterations', '2', '--budget', '20'];
-const CLAIMS = ['--heartbeat', '1', '--claim-timeout', String(TIMEOUT_S)];
+// Generous next to the heartbeat: a live worker on a loaded machine must not look dead.
+const TIMEOUT_S = 20;
+// The dataset and its superpixels are made once for both tests (--prepare, as docs/cluster.md says).
+const DATA = join(mkdtempSync(join(tmpdir(), 'alseg-workers-data-')), 'data');
+const COMMON = ['--only', RUNS.join(','), '--root', DATA, '--dir', 'exp', '--docs', 'shared', '--rounds', '1', '--iterations', '2', '--stage2-iterations', '2', '--budget', '20'];
+const CLAIMS = ['--heartbeat', '2', '--claim-timeout', String(TIMEOUT_S)];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const claimOf = (cwd: string, run: string): { pid: number; round?: number; phase?: string } | null => {
@@ -38,10 +42,13 @@ async function until<T>(what: string, f: () => T | null | undefined | false, ms 
 }
 
 describe('experiment workers over one record directory', () => {
+  beforeAll(() => {
+    // What the runs share, made once before the workers start.
+    expect(runCliSync(['experiment', 'table2', '--prepare', ...COMMON], join(DATA, '..'))).toMatch(/prepared what its 3 run\(s\) share/);
+  }, 120_000);
+
   it('do every run once while one is SIGKILLed mid-run and its run is taken over after the timeout', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'alseg-workers-'));
-    // What the runs share, made once before the workers start (docs/cluster.md).
-    expect(runCliSync(['experiment', 'table2', '--prepare', ...COMMON], cwd)).toMatch(/prepared what its 3 run\(s\) share/);
 
     const children: ChildProcess[] = [];
     const start = (args: string[]) => runCli(['experiment', 'table2', ...args, ...COMMON, ...CLAIMS], { cwd, timeoutMs: 300_000, onSpawn: (c) => children.push(c) });
@@ -74,9 +81,9 @@ describe('experiment workers over one record directory', () => {
     expect(r2.code, r2.output).toBe(0);
 
     // A taken over once, by a survivor, from the killed worker, after the timeout.
-    const takeovers = [...(r1.output + r2.output).matchAll(/taking over (\S+): claimed by \S+ pid (\d+) .*no heartbeat for (\d+)s \(timeout (\d+)s\)/g)];
-    expect(takeovers.map((m) => [m[1], Number(m[2]), Number(m[4])])).toEqual([[A, claim.pid, TIMEOUT_S]]);
-    expect(Number(takeovers[0][3])).toBeGreaterThanOrEqual(TIMEOUT_S);
+    const takeovers = [...(r1.output + r2.output).matchAll(/taking over (\S+): claimed by \S+ pid (\d+) .*no heartbeat for (?:(\d+)m)?(\d+)s \(timeout (\d+)s\)/g)];
+    expect(takeovers.map((m) => [m[1], Number(m[2]), Number(m[5])])).toEqual([[A, claim.pid, TIMEOUT_S]]);
+    expect(60 * Number(takeovers[0][3] ?? 0) + Number(takeovers[0][4])).toBeGreaterThanOrEqual(TIMEOUT_S);
 
     // Each run recorded exactly once, none by the killed worker.
     const recorded = [...(r0.output + r1.output + r2.output).matchAll(/recorded (\S+) in /g)].map((m) => m[1]).sort();
@@ -93,5 +100,25 @@ describe('experiment workers over one record directory', () => {
 
     const after = runCliSync(['experiment', 'status', 'table2', '--docs', 'shared', ...CLAIMS], cwd);
     expect(after).toMatch(/^table2: 15 runs: 3 done, 0 running, 0 stalled, 12 waiting, 0 failed/m);
+  }, 300_000);
+
+  it('release a run at once when stopped (SIGTERM: a time limit, preemption), and the run resumes', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'alseg-workers-'));
+    // Six iterations a stage, so the stop lands inside a stage and is checkpointed there.
+    const args = ['experiment', 'table2', '--jobs', '1', '--only', A, ...COMMON.slice(2), '--iterations', '6', ...CLAIMS];
+    const stopped = runCli(args, { cwd, timeoutMs: 240_000 });
+    await until('A in stage 1', () => /stage ?1/.test(claimOf(cwd, A)?.phase ?? '') && claimOf(cwd, A));
+    const { pid } = claimOf(cwd, A)!;
+    process.kill(pid, 'SIGTERM');
+    const r = await stopped;
+    expect(r.code, r.output).toBe(130);
+    expect(r.output).toMatch(/stopped at round 1, stage\d, iteration \d+; the checkpoint holds every finished iteration: checkpointed and released; this or any worker resumes it/);
+    // No claim left: nobody has to wait for the timeout; status says it waits.
+    expect(claimOf(cwd, A)).toBeNull();
+    expect(runCliSync(['experiment', 'status', 'table2', '--docs', 'shared', ...CLAIMS], cwd)).toMatch(/^table2: 15 runs: 0 done, 0 running, 0 stalled, 15 waiting, 0 failed/m);
+    const again = await runCli(args, { cwd, timeoutMs: 240_000 });
+    expect(again.code, again.output).toBe(0);
+    expect(again.output).toMatch(new RegExp(`recorded ${A} in `));
+    expect(JSON.parse(readFileSync(join(cwd, 'shared/results-data/table2', `${A}.json`), 'utf8')).resumed).toBe(true);
   }, 300_000);
 });
