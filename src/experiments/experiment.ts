@@ -1,5 +1,6 @@
 // Named grids of `train` runs (the paper's comparisons on our synthetic benchmark), run one after
-// the other (or split across machines with a shard), and aggregated into docs/results.md. Two
+// the other by any number of workers over one record directory (each run under a claim, claims.ts;
+// a shard orders a worker's runs), and aggregated into docs/results.md. Two
 // regimes: 'small' (the first grids: a 24-image pool from random initialisation) and 'paper'
 // (PAPER_BASE: a pool the budget labels sparsely, a pretrained backbone, long stages), with the
 // fully supervised reference and the perfect-localisation upper bound in the paper regime.
