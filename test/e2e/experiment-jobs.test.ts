@@ -27,7 +27,7 @@ describe('experiment --jobs', () => {
 
     // Nothing left: a rerun does nothing.
     expect(runCli(['experiment', 'table2', '--jobs', '2', '--root', 'data', '--dir', 'exp', '--docs', 'docs2', ...SHORT], cwd)).toMatch(/0 run\(s\) done/);
-  });
+  }, 300_000); // four toy runs in child processes: 60 s on a quiet machine, 100-140 s at load 20-28 (before and after claims)
 
   it('refuses a shortened pass that would write into the grid records of docs/', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'alseg-jobs-'));
