@@ -1,6 +1,6 @@
 // Runs `node dist/cli.js ...` as a child process, the way a user types it, optionally sending a
 // signal when a line of its output matches (a kill at a known point of the run).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,9 +23,10 @@ export interface KillAt {
   signal?: NodeJS.Signals;
 }
 
-export function runCli(args: string[], options: { killAt?: KillAt; afterMs?: { ms: number; signal: NodeJS.Signals }; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: { killAt?: KillAt; afterMs?: { ms: number; signal: NodeJS.Signals }; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    options.onSpawn?.(child);
     let output = '';
     let pending = '';
     let signalled = false;

@@ -1,5 +1,6 @@
 // Named grids of `train` runs (the paper's comparisons on our synthetic benchmark), run one after
-// the other (or split across machines with a shard), and aggregated into docs/results.md. Two
+// the other by any number of workers over one record directory (each run under a claim, claims.ts;
+// a shard orders a worker's runs), and aggregated into docs/results.md. Two
 // regimes: 'small' (the first grids: a 24-image pool from random initialisation) and 'paper'
 // (PAPER_BASE: a pool the budget labels sparsely, a pretrained backbone, long stages), with the
 // fully supervised reference and the perfect-localisation upper bound in the paper regime.
@@ -20,6 +21,9 @@ import { RunDirectory } from '../run/run-directory.js';
 import type { StageName } from '../al/stage-labels.js';
 import { readStageLog } from '../run/stage-log.js';
 import { checkRunData, openRunDataset, openRunPool } from '../run/run-data.js';
+import { StoppedError } from '../run/trainer.js';
+import { DEFAULT_CLAIM_TIMES, heartbeatAge, HeldClaim, pollInterval, thisWorker, type Claim, type ClaimTimes, type Worker } from './claims.js';
+import { nextRun, workerOrder, type QueuedRun } from './run-queue.js';
 
 export interface ExperimentRun {
   grid: string;
@@ -274,10 +278,32 @@ export function recordFile(docsDir: string, run: ExperimentRun): string {
   return join(dataDir(docsDir, run.grid), `${runName(run)}.json`);
 }
 
-/** The grid's runs of this shard (index = i mod n) that have no record yet, in the grid's order. */
-export function pendingRuns(grid: string, docsDir: string, shard: [number, number] = [0, 1]): ExperimentRun[] {
-  const [i, n] = shard;
-  return gridOf(grid).runs().filter((run, k) => k % n === i && !existsSync(recordFile(docsDir, run)));
+/** The run's claim file beside its record (claims.ts): which worker does it, while it runs. */
+export function claimFile(docsDir: string, run: ExperimentRun): string {
+  return join(dataDir(docsDir, run.grid), `${runName(run)}.claim`);
+}
+
+/** Which of a grid's runs a worker considers, and in which order (run-queue.ts). */
+export interface WorkerRuns {
+  /** i/n: the runs with index = i mod n come first (or are the only ones, without `help`). */
+  shard?: [number, number];
+  /** After its shard's runs, take any other run of the grid no worker holds (the command line's default with --shard). */
+  help?: boolean;
+  /** Only the runs of these names (`runName`). */
+  only?: readonly string[];
+}
+
+/** The runs a worker considers, in the order it takes them, each with its record and claim files. */
+export function workerQueue(grid: string, docsDir: string, w: WorkerRuns = {}): QueuedRun<ExperimentRun>[] {
+  const runs = gridOf(grid).runs().filter((run) => w.only === undefined || w.only.includes(runName(run)));
+  return workerOrder(runs, w.shard ?? [0, 1], w.help ?? false).map((run) => ({ item: run, name: runName(run), record: recordFile(docsDir, run), claim: claimFile(docsDir, run) }));
+}
+
+/** The runs a worker considers that have no record yet, in the order it takes them. */
+export function pendingRuns(grid: string, docsDir: string, shard: [number, number] = [0, 1], w: Omit<WorkerRuns, 'shard'> = {}): ExperimentRun[] {
+  return workerQueue(grid, docsDir, { ...w, shard })
+    .filter((q) => !existsSync(q.record))
+    .map((q) => q.item);
 }
 
 /** A run's whole configuration: the defaults, the grid's regime, the run's own settings, then the caller's. */
@@ -310,56 +336,136 @@ export async function prepareRuns(grid: string, runs: readonly ExperimentRun[], 
   }
 }
 
-/** Runs the grid's runs of this shard that have no record yet, one after the other; returns how many ran. */
+/** What a worker's claims did, for the command to print. */
+export type ClaimEvent =
+  /** The run's claim had no heartbeat for longer than the timeout: this worker took the run over. */
+  | { kind: 'took-over'; run: ExperimentRun; from: Claim; ageMs: number }
+  /** A live worker holds the run; this one leaves it (it does not wait). */
+  | { kind: 'held'; run: ExperimentRun; by: Claim }
+  /** Nothing left to take but runs live workers hold: waiting for their records or their timeouts. */
+  | { kind: 'waiting'; held: { run: ExperimentRun; by: Claim }[] }
+  /** Another worker took the run over while this one ran it (this one was frozen past the timeout): stopped, no record written. */
+  | { kind: 'lost'; run: ExperimentRun; to: Claim | null };
+
+/** A worker over a shared record directory: its runs, its claims' times, and whether it waits for others. */
+export interface WorkerOptions extends WorkerRuns {
+  claims?: ClaimTimes;
+  /** When only runs other workers hold are left: wait for them (taking over any that is abandoned), or leave them (false). */
+  wait?: boolean;
+  /** Who this worker is in its claims (default: this host and process, and its scheduler job). */
+  worker?: Worker;
+  /** Polled between iterations: stop the run at its next checkpoint and release its claim. */
+  stopRequested?: () => boolean;
+  onClaim?: (e: ClaimEvent) => void;
+}
+
+/**
+ * Runs the grid's runs this worker considers (workerQueue) that have no record yet, one after the
+ * other, each under a claim so that any number of workers over one record directory do each run
+ * once; returns how many this call recorded.
+ */
 export async function runGrid(
   grid: string,
-  options: GridPlace & {
-    shard?: [number, number];
-    /** Only the run of this name (`runName`): a worker of the process pool (jobs.ts). */
-    only?: string;
-    adapter: string;
-    onEvent?: (run: ExperimentRun, e: LoopEvent) => void;
-    /** Called as each run starts: its place among the runs this call has to do (finished ones excluded). */
-    onRun?: (run: ExperimentRun, index: number, todo: number) => void;
-  },
+  options: GridPlace &
+    WorkerOptions & {
+      adapter: string;
+      onEvent?: (run: ExperimentRun, e: LoopEvent) => void;
+      /** Called as each run starts: how many this call started before it, of the runs that had no record when it began. */
+      onRun?: (run: ExperimentRun, index: number, todo: number) => void;
+      /** Called when this worker has written a run's record. */
+      onRecorded?: (run: ExperimentRun, file: string) => void;
+    },
 ): Promise<number> {
-  const g = gridOf(grid);
-  const recordOf = (run: ExperimentRun) => recordFile(options.docsDir, run);
-  const todo = pendingRuns(grid, options.docsDir, options.shard).filter((run) => options.only === undefined || runName(run) === options.only);
+  const times = options.claims ?? DEFAULT_CLAIM_TIMES;
+  const worker = options.worker ?? thisWorker();
+  const workerStart = Date.now();
+  const queue = workerQueue(grid, options.docsDir, options);
+  const todo = queue.filter((q) => !existsSync(q.record)).length;
+  // Runs this worker started: not taken again by it (a failure is not retried in the same process).
+  const tried = new Set<string>();
   let ran = 0;
-  for (const [k, run] of todo.entries()) {
-    const record = recordOf(run);
-    // Recorded since this call started (by another process, or reused by hand): not redone.
-    if (existsSync(record)) continue;
-    options.onRun?.(run, k, todo.length);
-    const cfg = runConfig(grid, run, options);
-    if (g.regime === 'paper' && !cfg.pretrained) {
-      // The ImageNet stand-in for this preset: made once (a few minutes), then reused by every run.
-      const p = await pretrain({ ...DEFAULT_PRETRAIN, ...options.pretrain, preset: cfg.preset }, undefined, { onPhase: (text) => options.onEvent?.(run, { kind: 'phase', round: 0, phase: 'pretrain', detail: text }) });
-      cfg.pretrained = p.file;
-    }
-    // The same configuration already run in another grid (table 2's full method is fig4's
-    // Mul+PixBal): the engine is deterministic, so its record is this run's result.
-    const twin = twinOf(options.docsDir, cfg);
-    if (twin) {
-      const from = `${twin.grid}/${runName(twin)}`;
-      options.onEvent?.(run, { kind: 'phase', round: 0, phase: 'reused', detail: from });
-      const rec: ExperimentRecord = { ...twin, grid, method: run.method, seed: run.seed, config: cfg, wallSeconds: 0, resumed: false, reusedFrom: from };
-      mkdirSync(dataDir(options.docsDir, grid), { recursive: true });
-      writeFileAtomic(record, JSON.stringify(rec, null, 2));
-      ran++;
+  // A stop request that came outside training (no checkpoint to stop at) ends the loop between runs.
+  while (!options.stopRequested?.()) {
+    const next = nextRun(queue, { times, workerStart, skip: tried });
+    if (next.kind === 'done') break;
+    if (next.kind === 'wait') {
+      const held = next.held.map((h) => ({ run: h.run.item, by: h.claim }));
+      if (options.wait === false) {
+        for (const h of held) options.onClaim?.({ kind: 'held', ...h });
+        break;
+      }
+      options.onClaim?.({ kind: 'waiting', held });
+      await new Promise((r) => setTimeout(r, pollInterval(times)));
       continue;
     }
-    const t0 = performance.now();
-    const resume = existsSync(new RunDirectory(cfg.out).config);
-    const onEvent = (e: LoopEvent) => options.onEvent?.(run, e);
-    const result = run.kind === 'supervised' ? await runSupervised(cfg, { resume, onEvent }) : await runActiveLearning(cfg, { resume, onEvent });
-    const rec: ExperimentRecord = { grid, method: run.method, seed: run.seed, config: cfg, adapter: options.adapter, commit: gitCommit(), wallSeconds: (performance.now() - t0) / 1000, resumed: resume, rounds: result.rounds, curves: lossCurves(cfg.out) };
+    const { run: q, seen } = next;
+    const claim = HeldClaim.acquire(q.claim, seen, worker, times);
+    if (!claim) continue; // another worker was quicker
+    // Recorded between the look and the claim: a holder writes the record before it releases the claim.
+    if (existsSync(q.record)) {
+      claim.release();
+      continue;
+    }
+    tried.add(q.name);
+    const run = q.item;
+    if (seen && !seen.claim.failed) options.onClaim?.({ kind: 'took-over', run, from: seen.claim, ageMs: heartbeatAge(seen.claim) });
+    options.onRun?.(run, tried.size - 1, todo);
+    let rec: ExperimentRecord;
+    try {
+      rec = await recordRun(grid, run, options, claim);
+    } catch (e) {
+      if (claim.lost) {
+        options.onClaim?.({ kind: 'lost', run, to: claim.holder });
+        continue;
+      }
+      if (e instanceof StoppedError) claim.release();
+      else claim.fail(e instanceof Error ? e.message : String(e));
+      throw e;
+    }
+    if (!claim.stillMine()) {
+      options.onClaim?.({ kind: 'lost', run, to: claim.holder });
+      continue;
+    }
     mkdirSync(dataDir(options.docsDir, grid), { recursive: true });
-    writeFileAtomic(record, JSON.stringify(rec, null, 2));
+    writeFileAtomic(q.record, JSON.stringify(rec, null, 2));
+    claim.release();
     ran++;
+    options.onRecorded?.(run, q.record);
   }
   return ran;
+}
+
+/** One run, done (or resumed, or copied from its twin in another grid): its record, not yet written. */
+async function recordRun(
+  grid: string,
+  run: ExperimentRun,
+  options: GridPlace & { adapter: string; stopRequested?: () => boolean; onEvent?: (run: ExperimentRun, e: LoopEvent) => void },
+  claim: HeldClaim,
+): Promise<ExperimentRecord> {
+  const onEvent = (e: LoopEvent) => {
+    if (e.kind === 'phase') claim.progress(e.round, e.phase);
+    options.onEvent?.(run, e);
+  };
+  const cfg = runConfig(grid, run, options);
+  if (gridOf(grid).regime === 'paper' && !cfg.pretrained) {
+    // The ImageNet stand-in for this preset: made once (a few minutes), then reused by every run.
+    const p = await pretrain({ ...DEFAULT_PRETRAIN, ...options.pretrain, preset: cfg.preset }, undefined, { onPhase: (text) => onEvent({ kind: 'phase', round: 0, phase: 'pretrain', detail: text }) });
+    cfg.pretrained = p.file;
+  }
+  // The same configuration already run in another grid (table 2's full method is fig4's
+  // Mul+PixBal): the engine is deterministic, so its record is this run's result.
+  const twin = twinOf(options.docsDir, cfg);
+  if (twin) {
+    const from = `${twin.grid}/${runName(twin)}`;
+    onEvent({ kind: 'phase', round: 0, phase: 'reused', detail: from });
+    return { ...twin, grid, method: run.method, seed: run.seed, config: cfg, wallSeconds: 0, resumed: false, reusedFrom: from };
+  }
+  const t0 = performance.now();
+  const resume = existsSync(new RunDirectory(cfg.out).config);
+  // A worker that lost its claim stops at its next checkpoint, as on a stop request.
+  const stopRequested = () => claim.lost || (options.stopRequested?.() ?? false);
+  const result = run.kind === 'supervised' ? await runSupervised(cfg, { resume, onEvent, stopRequested }) : await runActiveLearning(cfg, { resume, onEvent, stopRequested });
+  return { grid, method: run.method, seed: run.seed, config: cfg, adapter: options.adapter, commit: gitCommit(), wallSeconds: (performance.now() - t0) / 1000, resumed: resume, rounds: result.rounds, curves: lossCurves(cfg.out) };
 }
 
 /**

@@ -14,7 +14,7 @@ import { pixelLabels } from '../al/stage-labels.js';
 import { stageTraining } from '../run/stage-log.js';
 import { runTrainEnv, trainStage, type TrainEnv } from '../run/trainer.js';
 
-export async function runSupervised(cfg: RunConfig, options: { resume?: boolean; onEvent?: (e: LoopEvent) => void } = {}): Promise<LoopResult> {
+export async function runSupervised(cfg: RunConfig, options: { resume?: boolean; onEvent?: (e: LoopEvent) => void; stopRequested?: () => boolean } = {}): Promise<LoopResult> {
   const emit = options.onEvent ?? (() => undefined);
   const run = await openRunDirectory(cfg, options.resume, emit);
   const train = openRunDataset(cfg, 'train');
@@ -24,6 +24,7 @@ export async function runSupervised(cfg: RunConfig, options: { resume?: boolean;
   const t0 = performance.now();
   const env: TrainEnv = {
     ...runTrainEnv(cfg, pool, emit),
+    stopRequested: options.stopRequested,
     onProgress: (p) => {
       const ms = (performance.now() - t0) / Math.max(p.iteration, 1);
       emit({ kind: 'iteration', progress: p, etaSeconds: ((p.iterations - p.iteration) * ms) / 1000 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli-build.js';
 
-const SHORT = ['--rounds', '1', '--iterations', '2', '--stage2-iterations', '2', '--budget', '20', '--shard', '0/5'];
+const SHORT = ['--rounds', '1', '--iterations', '2', '--stage2-iterations', '2', '--budget', '20', '--shard', '0/5', '--shard-only'];
 
 describe('experiment --jobs', () => {
   it('runs a grid in two processes, records each run once, and matches a run made alone', () => {
@@ -27,7 +27,7 @@ describe('experiment --jobs', () => {
 
     // Nothing left: a rerun does nothing.
     expect(runCli(['experiment', 'table2', '--jobs', '2', '--root', 'data', '--dir', 'exp', '--docs', 'docs2', ...SHORT], cwd)).toMatch(/0 run\(s\) done/);
-    // ~25 s on a quiet machine; minutes where other work shares its two cores.
+    // Four toy runs in child processes: ~60 s on a quiet machine, minutes where other work shares the cores.
   }, 900_000);
 
   it('refuses a shortened pass that would write into the grid records of docs/', () => {
