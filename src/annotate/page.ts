@@ -3,7 +3,9 @@
 // image small beside it, and the classes as buttons. Plain HTML and a script without libraries, so
 // it works offline in any current browser. Keys: 1-9, 0, then a-z pick classes in the order of
 // classes.json; Enter submits (multi-class mode); ? answers "unsure"; Backspace undoes the last
-// answer.
+// answer. The page's address carries the server's token (access.ts): the script sends it back in a
+// header with each API call and in the URL of each picture.
+import { TOKEN_HEADER, TOKEN_PARAM } from './access.js';
 
 export function annotationPage(): string {
   return `<!doctype html>
@@ -64,6 +66,7 @@ export function annotationPage(): string {
 /** The page's script; written without template strings so it can live in this one. */
 export function annotationScript(): string {
   return String.raw`'use strict';
+const TOKEN = new URLSearchParams(location.search).get('${TOKEN_PARAM}') || '';
 const KEYS = '1234567890abcdefghijklmnopqrstuvwxyz';
 const $ = (id) => document.getElementById(id);
 let state = null;
@@ -73,8 +76,11 @@ let shownAt = 0;
 
 function fmt(s) { return s.toFixed(1) + ' s'; }
 
+// Writes are JSON with the token header: what the server accepts from its own page only.
 async function api(method, path, body) {
-  const res = await fetch(path, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const headers = { '${TOKEN_HEADER}': TOKEN };
+  if (method !== 'GET') headers['content-type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: method === 'GET' ? undefined : JSON.stringify(body || {}) });
   const data = await res.json().catch(() => ({ error: 'HTTP ' + res.status }));
   if (!res.ok) throw new Error(data.error || ('HTTP ' + res.status));
   return data;
@@ -140,8 +146,9 @@ function show(id) {
   $('task').style.display = '';
   $('done').style.display = 'none';
   const q = state.queries.find((x) => x.id === id);
-  $('patch').src = '/query/' + id + '.png';
-  $('context').src = '/query/' + id + '-context.png';
+  const t = '?${TOKEN_PARAM}=' + encodeURIComponent(TOKEN);
+  $('patch').src = '/query/' + id + '.png' + t;
+  $('context').src = '/query/' + id + '-context.png' + t;
   $('where').textContent = 'query ' + (id + 1) + ' of ' + state.queries.length + ' \u00b7 ' + q.sample;
   for (const b of document.querySelectorAll('.cls')) b.setAttribute('aria-pressed', 'false');
   shownAt = performance.now();

@@ -8,15 +8,22 @@
 // A request names queries only by number; picture paths are built here from the query list, so
 // nothing a request carries reaches the file system. Each answer is written atomically before the
 // reply, so a closed browser or a killed server loses nothing.
+// Only the page this server serves may read or write (see access.ts): the URL `annotate` prints
+// carries a secret token, the page sends it back, and a write must also come from the page's own
+// origin as JSON.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { annotationPage, annotationScript } from './page.js';
+import { AccessError, checkHost, checkToken, checkWrite, newToken, TOKEN_HEADER, TOKEN_PARAM } from './access.js';
 import { AnswerError, labelsFile, queryImageDir, queryRounds, readAnswers, readQueries, validateAnswer, writeAnswers } from '../run/human/queries.js';
 
 export interface AnnotationServer {
+  /** The page's address, with the token that lets it read and write. */
   url: string;
+  /** The secret the page carries (in the URL) and sends back with each request. */
+  token: string;
   round: number;
   close(): Promise<void>;
 }
@@ -39,7 +46,9 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
     'content-type': type,
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
-    'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'",
+    // frame-ancestors: no other page may show this one in a frame (and click on it unseen).
+    'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+    'referrer-policy': 'no-referrer',
   });
   res.end(body);
 }
@@ -67,6 +76,7 @@ export async function startAnnotationServer(o: { dir: string; round?: number; po
   const answers = readAnswers(dir, round);
   const ids = new Set(queries.queries.map((q) => q.id));
   const imgDir = queryImageDir(dir, round);
+  const token = newToken();
   let port = 0;
 
   const state = () => ({
@@ -81,24 +91,31 @@ export async function startAnnotationServer(o: { dir: string; round?: number; po
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     // Only pages opened as this server (not another site's name resolving to 127.0.0.1) may talk to it.
-    const host = req.headers.host ?? '';
-    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return json(res, 403, { error: `unexpected Host "${host}"` });
-    const path = (req.url ?? '/').split('?')[0]!;
-    const get = req.method === 'GET' || req.method === 'HEAD';
-    if (path === '/' && get) return send(res, 200, 'text/html; charset=utf-8', annotationPage());
-    if (path === '/app.js' && get) return send(res, 200, 'text/javascript; charset=utf-8', annotationScript());
-    if (path === '/api/state' && get) return json(res, 200, state());
+    checkHost(req, port);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname;
     const pic = /^\/query\/(\d{1,6})(-context)?\.png$/.exec(path);
-    if (pic && get) {
+    const writes = path === '/api/answer' || path === '/api/undo';
+    if (!writes && !pic && !['/', '/app.js', '/api/state'].includes(path)) return json(res, 404, { error: `no such page: ${path}` });
+    const allowed = writes ? req.method === 'POST' : req.method === 'GET' || req.method === 'HEAD';
+    if (!allowed) return json(res, 405, { error: `${req.method} is not allowed on ${path}` });
+    // The script holds no data; everything else needs the token, and a write the page's origin.
+    if (path === '/' || pic) checkToken(url.searchParams.get(TOKEN_PARAM), token, 'the address');
+    else if (path === '/api/state') checkToken(req.headers[TOKEN_HEADER], token, `the ${TOKEN_HEADER} header`);
+    else if (writes) checkWrite(req, port, token);
+    if (path === '/') return send(res, 200, 'text/html; charset=utf-8', annotationPage());
+    if (path === '/app.js') return send(res, 200, 'text/javascript; charset=utf-8', annotationScript());
+    if (path === '/api/state') return json(res, 200, state());
+    if (pic) {
       const id = Number(pic[1]);
       if (!ids.has(id)) return json(res, 404, { error: `unknown query ${id}` });
       return send(res, 200, 'image/png', readFileSync(join(imgDir, `q${id}${pic[2] ?? ''}.png`)));
     }
     // Once train --resume has turned the answers into labels, changing them would change nothing.
-    if (req.method === 'POST' && existsSync(labelsFile(dir, round))) {
+    if (existsSync(labelsFile(dir, round))) {
       return json(res, 409, { error: `round ${round} is already labelled (${labelsFile(dir, round)}); answers can no longer change` });
     }
-    if (path === '/api/answer' && req.method === 'POST') {
+    if (path === '/api/answer') {
       let body: unknown;
       try {
         body = JSON.parse(await readBody(req));
@@ -112,20 +129,17 @@ export async function startAnnotationServer(o: { dir: string; round?: number; po
       writeAnswers(dir, answers);
       return json(res, 200, { id, answered: answers.order.length, total: queries.queries.length });
     }
-    if (path === '/api/undo' && req.method === 'POST') {
-      const id = answers.order.pop();
-      if (id === undefined) return json(res, 409, { error: 'nothing to undo' });
-      delete answers.answers[String(id)];
-      writeAnswers(dir, answers);
-      return json(res, 200, { id, answered: answers.order.length, total: queries.queries.length });
-    }
-    const known = ['/', '/app.js', '/api/state', '/api/answer', '/api/undo'].includes(path) || pic;
-    return json(res, known ? 405 : 404, { error: known ? `${req.method} is not allowed on ${path}` : `no such page: ${path}` });
+    // What is left is /api/undo.
+    const id = answers.order.pop();
+    if (id === undefined) return json(res, 409, { error: 'nothing to undo' });
+    delete answers.answers[String(id)];
+    writeAnswers(dir, answers);
+    return json(res, 200, { id, answered: answers.order.length, total: queries.queries.length });
   };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      if (e instanceof AnswerError) json(res, e.status, { error: e.message });
+      if (e instanceof AnswerError || e instanceof AccessError) json(res, e.status, { error: e.message });
       else json(res, 500, { error: e instanceof Error ? e.message : String(e) });
     });
   });
@@ -135,7 +149,8 @@ export async function startAnnotationServer(o: { dir: string; round?: number; po
   });
   port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://127.0.0.1:${port}/?${TOKEN_PARAM}=${token}`,
+    token,
     round,
     close: () =>
       new Promise<void>((resolve) => {

@@ -38,7 +38,7 @@ function annotate(): Promise<{ child: ChildProcess; url: string }> {
     let output = '';
     const onData = (b: Buffer) => {
       output += b.toString();
-      const m = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
+      const m = /at (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)\s/.exec(output);
       if (m) resolveUrl({ child, url: m[1]! });
     };
     child.stdout.on('data', onData);
