@@ -142,6 +142,15 @@ describe('human oracle: train, annotate in a browser, resume', () => {
     const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as { rounds: { clicks: number; totalClicks: number; stage1: { miou: number | null } }[] };
     expect(metrics.rounds[0]).toMatchObject({ clicks: 7, totalClicks: 7, stage1: { miou: null } });
     expect(existsSync(join(run, 'checkpoints', 'round-1-stage2.safetensors'))).toBe(true);
+
+    // The answers leave alseg: single-class regions in the label maps, the rest as candidate sets.
+    const exported = await runCli(['export', '--out', run, '--format', 'png', '--no-predictions']);
+    expect(exported.code, exported.output).toBe(0);
+    expect(exported.output).toContain('5 labelled regions: 3 of one class (in the label maps), 2 with candidate sets');
+    const candidates = JSON.parse(readFileSync(join(run, 'export', 'round-1-png', 'labels', 'candidates.json'), 'utf8')) as { images: { regions: { classes: number[]; names: string[] }[] }[] };
+    expect(candidates.images.flatMap((i) => i.regions.map((r) => r.names)).sort()).toEqual([['road', 'car'], ['sky', 'road']]);
+    const cityscapes = await runCli(['export', '--out', run, '--format', 'cityscapes']);
+    expect([cityscapes.code, cityscapes.output]).toEqual([1, expect.stringContaining('Cityscapes label ids exist for the 19 Cityscapes classes only')]);
   });
 
   it.skipIf(!chromium)(`dominant mode: one click or key answers, no submit button${chromium ? '' : ` (skipped: ${reason})`}`, async () => {
