@@ -11,6 +11,7 @@ import { dataCommand } from './commands/data.js';
 import { experimentCommand } from './commands/experiment.js';
 import { annotateCommand } from './commands/annotate.js';
 import { exportCommand } from './commands/export.js';
+import { reportCommand } from './commands/report.js';
 import { pretrainCommand } from './commands/pretrain.js';
 
 await yargs(hideBin(process.argv))
@@ -27,6 +28,7 @@ await yargs(hideBin(process.argv))
   .command(experimentCommand)
   .command(annotateCommand)
   .command(exportCommand)
+  .command(reportCommand)
   .command(infoCommand)
   .demandCommand(1, 'name a command (see --help)')
   .strict()

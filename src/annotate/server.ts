@@ -1,45 +1,40 @@
-// `alseg annotate`: a small HTTP server on the loopback interface for answering one round's
-// queries in a browser. It serves the page, its script, the query pictures and a JSON API:
-//   GET  /api/state                  the round, mode, classes, queries and answers so far
+// `alseg annotate`: a small HTTP server on the loopback interface for answering queries in a
+// browser: a run's round (round-book.ts) or, for a user study, each annotator's share of the study's
+// regions (study-book.ts). It serves the page, its script, the query pictures and a JSON API:
+//   GET  /api/state                  the title, classes, queries (each with its form) and answers so far
 //   GET  /query/<id>.png             the window around query <id>'s region, outlined
 //   GET  /query/<id>-context.png     the whole image, the window marked
 //   POST /api/answer                 { id, classes, unsure, seconds } -> 200, or 4xx { error }
 //   POST /api/undo                   forgets the last answer -> { id }, or 409 when there is none
-// A request names queries only by number; picture paths are built here from the query list, so
-// nothing a request carries reaches the file system. Each answer is written atomically before the
-// reply, so a closed browser or a killed server loses nothing.
+// In a study every request also names its annotator (?annotator=<name>). A request names queries
+// only by number; picture paths are built by the book from its query list, so nothing a request
+// carries reaches the file system.
 // Only the page this server serves may read or write (see access.ts): the URL `annotate` prints
 // carries a secret token, the page sends it back, and a write must also come from the page's own
 // origin as JSON.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { annotationPage, annotationScript } from './page.js';
 import { AccessError, checkHost, checkToken, checkWrite, newToken, TOKEN_HEADER, TOKEN_PARAM } from './access.js';
-import { AnswerError, labelsFile, queryImageDir, queryRounds, readAnswers, readQueries, validateAnswer, writeAnswers } from '../run/human/queries.js';
+import type { AnswerBook } from './answer-book.js';
+import { openRoundBook } from './round-book.js';
+import { studyFile } from './study.js';
+import { ANNOTATOR_PARAM, openStudyBooks } from './study-book.js';
+import { AnswerError } from '../run/human/queries.js';
 
 export interface AnnotationServer {
-  /** The page's address, with the token that lets it read and write. */
+  /** The page's address, with the token that lets it read and write (a study's annotators add &annotator=<name>). */
   url: string;
   /** The secret the page carries (in the URL) and sends back with each request. */
   token: string;
-  round: number;
+  /** The round served, or null for a study. */
+  round: number | null;
   close(): Promise<void>;
 }
 
 /** Answers are a few hundred bytes; anything much larger is not one. */
 const MAX_BODY = 64 * 1024;
-
-/** The round to answer: the one asked for, or the latest with queries, refused once it is labelled. */
-function chooseRound(dir: string, asked?: number): number {
-  const rounds = queryRounds(dir);
-  if (rounds.length === 0) throw new Error(`${dir}: no queries to answer (queries/round-<r>.json); start a run with: node dist/cli.js train --oracle human --out ${dir}`);
-  const round = asked ?? rounds[rounds.length - 1]!;
-  if (!rounds.includes(round)) throw new Error(`${dir}: round ${round} has no queries; rounds with queries: ${rounds.join(', ')}`);
-  if (existsSync(labelsFile(dir, round))) throw new Error(`${labelsFile(dir, round)}: round ${round} is already labelled; continue the run with: node dist/cli.js train --resume --out ${dir}`);
-  return round;
-}
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
   res.writeHead(status, {
@@ -71,23 +66,13 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startAnnotationServer(o: { dir: string; round?: number; port?: number }): Promise<AnnotationServer> {
   const { dir } = o;
-  const round = chooseRound(dir, o.round);
-  const queries = readQueries(dir, round);
-  const answers = readAnswers(dir, round);
-  const ids = new Set(queries.queries.map((q) => q.id));
-  const imgDir = queryImageDir(dir, round);
+  const study = existsSync(studyFile(dir));
+  if (study && o.round !== undefined) throw new Error(`${dir} holds a user study (study.json), not a run's rounds: drop --round`);
+  const round = study ? null : openRoundBook(dir, o.round);
+  const books = study ? openStudyBooks(dir) : null;
+  const bookFor = (url: URL): AnswerBook => (books ? books(url.searchParams.get(ANNOTATOR_PARAM)) : round!);
   const token = newToken();
   let port = 0;
-
-  const state = () => ({
-    round,
-    mode: queries.mode,
-    classes: queries.classes,
-    queries: queries.queries.map((q) => ({ id: q.id, sample: q.sample, bbox: q.bbox, pixels: q.pixels })),
-    answers: answers.answers,
-    order: answers.order,
-    resume: `node dist/cli.js train --resume --out ${dir}`,
-  });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     // Only pages opened as this server (not another site's name resolving to 127.0.0.1) may talk to it.
@@ -105,36 +90,22 @@ export async function startAnnotationServer(o: { dir: string; round?: number; po
     else if (writes) checkWrite(req, port, token);
     if (path === '/') return send(res, 200, 'text/html; charset=utf-8', annotationPage());
     if (path === '/app.js') return send(res, 200, 'text/javascript; charset=utf-8', annotationScript());
-    if (path === '/api/state') return json(res, 200, state());
+    const book = bookFor(url);
+    if (path === '/api/state') return json(res, 200, book.state());
     if (pic) {
-      const id = Number(pic[1]);
-      if (!ids.has(id)) return json(res, 404, { error: `unknown query ${id}` });
-      return send(res, 200, 'image/png', readFileSync(join(imgDir, `q${id}${pic[2] ?? ''}.png`)));
+      const file = book.picture(Number(pic[1]), pic[2] !== undefined);
+      if (!file) return json(res, 404, { error: `unknown query ${Number(pic[1])}` });
+      return send(res, 200, 'image/png', readFileSync(file));
     }
-    // Once train --resume has turned the answers into labels, changing them would change nothing.
-    if (existsSync(labelsFile(dir, round))) {
-      return json(res, 409, { error: `round ${round} is already labelled (${labelsFile(dir, round)}); answers can no longer change` });
+    if (path === '/api/undo') return json(res, 200, book.undo());
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(req));
+    } catch (e) {
+      if (e instanceof AnswerError) throw e;
+      throw new AnswerError(400, `the answer is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
     }
-    if (path === '/api/answer') {
-      let body: unknown;
-      try {
-        body = JSON.parse(await readBody(req));
-      } catch (e) {
-        if (e instanceof AnswerError) throw e;
-        throw new AnswerError(400, `the answer is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-      }
-      const { id, answer } = validateAnswer(queries, body);
-      answers.answers[String(id)] = answer;
-      answers.order = [...answers.order.filter((x) => x !== id), id];
-      writeAnswers(dir, answers);
-      return json(res, 200, { id, answered: answers.order.length, total: queries.queries.length });
-    }
-    // What is left is /api/undo.
-    const id = answers.order.pop();
-    if (id === undefined) return json(res, 409, { error: 'nothing to undo' });
-    delete answers.answers[String(id)];
-    writeAnswers(dir, answers);
-    return json(res, 200, { id, answered: answers.order.length, total: queries.queries.length });
+    return json(res, 200, book.answer(body));
   };
 
   const server = createServer((req, res) => {
@@ -151,7 +122,7 @@ export async function startAnnotationServer(o: { dir: string; round?: number; po
   return {
     url: `http://127.0.0.1:${port}/?${TOKEN_PARAM}=${token}`,
     token,
-    round,
+    round: round ? round.round : null,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
