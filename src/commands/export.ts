@@ -2,7 +2,8 @@
 import type { CommandModule } from 'yargs';
 import { LABEL_FORMATS } from '../data/label-layouts.js';
 import { destroyEngine, initEngine } from '../engine/runtime.js';
-import { planExport, writeExport } from '../run/export-run.js';
+import { planExport } from '../run/export-plan.js';
+import { writeExport } from '../run/export-run.js';
 
 interface ExportArgs {
   out: string;
