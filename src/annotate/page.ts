@@ -66,7 +66,10 @@ export function annotationPage(): string {
 `;
 }
 
-/** The page's script; written without template strings so it can live in this one. */
+/**
+ * The page's script; written without template strings so it can live in this one (its `${...}` are
+ * the server's names of the token and annotator parameters, filled in here).
+ */
 export function annotationScript(): string {
   return String.raw`'use strict';
 const PARAMS = new URLSearchParams(location.search);
