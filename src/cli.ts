@@ -10,6 +10,8 @@ import { superpixelsCommand } from './commands/superpixels.js';
 import { dataCommand } from './commands/data.js';
 import { experimentCommand } from './commands/experiment.js';
 import { annotateCommand } from './commands/annotate.js';
+import { exportCommand } from './commands/export.js';
+import { reportCommand } from './commands/report.js';
 import { pretrainCommand } from './commands/pretrain.js';
 
 await yargs(hideBin(process.argv))
@@ -25,6 +27,8 @@ await yargs(hideBin(process.argv))
   .command(pretrainCommand)
   .command(experimentCommand)
   .command(annotateCommand)
+  .command(exportCommand)
+  .command(reportCommand)
   .command(infoCommand)
   .demandCommand(1, 'name a command (see --help)')
   .strict()

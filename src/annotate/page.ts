@@ -1,9 +1,14 @@
 // The annotation page (served by server.ts): one query at a time, as in the paper's user study
 // (Appendix A, Fig. 10): the instruction, the image patch with the region outlined in red, the whole
-// image small beside it, and the classes as buttons. Plain HTML and a script without libraries, so
+// image small beside it, and the classes as buttons. Each query carries its form (multi-class or
+// dominant-class), so one page serves a run's round and a study that mixes both. Plain HTML and a script without libraries, so
 // it works offline in any current browser. Keys: 1-9, 0, then a-z pick classes in the order of
 // classes.json; Enter submits (multi-class mode); ? answers "unsure"; Backspace undoes the last
-// answer.
+// answer. The page's address carries the server's token (access.ts): the script sends it back in a
+// header with each API call and in the URL of each picture; in a study it also names the annotator,
+// passed on with every request.
+import { TOKEN_HEADER, TOKEN_PARAM } from './access.js';
+import { ANNOTATOR_PARAM } from './study-book.js';
 
 export function annotationPage(): string {
   return `<!doctype html>
@@ -61,9 +66,17 @@ export function annotationPage(): string {
 `;
 }
 
-/** The page's script; written without template strings so it can live in this one. */
+/**
+ * The page's script; written without template strings so it can live in this one (its `${...}` are
+ * the server's names of the token and annotator parameters, filled in here).
+ */
 export function annotationScript(): string {
   return String.raw`'use strict';
+const PARAMS = new URLSearchParams(location.search);
+const TOKEN = PARAMS.get('${TOKEN_PARAM}') || '';
+// Every request names the annotator where the address does (a study), so the server finds their answers.
+const WHO = PARAMS.has('${ANNOTATOR_PARAM}') ? '${ANNOTATOR_PARAM}=' + encodeURIComponent(PARAMS.get('${ANNOTATOR_PARAM}')) : '';
+const withWho = (path, sep) => WHO ? path + sep + WHO : path;
 const KEYS = '1234567890abcdefghijklmnopqrstuvwxyz';
 const $ = (id) => document.getElementById(id);
 let state = null;
@@ -73,8 +86,11 @@ let shownAt = 0;
 
 function fmt(s) { return s.toFixed(1) + ' s'; }
 
+// Writes are JSON with the token header: what the server accepts from its own page only.
 async function api(method, path, body) {
-  const res = await fetch(path, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const headers = { '${TOKEN_HEADER}': TOKEN };
+  if (method !== 'GET') headers['content-type'] = 'application/json';
+  const res = await fetch(withWho(path, '?'), { method, headers, body: method === 'GET' ? undefined : JSON.stringify(body || {}) });
   const data = await res.json().catch(() => ({ error: 'HTTP ' + res.status }));
   if (!res.ok) throw new Error(data.error || ('HTTP ' + res.status));
   return data;
@@ -82,11 +98,7 @@ async function api(method, path, body) {
 
 async function load() {
   state = await api('GET', '/api/state');
-  $('round').textContent = 'round ' + state.round + ' \u00b7 ' + (state.mode === 'multi' ? 'multi-class labels' : 'dominant-class labels');
-  $('instruction').textContent = state.mode === 'multi'
-    ? 'Select every class that appears inside the red outline, then submit.'
-    : 'Select the one class that covers most of the area inside the red outline.';
-  $('submit').style.display = state.mode === 'multi' ? '' : 'none';
+  $('round').textContent = state.title;
   const box = $('classes');
   box.textContent = '';
   state.classes.forEach((c, i) => {
@@ -104,6 +116,8 @@ async function load() {
   });
   show(firstUnanswered());
 }
+
+function modeOf(id) { return state.queries.find((x) => x.id === id).mode; }
 
 function firstUnanswered() {
   const q = state.queries.find((x) => !(String(x.id) in state.answers));
@@ -127,9 +141,10 @@ function show(id) {
     $('done').style.display = 'block';
     $('done').innerHTML = '';
     const p = document.createElement('p');
-    p.textContent = 'All ' + state.queries.length + ' queries of round ' + state.round + ' are answered. Continue the run with:';
+    p.textContent = state.done;
     const c = document.createElement('code');
-    c.textContent = state.resume + ' (and the options the run was started with)';
+    c.textContent = state.next || '';
+    if (!state.next) c.style.display = 'none';
     const u = document.createElement('button');
     u.id = 'undo-done';
     u.textContent = 'Undo the last answer';
@@ -140,8 +155,13 @@ function show(id) {
   $('task').style.display = '';
   $('done').style.display = 'none';
   const q = state.queries.find((x) => x.id === id);
-  $('patch').src = '/query/' + id + '.png';
-  $('context').src = '/query/' + id + '-context.png';
+  $('instruction').textContent = q.mode === 'multi'
+    ? 'Select every class that appears inside the red outline, then submit.'
+    : 'Select the one class that covers most of the area inside the red outline.';
+  $('submit').style.display = q.mode === 'multi' ? '' : 'none';
+  const t = withWho('?${TOKEN_PARAM}=' + encodeURIComponent(TOKEN), '&');
+  $('patch').src = '/query/' + id + '.png' + t;
+  $('context').src = '/query/' + id + '-context.png' + t;
   $('where').textContent = 'query ' + (id + 1) + ' of ' + state.queries.length + ' \u00b7 ' + q.sample;
   for (const b of document.querySelectorAll('.cls')) b.setAttribute('aria-pressed', 'false');
   shownAt = performance.now();
@@ -149,7 +169,7 @@ function show(id) {
 
 function pick(i) {
   if (current === null) return;
-  if (state.mode === 'dominant') { chosen = new Set([i]); submit(false); return; }
+  if (modeOf(current) === 'dominant') { chosen = new Set([i]); submit(false); return; }
   if (chosen.has(i)) chosen.delete(i); else chosen.add(i);
   document.querySelector('.cls[data-cls="' + i + '"]').setAttribute('aria-pressed', String(chosen.has(i)));
 }
@@ -185,7 +205,7 @@ $('unsure').addEventListener('click', () => submit(true));
 $('undo').addEventListener('click', undo);
 document.addEventListener('keydown', (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
-  if (e.key === 'Enter') { e.preventDefault(); if (state.mode === 'multi') submit(false); return; }
+  if (e.key === 'Enter') { e.preventDefault(); if (current !== null && modeOf(current) === 'multi') submit(false); return; }
   if (e.key === '?') { e.preventDefault(); submit(true); return; }
   if (e.key === 'Backspace') { e.preventDefault(); undo(); return; }
   const i = KEYS.indexOf(e.key.toLowerCase());

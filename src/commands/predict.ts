@@ -10,23 +10,30 @@ import { modelFromCheckpoint } from './model-io.js';
 
 interface Args {
   checkpoint: string;
-  images: string[];
   out: string;
+  _: (string | number)[];
 }
 
 export const predictCommand: CommandModule<object, Args> = {
-  command: 'predict <images..>',
+  // The images are read from the plain arguments, not a variadic positional: with cli.ts's
+  // 'duplicate-arguments-array': false, yargs keeps only the last value of a variadic positional
+  // (yargs issue #2011), so `predict a.png b.png` predicted b.png alone.
+  command: 'predict',
   describe: 'write colour PNGs of the predicted classes of RGB PNG images',
   builder: (y) =>
     y
-      .positional('images', { type: 'string', array: true, describe: 'RGB PNG files' })
+      .usage('$0 predict --checkpoint <checkpoint> <image.png> [more images]')
+      .strict(false)
+      .strictOptions()
       .option('checkpoint', { type: 'string', demandOption: true, describe: 'a checkpoint written by alseg train' })
       .option('out', { type: 'string', default: 'predictions', describe: 'output folder' }) as never,
   handler: async (argv) => {
+    const images = argv._.slice(1).map(String);
+    if (images.length === 0) throw new Error('name at least one RGB PNG image to predict');
     await initEngine();
     try {
       const { model, dataset } = await modelFromCheckpoint(argv.checkpoint, 'val');
-      for (const file of argv.images) {
+      for (const file of images) {
         const img = readRgbPng(file);
         const pred = await tidy(async () => {
           const { logits } = predictImage(model, { image: img.data, width: img.width, height: img.height });

@@ -8,7 +8,8 @@ export interface Series {
   points: { x: number; y: number }[];
 }
 
-const COLOURS: [number, number, number][] = [
+/** Series colours, in order (shared by the bar chart). */
+export const COLOURS: [number, number, number][] = [
   [31, 119, 180], [214, 39, 40], [44, 160, 44], [255, 127, 14], [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
 ];
 

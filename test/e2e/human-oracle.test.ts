@@ -11,7 +11,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, REPO, runCli } from '../cli-process.js';
-import { runWithQueries, writeImageFolder } from '../run/human/fixtures.js';
+import { runWithQueries, streetScene, writeImageFolder } from '../run/human/fixtures.js';
+import { DEFAULT_CONFIG, type RunConfig } from '../../src/al/config.js';
+import { openDataset } from '../../src/data/open-dataset.js';
+import { writeGreyPng } from '../../src/data/png.js';
+import { defaultSuperpixelCacheDir, loadRegions } from '../../src/superpixels/cache.js';
 import { startAnnotationServer } from '../../src/annotate/server.js';
 
 // ALSEG_CHROMIUM names the browser to use (and only that one).
@@ -38,7 +42,7 @@ function annotate(): Promise<{ child: ChildProcess; url: string }> {
     let output = '';
     const onData = (b: Buffer) => {
       output += b.toString();
-      const m = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
+      const m = /at (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)\s/.exec(output);
       if (m) resolveUrl({ child, url: m[1]! });
     };
     child.stdout.on('data', onData);
@@ -142,6 +146,56 @@ describe('human oracle: train, annotate in a browser, resume', () => {
     const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as { rounds: { clicks: number; totalClicks: number; stage1: { miou: number | null } }[] };
     expect(metrics.rounds[0]).toMatchObject({ clicks: 7, totalClicks: 7, stage1: { miou: null } });
     expect(existsSync(join(run, 'checkpoints', 'round-1-stage2.safetensors'))).toBe(true);
+
+    // The answers leave alseg: single-class regions in the label maps, the rest as candidate sets.
+    const exported = await runCli(['export', '--out', run, '--format', 'png', '--no-predictions']);
+    expect(exported.code, exported.output).toBe(0);
+    expect(exported.output).toContain('5 labelled regions: 3 of one class (in the label maps), 2 with candidate sets');
+    const candidates = JSON.parse(readFileSync(join(run, 'export', 'round-1-png', 'labels', 'candidates.json'), 'utf8')) as { images: { regions: { classes: number[]; names: string[] }[] }[] };
+    expect(candidates.images.flatMap((i) => i.regions.map((r) => r.names)).sort()).toEqual([['road', 'car'], ['sky', 'road']]);
+    const cityscapes = await runCli(['export', '--out', run, '--format', 'cityscapes']);
+    expect([cityscapes.code, cityscapes.output]).toEqual([1, expect.stringContaining('Cityscapes label ids exist for the 19 Cityscapes classes only')]);
+
+    // The cost of the answers: labels of another size are refused and nothing is written; without
+    // ground truth the table groups by classes answered; with it, by the classes truly there.
+    const small = join(base, 'truth-small');
+    const truth = join(base, 'truth');
+    for (let i = 0; i < 4; i++) {
+      writeGreyPng(join(small, `street-${i}.png`), { width: 48, height: 32, data: streetScene(i, 32, 48).label });
+      writeGreyPng(join(truth, `street-${i}.png`), { width: 96, height: 64, data: streetScene(i, 64, 96).label });
+    }
+    const wrong = await runCli(['report', 'annotation', '--out', run, '--truth', small]);
+    expect([wrong.code, wrong.output]).toEqual([1, expect.stringMatching(/street-\d\.png: 48x32 labels for the run's 96x64 image street-\d: not the run's images/)]);
+    expect(existsSync(join(run, 'annotation-cost.csv'))).toBe(false);
+    const plain = await runCli(['report', 'annotation', '--out', run]);
+    expect(plain.code, plain.output).toBe(0);
+    expect(plain.output).toContain('grouped by the number of classes answered: no ground truth');
+    const csv = (file: string) => readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    // Answers [sky, road], [road, car], unsure, [car], [road], [road].
+    expect(csv(join(run, 'annotation-cost.csv')).map((r) => r.slice(0, 7))).toEqual([
+      ['multi', '?', '1', '1', '1', expect.any(String), '0'],
+      ['multi', '1', '3', '0', '1', expect.any(String), '3'],
+      ['multi', '2', '2', '0', '1', expect.any(String), '4'],
+      ['multi', 'all', '6', '1', '1', expect.any(String), '7'],
+    ]);
+    const scored = await runCli(['report', 'annotation', '--out', run, '--truth', truth]);
+    expect(scored.code, scored.output).toBe(0);
+    expect(scored.output).toContain('grouped by the number of classes truly in the region');
+    // The Jaccard index of each answer against the classes its region holds, from the region maps here.
+    const cfg = { ...DEFAULT_CONFIG, ...(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as RunConfig) };
+    const pool = openDataset('folder', root, 'train');
+    const cache = defaultSuperpixelCacheDir(pool, cfg.superpixels);
+    const answered = [[0, 1], [1, 3], null, [3], [1], [1]];
+    const scores = queries.queries.flatMap((q, i) => {
+      const a = answered[i];
+      if (!a) return [];
+      const { map } = loadRegions(pool, pool.samples[q.image]!, cache, cfg.superpixels);
+      const label = streetScene(q.image, 64, 96).label;
+      const present = [...new Set(Array.from(map.ids.keys()).filter((p) => map.ids[p] === q.region).map((p) => label[p]!))];
+      return [a.filter((c) => present.includes(c)).length / new Set([...a, ...present]).size];
+    });
+    const all = csv(join(run, 'annotation-cost.csv')).find((r) => r[1] === 'all')!;
+    expect(Number(all[9])).toBeCloseTo(scores.reduce((x, y) => x + y, 0) / scores.length, 5);
   });
 
   it.skipIf(!chromium)(`dominant mode: one click or key answers, no submit button${chromium ? '' : ` (skipped: ${reason})`}`, async () => {
