@@ -159,6 +159,12 @@ describe('the definitions on a hand-computed pixel', () => {
     expect(Math.abs(partialLabelLossRef(zs.data, scenes, 'rc', 0.1, 0).total - regionLossRef(zs.data, scenes, 0.1, 0).total)).toBeGreaterThan(1e-3);
     expectClose(partialLabelLossGradRef(z, batch, 'rc', 0.5, 0), regionLossGradRef(z, batch, 0.5, 0), 1e-12);
   });
+  it('the fused kernels agree: RC and the method without PP give the same gradient at eps = 0 (rel. error <= 1e-5)', async () => {
+    const { batch: scenes, z: zs } = scene(6, 'text');
+    const [rc, mp] = [await fused(zs, scenes, 'rc', { tau: 0.1, eps: 0 }), await fused(zs, scenes, 'mp-pp', { tau: 0.1, eps: 0 })];
+    expectClose(rc.grad, mp.grad, 1e-5, 'gradient');
+    expect(rc.partial).toBeGreaterThan(mp.partial);
+  });
 });
 
 describe('exact ties of the candidates\' probabilities', () => {
