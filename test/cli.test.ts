@@ -80,6 +80,14 @@ describe('alseg train options', () => {
     await expect(parse(['--synthetic-size', '3x1', '--out', 'x'])).rejects.toThrow(/TRAINxVAL@HEIGHTxWIDTH/);
     await expect(parse(['--resume'])).rejects.toThrow(/--resume needs --out/);
   });
+  it('--stage1-loss picks the method\'s losses or a partial-label baseline; the baselines refuse the MP/PP ablations', async () => {
+    expect((await parse(['--out', 'x'])).stage1Loss).toBe('mp-pp');
+    expect((await parse(['--stage1-loss', 'infimum', '--out', 'x'])).stage1Loss).toBe('infimum');
+    expect((await parse(['--stage1-loss', 'rc', '--out', 'x'])).stage1Loss).toBe('rc');
+    await expect(parse(['--stage1-loss', 'rc', '--no-pp', '--out', 'x'])).rejects.toThrow(/--stage1-loss rc replaces the merged positive and prototypical pixel terms, so --no-mp and --no-pp/);
+    await expect(parse(['--stage1-loss', 'infimum', '--no-mp', '--out', 'x'])).rejects.toThrow(/--stage1-loss infimum replaces/);
+    expect((await parse(['--stage1-loss', 'mp-pp', '--no-pp', '--out', 'x'])).ablation.pp).toBe(false);
+  });
   it('parses every researcher-facing option', async () => {
     const c = await parse(['--labelling', 'dominant', '--acquisition', 'bvsb', '--rounds', '3', '--budget', '50', '--nu', '12', '--tau', '0.2', '--lambda-ce', '4', '--reading', 'text', '--seed', '7', '--out', 'r', '--synthetic-size', '8x2@64x128']);
     expect(c).toMatchObject({ labelling: 'dominant', acquisition: 'bvsb', rounds: 3, budget: 50, nu: 12, tau: 0.2, reading: 'text', seed: 7, out: 'r' });
@@ -96,6 +104,14 @@ describe('a run\'s identity (what --resume compares)', () => {
     expect(given.pretrained).toBeUndefined();
     expect('pretrained' in saved).toBe(false);
     expect(identityDifferences(saved, given)).toEqual([]);
+  });
+  it('a config saved before --stage1-loss existed is an mp-pp run', async () => {
+    const { identityDifferences } = await import('../src/run/run-directory.js');
+    const given = await parse(['--out', 'x']);
+    const { stage1Loss: _, ...older } = JSON.parse(JSON.stringify(given)) as typeof given;
+    expect('stage1Loss' in older).toBe(false);
+    expect(identityDifferences(older, given)).toEqual([]);
+    expect(identityDifferences(older, await parse(['--out', 'x', '--stage1-loss', 'infimum']))).toEqual(['--stage1-loss: "mp-pp" in the saved run, "infimum" now']);
   });
   it('names each changed setting by its option, with the saved and the given value', async () => {
     const { identityDifferences } = await import('../src/run/run-directory.js');

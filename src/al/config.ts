@@ -3,7 +3,7 @@
 import type { DatasetKind } from '../data/dataset.js';
 import type { PresetName } from '../model/presets.js';
 import type { Acquisition } from './acquisition.js';
-import { DEFAULT_LOSS_WEIGHTS, type LossReading, type LossWeights } from './region-batch.js';
+import { DEFAULT_LOSS_WEIGHTS, type LossReading, type LossWeights, type Stage1Loss } from './region-batch.js';
 import type { SuperpixelSpec } from '../superpixels/compute.js';
 
 export type Labelling = 'multi' | 'dominant';
@@ -50,6 +50,12 @@ export interface RunConfig {
   nu: number;
   tau: number;
   weights: LossWeights;
+  /**
+   * Stage 1's loss on multi-class regions: the method's MP + PP, or a partial-label baseline (the
+   * infimum or the RC loss, Fig. 12(a)) weighted by lambda_MP in their place. A config saved before
+   * the option existed reads as 'mp-pp'.
+   */
+  stage1Loss: Stage1Loss;
   reading: LossReading;
   ablation: Ablation;
   /** Re-estimate BN statistics on whole training images after each stage (see bn-recalibration.ts). */
@@ -103,6 +109,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   nu: 6,
   tau: 0.1,
   weights: { ...DEFAULT_LOSS_WEIGHTS },
+  stage1Loss: 'mp-pp',
   reading: 'code',
   ablation: { mp: true, pp: true, localise: true, expand: true },
   bnRecalibration: true,

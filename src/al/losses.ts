@@ -52,7 +52,7 @@ function tables(b: RegionBatch) {
   };
 }
 
-function checkLogits(logits: Tensor, b: RegionBatch): void {
+export function checkLogits(logits: Tensor, b: RegionBatch): void {
   const C = logits.shape[logits.rank - 1];
   if (C !== b.classes || logits.size !== b.npix * C) {
     throw new Error(`region loss: logits [${logits.shape.join(', ')}] do not match a batch of ${b.npix} pixels x ${b.classes} classes`);

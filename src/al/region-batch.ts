@@ -7,10 +7,19 @@
 //   'text': a region's pixel terms are averaged, then regions are averaged (Eqs. 6-7); a region's
 //           pairs are averaged over its classes, then over regions (Eq. 9).
 
+import { PARTIAL_LABEL_LOSSES, type PartialLabelLoss } from '../kernels/partial-label-loss.wgsl.js';
 import type { RegionBatch } from '../kernels/region-loss.wgsl.js';
 
 export type { RegionBatch };
 export type LossReading = 'code' | 'text';
+
+/**
+ * Stage 1's loss on multi-class regions: the method's merged positive and prototypical pixel terms
+ * (mp-pp), or one of the partial-label baselines of the paper's Fig. 12(a) in their place
+ * (docs/method-readings.md). Single-class regions get the CE term in all three.
+ */
+export const STAGE1_LOSSES = ['mp-pp', ...PARTIAL_LABEL_LOSSES] as const;
+export type Stage1Loss = 'mp-pp' | PartialLabelLoss;
 
 /** The adjacency each reading expands labels over: 8 for the code's 3x3 dilation, 4 for the text's "adjacent". */
 export function readingConnectivity(reading: LossReading): 4 | 8 {

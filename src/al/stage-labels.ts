@@ -5,7 +5,7 @@ import type { RunConfig } from './config.js';
 import type { Batch } from '../loader/augment.js';
 import type { BatchSourceConfig } from '../loader/batch-source.js';
 import type { Pool } from './pool.js';
-import { buildRegionBatch, pixelLabelBatch, type RegionBatch } from './region-batch.js';
+import { buildRegionBatch, pixelLabelBatch, type RegionBatch, type Stage1Loss } from './region-batch.js';
 
 /** The two trainings of a round: on the partial labels, then on the pseudo-labels. */
 export type StageName = 'stage1' | 'stage2';
@@ -16,6 +16,8 @@ export interface StageLabels {
   source: Pick<BatchSourceConfig, 'superpixels' | 'labelDir' | 'labelledCrops'>;
   /** The loss tables of a batch: region labels (stage 1) or pixel labels (stage 2), one RegionBatch. */
   tables(b: Batch): RegionBatch;
+  /** The loss on those tables: the method's region losses, or a partial-label baseline (stage 1 only). */
+  loss: Stage1Loss;
 }
 
 /** The labelled-crop sampler's setting, unless the run asked for the authors' plain random crops. */
@@ -25,12 +27,16 @@ function sampled(cfg: RunConfig, crops: NonNullable<BatchSourceConfig['labelledC
 
 /**
  * Stage 1: the multi-class (or dominant) labels of the pool's labelled superpixels in `images`,
- * through the region losses (CE, MP, PP with the run's weights; an ablated term weighs 0).
+ * through the region losses (CE, MP, PP with the run's weights; an ablated term weighs 0), or CE and
+ * a partial-label baseline weighted as MP, without PP.
  */
 export function regionLabels(cfg: RunConfig, pool: Pool, images: readonly number[]): StageLabels {
-  const weights = { ce: cfg.weights.ce, mp: cfg.ablation.mp ? cfg.weights.mp : 0, pp: cfg.ablation.pp ? cfg.weights.pp : 0 };
+  const loss = cfg.stage1Loss;
+  const pp = loss === 'mp-pp' && cfg.ablation.pp ? cfg.weights.pp : 0;
+  const weights = { ce: cfg.weights.ce, mp: cfg.ablation.mp ? cfg.weights.mp : 0, pp };
   return {
     stage: 'stage1',
+    loss,
     source: {
       superpixels: { spec: cfg.superpixels, cacheDir: pool.cacheDir },
       labelledCrops: sampled(cfg, { regions: Object.fromEntries(images.map((i) => [i, [...pool.labelsOf(i).keys()]])) }),
@@ -55,5 +61,6 @@ export function pixelLabels(cfg: RunConfig, pool: Pool, labelDir?: string): Stag
     stage: 'stage2',
     source: { superpixels: null, labelDir, labelledCrops: sampled(cfg, {}) },
     tables: (b) => pixelLabelBatch(b.labels, pool.outputs),
+    loss: 'mp-pp',
   };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ACQUISITIONS, type Acquisition } from '../al/acquisition.js';
 import { DATASET_TRAINING, DEFAULT_CONFIG, type Labelling, type OracleKind, type RunConfig } from '../al/config.js';
+import { STAGE1_LOSSES, type Stage1Loss } from '../al/region-batch.js';
 import { LARGEST_DEFAULT_CROP, PAPER_BATCH, PAPER_REGION_SIZE, regionSizeReason, trainingDefaults, type TrainingDefaults } from '../al/training-defaults.js';
 import { splitImageSize, type ImageSize } from '../data/image-size.js';
 import { openDataset } from '../data/open-dataset.js';
@@ -42,6 +43,7 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('lambda-ce', { type: 'number', default: d.weights.ce, describe: 'weight of the CE term (Eq. 10)' })
     .option('lambda-mp', { type: 'number', default: d.weights.mp, describe: 'weight of the merged positive term (Eq. 10)' })
     .option('lambda-pp', { type: 'number', default: d.weights.pp, describe: 'weight of the prototypical pixel term (Eq. 10)' })
+    .option('stage1-loss', { choices: STAGE1_LOSSES, default: d.stage1Loss, describe: "stage 1's loss on multi-class regions: the method's merged positive + prototypical pixel terms (mp-pp), or a partial-label baseline in their place, weighted by --lambda-mp (infimum: -log of the largest candidate probability; rc: cross-entropy on the candidates weighted by the model's own normalised confidences; Fig. 12(a))" })
     .option('reading', { choices: ['code', 'text'], default: d.reading, describe: "where the authors' code and the paper's text differ: follow the code (default) or the text" })
     // Booleans that default to on: yargs reads --no-<name> as <name> = false.
     .option('mp', { type: 'boolean', default: true, describe: 'merged positive loss (Eq. 7); --no-mp is the ablation' })
@@ -76,6 +78,10 @@ export function configFrom(a: TrainArgs, notes: string[] = []): RunConfig {
     if (!(v > 0) || (integer && !Number.isInteger(v))) throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
     return v;
   };
+  const stage1Loss = a['stage1-loss'] as Stage1Loss;
+  if (stage1Loss !== 'mp-pp' && !(a.mp && a.pp)) {
+    throw new Error(`--stage1-loss ${stage1Loss} replaces the merged positive and prototypical pixel terms, so --no-mp and --no-pp (their ablations) do not apply; drop them, or use --stage1-loss mp-pp`);
+  }
   const synthetic = parseSynthetic(a['synthetic-size']);
   const data = dataDefaults(a.dataset as DatasetKind, a.root, synthetic);
   if (a.crop === undefined || a.batch === undefined) {
@@ -104,6 +110,7 @@ export function configFrom(a: TrainArgs, notes: string[] = []): RunConfig {
     nu: a.nu,
     tau: positive('tau', a.tau, false),
     weights: { ce: a['lambda-ce'], mp: a['lambda-mp'], pp: a['lambda-pp'] },
+    stage1Loss,
     reading: a.reading as 'code' | 'text',
     ablation: { mp: a.mp, pp: a.pp, localise: a.localise, expand: a.expand },
     bnRecalibration: a['bn-recalibration'],
@@ -187,7 +194,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const started = performance.now();
     const engine = await initEngine();
     console.log(`adapter: ${engine.summary.description} (${engine.summary.backend}${engine.summary.isSoftware ? ', software' : ''})`);
-    console.log(`run: ${cfg.out}  dataset: ${cfg.dataset} (${cfg.root})  preset: ${cfg.preset}  ${cfg.labelling}-class labels, ${cfg.acquisition}, ${cfg.rounds} rounds x ${cfg.budget} clicks`);
+    console.log(`run: ${cfg.out}  dataset: ${cfg.dataset} (${cfg.root})  preset: ${cfg.preset}  ${cfg.labelling}-class labels, ${cfg.acquisition}, ${cfg.rounds} rounds x ${cfg.budget} clicks${cfg.stage1Loss === 'mp-pp' ? '' : `, stage-1 loss ${cfg.stage1Loss} (CE + ${cfg.stage1Loss}, no PP)`}`);
     for (const line of notes) console.log(line);
     const printer = progressPrinter(cfg.rounds, shorteningOptions(cfg));
     // Ctrl-C / kill: finish the iteration in progress, checkpoint it, then stop.

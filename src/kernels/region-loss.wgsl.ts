@@ -86,12 +86,13 @@ const GRAD_SIG = signature('region_loss_grad', UNIFORMS, {
   dz: write('f32', (u) => u.npix * u.classes),
 });
 
-// Helpers of every pass (they read the logits binding z, declared by each kernel as binding 1).
+// Helpers of every pass (they read the logits binding z, declared by each kernel as binding 1, and
+// the uniforms inv_tau, eps and classes; kernels/partial-label-loss.wgsl.ts shares them).
 //   label_lse: log sum_{c in Y} exp(z_c / tau), max-shifted; minus the row's log-sum-exp it is
 //              log s(x), exact even where s(x) underflows in f32.
 //   neg_log:   the term -log(s + eps) from log s; with eps = 0 (the text reading) it is -log s itself.
 //   damping:   s / (s + eps), the factor eps puts on a term's gradient; 1 when eps = 0.
-const HELPERS = `
+export const REGION_LOSS_HELPERS = `
 fn label_lse(row: u32, mask: u32) -> f32 {
   ${expSum({ max: 'm', sum: 't', count: 'u.classes', value: (c) => `z[row + ${c}] * u.inv_tau`, when: (c) => `(mask & (1u << ${c})) != 0u` })}
   return m + log(t);
@@ -107,7 +108,7 @@ fn damping(s: f32) -> f32 {
 
 const PIXELS = () =>
   declared('region_loss_pixels', PIXELS_SIG, () => `
-${HELPERS}
+${REGION_LOSS_HELPERS}
 
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {
@@ -129,7 +130,7 @@ fn main(${ENTRY_PARAMS}) {
 
 const PAIRS = () =>
   declared('region_loss_pairs', PAIRS_SIG, () => `
-${HELPERS}
+${REGION_LOSS_HELPERS}
 // Compared as log-probabilities: the same order as p, without underflow.
 ${prototypeArgmax((x, c) => `z[${x} * u.classes + ${c}] * u.inv_tau - lse[${x}]`)}
 
@@ -144,7 +145,7 @@ fn main(${ENTRY_PARAMS}) {
 
 const GRAD = () =>
   declared('region_loss_grad', GRAD_SIG, () => `
-${HELPERS}
+${REGION_LOSS_HELPERS}
 
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_PARAMS}) {

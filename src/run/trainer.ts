@@ -177,7 +177,7 @@ async function iterate(env: TrainEnv, run: StageRun, s: StageState, start: numbe
     if (!b) throw new Error(`${stage}: the data loader ran dry at iteration ${it}`);
     countBatch(s.log, b);
     const tables = run.labels.tables(b);
-    const lossTensor = trainStep(s.model, s.optimizer, b.n, regionStepLoss(s.model, b, tables, lossOptions), { lrFactor: polyLr(1, it, run.iterations, 0.9, 1e-6 / run.lr), microBatch: s.micro });
+    const lossTensor = trainStep(s.model, s.optimizer, b.n, regionStepLoss(s.model, b, tables, lossOptions, run.labels.loss), { lrFactor: polyLr(1, it, run.iterations, 0.9, 1e-6 / run.lr), microBatch: s.micro });
     if ((it + 1) % LOSS_EVERY === 0 || it === start || it + 1 === run.iterations) {
       loss = await item(lossTensor);
       lossIteration = it + 1;

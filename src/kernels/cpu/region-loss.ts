@@ -11,7 +11,7 @@ export interface RegionLossRef {
   pairArg: Int32Array;
 }
 
-function softmaxRow(z: ArrayLike<number>, row: number, classes: number, tau: number): number[] {
+export function softmaxRow(z: ArrayLike<number>, row: number, classes: number, tau: number): number[] {
   let m = -Infinity;
   for (let c = 0; c < classes; c++) m = Math.max(m, z[row + c] / tau);
   const e = Array.from({ length: classes }, (_, c) => Math.exp(z[row + c] / tau - m));
@@ -20,7 +20,7 @@ function softmaxRow(z: ArrayLike<number>, row: number, classes: number, tau: num
 }
 
 /** log sum_{c in mask} exp(z_c / tau) - log sum_c exp(z_c / tau): log s(x), exact where s underflows. */
-function logMasked(z: ArrayLike<number>, row: number, classes: number, tau: number, mask: number): number {
+export function logMasked(z: ArrayLike<number>, row: number, classes: number, tau: number, mask: number): number {
   const lse = (keep: (c: number) => boolean) => {
     let m = -Infinity;
     for (let c = 0; c < classes; c++) if (keep(c)) m = Math.max(m, z[row + c] / tau);
@@ -32,7 +32,7 @@ function logMasked(z: ArrayLike<number>, row: number, classes: number, tau: numb
 }
 
 /** -log(s + eps) from log s; with eps = 0, -log s itself (never -log of an underflowed 0). */
-function negLog(logS: number, eps: number): number {
+export function negLog(logS: number, eps: number): number {
   return eps === 0 ? -logS : -Math.log(Math.exp(logS) + eps);
 }
 
