@@ -39,6 +39,7 @@ describe('alseg train options', () => {
       reading: 'code',
       ablation: { mp: true, pp: true, localise: true, expand: true },
       bnRecalibration: true,
+      stage1Loss: 'mp-pp',
       stage2: true,
       superpixels: { algorithm: 'seeds' },
       seed: 0,
