@@ -59,7 +59,7 @@ export const experimentCommand: CommandModule<object, Args> = {
       else await runHere(argv, place, shard);
       if (argv.only !== undefined) return;
     }
-    console.log(`wrote ${writeResultsReport(argv.docs)}`);
+    console.log(`wrote ${await writeResultsReport(argv.docs)}`);
   },
 };
 
