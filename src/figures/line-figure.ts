@@ -1,7 +1,7 @@
 // A Vega-Lite spec of lines against a quantitative x: one panel, or one panel per value of a
 // field (a facet), a series per colour, an optional band around each line and an optional dashed
 // horizontal reference. Every figure of alseg is one of these; the rows go into the spec inline,
-// so the .vl.json renders as it is in any Vega-Lite tool (vega.github.io/editor, vl-convert).
+// so the .vl.json renders as it is in any Vega-Lite tool (the Vega project's online editor, vl-convert).
 import type { TopLevelSpec } from 'vega-lite';
 
 /** One row of a figure's data: field name -> value (also a row of the figure's CSV). */
@@ -12,14 +12,14 @@ export interface LineFigure {
   /** Lines under the title: what the line, the band and the dashed line are. */
   subtitle?: string[];
   rows: FigureRow[];
-  /** independent: each panel its own scale (loss curves of two stages of different lengths and sizes). */
+  /** independent (with panels): each panel its own scale (loss curves of two stages of different lengths and sizes). */
   x: { field: string; title: string; independent?: boolean };
   y: { field: string; title: string; independent?: boolean };
   /** A line per value, coloured in this order (the same series get the same colour in every figure). */
   series: { field: string; title: string; order: readonly string[] };
   /** A panel per value, in this order, `columns` to a row (default: up to 5 in one row, else rows of at most 4). */
   panel?: { field: string; order: readonly string[]; columns?: number };
-  /** An area from `lo` to `hi` behind each line; `title` names it in the legend's place (subtitle). */
+  /** An area from field `lo` to field `hi` behind each line, in its colour (the subtitle says what it spans). */
   band?: { lo: string; hi: string };
   /** A dashed horizontal line in every panel, with its legend entry. */
   reference?: { value: number; label: string };
