@@ -32,7 +32,7 @@ function textTable(rows: readonly CostRow[], grouping: Grouping): string[] {
   return [line(head), ...cells.map(line)];
 }
 
-export function annotationReport(dir: string, truth?: string): AnnotationReport {
+export async function annotationReport(dir: string, truth?: string): Promise<AnnotationReport> {
   const source = costRecords(dir, truth);
   if (source.records.length === 0) throw new Error(`${dir}: no answers yet (answers/): answer the queries with node dist/cli.js annotate --out ${dir}`);
   const grouping: Grouping = source.truth ? 'truth' : 'answer';
@@ -50,7 +50,7 @@ export function annotationReport(dir: string, truth?: string): AnnotationReport 
     .join('\n');
   const groups = [...new Set(rows.filter((r) => r.classes !== 'all').map((r) => r.classes))];
   const series = MODES.filter((m) => rows.some((r) => r.mode === m)).map((m) => ({ name: FORM[m], values: groups.map((g) => rows.find((r) => r.mode === m && r.classes === g)?.secondsPerClick ?? null) }));
-  const png = barChartPng(
+  const png = await barChartPng(
     groups.map((g) => (g === '?' ? 'unsure' : g)),
     series,
     { title: 'Time per click', xLabel: grouping === 'truth' ? 'classes in the region' : 'classes answered', yLabel: 'seconds per click' },

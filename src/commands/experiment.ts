@@ -95,7 +95,7 @@ export const experimentCommand: CommandModule<object, Args> = {
       else await runHere(argv, place, w, times);
       if (only !== undefined) return;
     }
-    console.log(`wrote ${writeResultsReport(argv.docs)}`);
+    console.log(`wrote ${await writeResultsReport(argv.docs)}`);
   },
 };
 

@@ -15,8 +15,8 @@ const annotation: CommandModule<object, AnnotationArgs> = {
     y
       .option('out', { type: 'string', demandOption: true, describe: 'a study folder (annotate --study) or a run directory of train --oracle human' })
       .option('truth', { type: 'string', describe: "a run's ground truth: for a folder run, <dir>/<image>.png class indices; else a dataset of the run's layout holding its train images" }) as never,
-  handler: (argv) => {
-    const r = annotationReport(argv.out, argv.truth);
+  handler: async (argv) => {
+    const r = await annotationReport(argv.out, argv.truth);
     writeAnnotationReport(r);
     for (const line of r.text) console.log(line);
     console.log(`wrote ${r.files.csv} and ${r.files.png}`);

@@ -209,7 +209,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     try {
       const result = await runActiveLearning(cfg, { resume: argv.resume, halt: parseHalt(argv['halt-at']), stopRequested: () => stop, onEvent: (e: LoopEvent) => printer(e) });
       printSummary(result.rounds);
-      console.log(`\nwrote ${result.dir}/metrics.csv, metrics.json, miou-vs-clicks.png (and .svg) and vis/ in ${formatDuration((performance.now() - started) / 1000)}`);
+      console.log(`\nwrote ${result.dir}/metrics.csv, metrics.json, miou-vs-clicks.png (and .svg, .vl.json, .csv) and vis/ in ${formatDuration((performance.now() - started) / 1000)}`);
     } catch (e) {
       if (e instanceof AwaitingAnswersError) {
         // Not a failure: the run waits for a person; it exits 0 with what to do next.

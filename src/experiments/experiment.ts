@@ -24,6 +24,7 @@ import { checkRunData, openRunDataset, openRunPool } from '../run/run-data.js';
 import { StoppedError } from '../run/trainer.js';
 import { DEFAULT_CLAIM_TIMES, heartbeatAge, HeldClaim, pollInterval, thisWorker, type Claim, type ClaimTimes, type Worker } from './claims.js';
 import { nextRun, workerOrder, type QueuedRun } from './run-queue.js';
+import { BY_BUDGET, BY_LABELLING, BY_METHOD, LABELLING_BY_ACQUISITION, type FigureLayout } from './figure-layout.js';
 
 export interface ExperimentRun {
   grid: string;
@@ -43,6 +44,11 @@ export interface Grid {
   /** 'small': the small pool from random initialisation (EXPERIMENT_BASE); 'paper': PAPER_BASE. */
   regime: Regime;
   runs: () => ExperimentRun[];
+  /**
+   * Its figure in docs/results.md: panels and lines (figure-layout.ts); absent: one panel, a line
+   * per method; null: no figure (a grid whose result is drawn in the others').
+   */
+  figure?: FigureLayout | null;
 }
 
 /** Settings every experiment run shares: sized so grid "fig4" (24 runs) fits in 2 hours on lavapipe. */
@@ -113,15 +119,18 @@ export const GRIDS: Record<string, Grid> = {
     regime: 'small',
     title: 'Multi-class vs dominant labelling x acquisition function (paper Fig. 4)',
     runs: () => fig4Runs('fig4'),
+    figure: LABELLING_BY_ACQUISITION,
   },
   table2: {
     regime: 'small',
     title: 'Contribution of each component (paper Table 2), multi-class labels, PixBal',
     runs: () => table2Runs('table2'),
+    figure: { panel: { ...BY_METHOD, title: 'setting' }, series: BY_LABELLING },
   },
   budget: {
     regime: 'small',
     title: 'Budget per round at two sizes (multi-class vs dominant, PixBal)',
+    figure: { panel: BY_BUDGET, series: BY_LABELLING },
     runs: () =>
       [40, 160].flatMap((budget) =>
         (['multi', 'dominant'] as const).flatMap((labelling) => SEEDS.map((seed) => ({ grid: 'budget', method: `${labelling === 'multi' ? 'Mul' : 'Dom'} ${budget}/round`, seed, overrides: { labelling, budget } }))),
@@ -130,6 +139,7 @@ export const GRIDS: Record<string, Grid> = {
   scale: {
     regime: 'small',
     title: "Fig. 4's main comparison at the default train's length (120 clicks/round, 100 + 100 iterations)",
+    figure: LABELLING_BY_ACQUISITION,
     // Seed-major, so a grid stopped early still holds every method for the seeds it finished.
     runs: () =>
       SEEDS.flatMap((seed) =>
@@ -152,15 +162,18 @@ export const GRIDS: Record<string, Grid> = {
     title: "Fig. 4 in the paper's regime (240-image pool, pretrained backbone, 500 + 300 iterations a round)",
     // Seed-major, so a grid stopped early still holds every method for the seeds it finished.
     runs: () => seedMajor(fig4Runs('paper-fig4')),
+    figure: LABELLING_BY_ACQUISITION,
   },
   'paper-table2': {
     regime: 'paper',
     title: "Table 2 in the paper's regime, multi-class labels, PixBal",
     runs: () => seedMajor(table2Runs('paper-table2')),
+    figure: { panel: { ...BY_METHOD, title: 'setting' }, series: BY_LABELLING },
   },
   'paper-long': {
     regime: 'paper',
     title: "Fig. 4's PixBal comparison at three times the length (1,500 + 1,500 iterations a round)",
+    figure: LABELLING_BY_ACQUISITION,
     // The next question after paper-fig4 (docs/results-notes.md): its stages had not converged at
     // 500 + 300, and a one-round probe at 1,500 + 1,500 gained 3-6 points in both stages.
     runs: () =>
@@ -192,10 +205,13 @@ export const GRIDS: Record<string, Grid> = {
     regime: 'paper',
     title: `Fully supervised reference: every pixel label of the 240 training images, ${SUPERVISED_ITERATIONS} iterations`,
     runs: () => SEEDS.map((seed) => ({ grid: 'supervised', method: 'Supervised', seed, kind: 'supervised' as const, overrides: { stage2Iterations: SUPERVISED_ITERATIONS } })),
+    // No clicks: its result is the dashed reference line of every paper-regime figure.
+    figure: null,
   },
   'upper-bound': {
     regime: 'paper',
     title: 'Upper bound: stage 2 on the ground truth inside labelled regions (perfect localisation), PixBal',
+    figure: LABELLING_BY_ACQUISITION,
     runs: () =>
       seedMajor((['multi', 'dominant'] as const).flatMap((labelling) =>
         SEEDS.map((seed) => ({ grid: 'upper-bound', method: `${labelling === 'multi' ? 'Mul' : 'Dom'}+pixbal bound`, seed, overrides: { labelling, acquisition: 'pixbal' as const, pseudo: 'oracle' as const } })),
@@ -306,10 +322,15 @@ export function pendingRuns(grid: string, docsDir: string, shard: [number, numbe
     .map((q) => q.item);
 }
 
-/** A run's whole configuration: the defaults, the grid's regime, the run's own settings, then the caller's. */
-export function runConfig(grid: string, run: ExperimentRun, place: GridPlace): RunConfig {
+/** A run's settings as its grid declares them: the defaults, the grid's regime, the run's own. */
+export function gridSettings(grid: string, run: ExperimentRun, root = DEFAULT_CONFIG.root): RunConfig {
   const base = gridOf(grid).regime === 'paper' ? PAPER_BASE : EXPERIMENT_BASE;
-  return { ...DEFAULT_CONFIG, root: place.root, ...base, seed: run.seed, ...run.overrides, ...place.overrides, out: join(place.experimentsDir, grid, runName(run)) };
+  return { ...DEFAULT_CONFIG, root, ...base, seed: run.seed, ...run.overrides };
+}
+
+/** A run's whole configuration: its grid's settings, then the caller's. */
+export function runConfig(grid: string, run: ExperimentRun, place: GridPlace): RunConfig {
+  return { ...gridSettings(grid, run, place.root), ...place.overrides, out: join(place.experimentsDir, grid, runName(run)) };
 }
 
 /**

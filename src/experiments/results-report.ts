@@ -1,11 +1,13 @@
 // docs/results.md from the experiment records: per grid, mean +- std mIoU per round (stage 2, the
-// method's final model, and stage 1), clicks, a PNG plot of mIoU against clicks, and the wall time
-// and adapter of every run; plus checks of the paper's orderings computed from the numbers.
+// method's final model, and stage 1), clicks, its figure of mIoU against clicks (grid-figures.ts),
+// and the wall time and adapter of every run; plus checks of the paper's orderings computed from
+// the numbers.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/atomic-write.js';
 import { GRIDS, readRecords, runSeconds, wasResumed, type ExperimentRecord } from './experiment.js';
-import { lineChartPng } from '../figures/line-chart.js';
+import { writeLineFigure } from '../figures/figure-files.js';
+import { lossCurvesFigure, writeGridFigure, type Reference } from './grid-figures.js';
 import { csvNumber } from '../run/report.js';
 
 /** Mean and standard deviation over seeds, n the seeds counted. */
@@ -200,9 +202,8 @@ function finalRound(records: ExperimentRecord[]): Map<string, { final: Stat; sta
  * grids), each paper-regime result as a percentage of the fully supervised reference, and the
  * perfect-localisation upper bound beside the real runs.
  */
-function regimeComparison(docsDir: string): string[] {
-  const sup = readRecords(docsDir, 'supervised');
-  const ref = sup.length ? meanStd(sup.map((r) => finalMiou(r.rounds[r.rounds.length - 1]))) : null;
+async function regimeComparison(docsDir: string): Promise<string[]> {
+  const ref = supervisedReference(docsDir);
   const pctOf = (v: number) => (ref && ref.mean > 0 && Number.isFinite(v) ? `${((100 * v) / ref.mean).toFixed(0)}%` : '-');
   const out = ['## The two regimes side by side', ''];
   out.push(
@@ -229,25 +230,29 @@ function regimeComparison(docsDir: string): string[] {
     }
   }
   out.push('');
-  const curves = lossCurvesPng(docsDir);
-  if (curves) out.push(`Loss curves of one paper-regime run (${curves.run}), first and last round, each stage (the loss every 10 iterations; a stage has converged when its curve has flattened):`, '', `![loss curves](${curves.png})`, '');
+  const rec = ['paper-fig4', 'paper-table2', 'upper-bound'].flatMap((g) => readRecords(docsDir, g)).find((r) => r.curves?.length);
+  const curves = rec && lossCurvesFigure(rec);
+  if (rec && curves) {
+    const files = await writeLineFigure(docsDir, 'results-loss-curves', curves);
+    out.push(
+      `Loss curves of one paper-regime run (${rec.grid} ${rec.method} seed ${rec.seed}), first and last round, a panel per stage on its own scale (the loss every 10 iterations; a stage has converged when its curve has flattened; spec [${files.spec}](${files.spec}), data [${files.csv}](${files.csv})):`,
+      '',
+      `![loss curves](${files.png})`,
+      '',
+    );
+  }
   return out;
 }
 
-/** docs/results-loss-curves.png from the first paper-regime record that holds curves. */
-function lossCurvesPng(docsDir: string): { png: string; run: string } | null {
-  const rec = ['paper-fig4', 'paper-table2', 'upper-bound'].flatMap((g) => readRecords(docsDir, g)).find((r) => r.curves?.length);
-  if (!rec?.curves) return null;
-  const last = Math.max(...rec.curves.map((c) => c.round));
-  const series = rec.curves
-    .filter((c) => c.round === 1 || c.round === last)
-    .map((c) => ({ name: `round ${c.round} ${c.stage === 'stage1' ? 'stage 1' : 'stage 2'}`, points: c.losses.map(([x, y]) => ({ x, y })) }));
-  const png = 'results-loss-curves.png';
-  writeFileAtomic(join(docsDir, png), lineChartPng(series, { title: `loss curves: ${rec.grid} ${rec.method} seed ${rec.seed}`, xLabel: 'iteration', yLabel: 'loss' }));
-  return { png, run: `${rec.grid} ${rec.method} seed ${rec.seed}` };
+/** The fully supervised reference (grid `supervised`): its final mIoU over seeds, null when not recorded. */
+function supervisedReference(docsDir: string): Stat | null {
+  const sup = readRecords(docsDir, 'supervised');
+  return sup.length ? meanStd(sup.map((r) => finalMiou(r.rounds[r.rounds.length - 1]))) : null;
 }
 
-export function writeResultsReport(docsDir: string): string {
+export async function writeResultsReport(docsDir: string): Promise<string> {
+  // Every record is read (and checked, naming a bad file) before any figure or table is written.
+  for (const grid of Object.keys(GRIDS)) readRecords(docsDir, grid);
   const parts: string[] = [
     '# Results on the synthetic benchmark',
     '',
@@ -264,8 +269,11 @@ export function writeResultsReport(docsDir: string): string {
     'supervised, upper-bound) run on a 240-image pool the budget labels sparsely (<= ~8% of its regions), from a',
     'pretrained backbone (`node dist/cli.js pretrain`, the ImageNet stand-in), with longer stages.',
     '',
-    ...regimeComparison(docsDir),
+    ...(await regimeComparison(docsDir)),
   ];
+  const sup = supervisedReference(docsDir);
+  // The reference belongs to the paper regime's data: the small-pool grids' pool is another set.
+  const reference = (grid: string): Reference | null => (sup && GRIDS[grid]!.regime === 'paper' && grid !== 'supervised' ? { miou: sup.mean, seeds: sup.n } : null);
   for (const [grid, g] of Object.entries(GRIDS)) {
     const records = readRecords(docsDir, grid);
     const expected = g.runs().length;
@@ -288,15 +296,9 @@ export function writeResultsReport(docsDir: string): string {
       ...table(rows, pickStage1),
       '',
     );
-    const png = `results-${grid}.png`;
-    writeFileAtomic(
-      join(docsDir, png),
-      lineChartPng(
-        rows.map((m) => ({ name: m.method, points: m.final.map((s, k) => ({ x: Math.round(m.clicks[k]), y: 100 * s.mean })).filter((p) => Number.isFinite(p.y)) })),
-        { title: `${grid}: mIoU vs clicks (mean over seeds)`, xLabel: 'clicks', yLabel: 'mIoU %' },
-      ),
-    );
-    parts.push(`![mIoU vs clicks](${png})`, '', '### What the numbers say', '', ...checks(grid, rows), '', '### Runs', '', '| run | seed | time | adapter | commit |', '|---|---|---|---|---|');
+    const figure = await writeGridFigure(docsDir, grid, records, reference(grid));
+    if (figure) parts.push(`![mIoU vs clicks](${figure.png})`, '', figure.caption, '');
+    parts.push('### What the numbers say', '', ...checks(grid, rows), '', '### Runs', '', '| run | seed | time | adapter | commit |', '|---|---|---|---|---|');
     // A resumed run's wall time is only its last process's part: its rounds' own seconds instead.
     const time = (r: ExperimentRecord) =>
       r.reusedFrom ? `none: the same configuration as ${r.reusedFrom}` : `${(runSeconds(r) / 60).toFixed(1)} min${wasResumed(r) ? ' (resumed: rounds\' own time)' : ''}`;

@@ -54,7 +54,7 @@ export async function runSupervised(cfg: RunConfig, options: { resume?: boolean;
     seconds: (performance.now() - t0) / 1000,
     training: summary ? { stage1: null, stage2: summary } : undefined,
   };
-  writeMetrics(run.dir, [m], train.classNames);
+  await writeMetrics(run.dir, [m], train.classNames);
   emit({ kind: 'round', metrics: m });
   return { rounds: [m], dir: run.dir, labelled: [] };
 }

@@ -91,7 +91,7 @@ export async function runActiveLearning(cfg: RunConfig, options: LoopOptions = {
     rp.seconds += (performance.now() - t0) / 1000;
     loop.progress.save();
     metrics.push(roundMetrics(loop, rp));
-    writeMetrics(loop.run.dir, metrics, loop.train.classNames);
+    await writeMetrics(loop.run.dir, metrics, loop.train.classNames);
     emit({ kind: 'round', metrics: metrics[metrics.length - 1] });
   }
   stage1Model?.dispose();

@@ -7,7 +7,7 @@
 //   checkpoints/round-<r>-stage<k>.safetensors
 //   pseudo/round-<r>/<sample id>.png          pseudo-labels (class ids, 255 = ignore)
 //   training/round-<r>-stage<k>.json          loss curve, batches and crops without a labelled pixel
-//   metrics.json, metrics.csv, miou-vs-clicks.svg and .png
+//   metrics.json, metrics.csv, miou-vs-clicks.png, .svg, .vl.json (Vega-Lite spec) and .csv (its data)
 //   vis/                                      colour PNGs of images, ground truth, predictions, pseudo-labels
 // Every file is written atomically, so a killed run resumed with the same directory continues from
 // the last completed phase or checkpoint and never loses or duplicates a labelled region.

@@ -96,10 +96,10 @@ describe('experiment grids', () => {
       expect(ub.rounds[0].pseudo!.accuracy).toBe(1);
       expect(ub.curves!.map((c) => `${c.round}/${c.stage}`)).toEqual(['1/stage1', '1/stage2']);
       expect(ub.rounds[0].training!.stage1!.emptyBatchShare).toBe(0);
-      const report = readFileSync(writeResultsReport(options.docsDir), 'utf8');
+      const report = readFileSync(await writeResultsReport(options.docsDir), 'utf8');
       expect(report).toMatch(/Fully supervised reference .*\*\*\d+\.\d ± \d+\.\d mIoU\*\*/);
       expect(report).toContain('![loss curves](results-loss-curves.png)');
-      expect(existsSync(join(options.docsDir, 'results-loss-curves.png'))).toBe(true);
+      for (const ext of ['png', 'svg', 'vl.json', 'csv']) expect(existsSync(join(options.docsDir, `results-loss-curves.${ext}`))).toBe(true);
     } finally {
       process.chdir(cwd);
     }

@@ -1,9 +1,8 @@
 // docs/results.md from hand-made records: the mean ± std tables, the automatic checks of the
-// paper's orderings, the PNG plot, the per-run list and the hand-written notes.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// paper's orderings, the figures it links, the per-run list and the hand-written notes.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/al/config.js';
 import type { ExperimentRecord } from '../../src/experiments/experiment.js';
@@ -30,7 +29,7 @@ function write(docs: string, r: ExperimentRecord): void {
 }
 
 describe('results report', () => {
-  it('tabulates mean ± std per round, checks the orderings, draws the plot and keeps the notes', () => {
+  it('tabulates mean ± std per round, checks the orderings, draws the figures and keeps the notes', async () => {
     const docs = mkdtempSync(join(tmpdir(), 'alseg-report-'));
     // Mul+random: final 10/14 then 20/20 -> 12.0 ± 2.8, 20.0 ± 0.0; Dom+random below in round 1, above in round 2.
     write(docs, record('fig4', 'Mul+random', 0, [0.1, 0.2], [0.09, 0.18]));
@@ -48,7 +47,7 @@ describe('results report', () => {
     write(docs, { ...record('scale', 'Mul+random', 0, [0.25, 0.25, 0.25], [0.2, 0.2, 0.2], 120), wallSeconds: 0, reusedFrom: 'fig4/Mul-random-seed0' });
     writeFileSync(join(docs, 'results-notes.md'), '## Reading\n\nA hand-written note.\n');
 
-    const md = readFileSync(writeResultsReport(docs), 'utf8');
+    const md = readFileSync(await writeResultsReport(docs), 'utf8');
     expect(md).toContain('## fig4:');
     expect(md).toContain('4 of 24 runs recorded');
     expect(md).toContain('rounds of 80 clicks');
@@ -80,18 +79,17 @@ describe('results report', () => {
     expect(csv).toContain('fig4,Mul+random,1,1,80,0.11,0.14,,,150,abc1234,30,0');
     expect(csv).toContain('fig4,Dom+random,0,2,160,0.2,0.25,,,20,abc1234,30,1');
 
-    const png = PNG.sync.read(readFileSync(join(docs, 'results-fig4.png')));
-    expect([png.width, png.height]).toEqual([800, 500]);
-    // Both series are drawn in their legend colours (first two of the palette).
-    const has = (rgb: number[]) => {
-      for (let i = 0; i < png.width * png.height; i++) if (png.data[4 * i] === rgb[0] && png.data[4 * i + 1] === rgb[1] && png.data[4 * i + 2] === rgb[2]) return true;
-      return false;
-    };
-    expect(has([31, 119, 180])).toBe(true);
-    expect(has([214, 39, 40])).toBe(true);
+    // Each grid with records has its figure (the figure itself: test/experiments/grid-figures.test.ts).
+    for (const grid of ['fig4', 'budget', 'scale']) {
+      expect(md).toContain(`![mIoU vs clicks](results-${grid}.png)`);
+      for (const ext of ['png', 'svg', 'vl.json', 'csv']) expect(existsSync(join(docs, `results-${grid}.${ext}`)), `results-${grid}.${ext}`).toBe(true);
+    }
+    expect(existsSync(join(docs, 'results-table2.png'))).toBe(false); // no records
+    const budget = JSON.parse(readFileSync(join(docs, 'results-budget.vl.json'), 'utf8')) as { facet: { sort: string[] } };
+    expect(budget.facet.sort).toEqual(['40 clicks a round', '160 clicks a round']);
   });
 
-  it('sets the regimes side by side: final and stage 1, % of the supervised reference, the bound', () => {
+  it('sets the regimes side by side: final and stage 1, % of the supervised reference, the bound', async () => {
     const docs = mkdtempSync(join(tmpdir(), 'alseg-report-'));
     write(docs, record('supervised', 'Supervised', 0, [0.3], [0.3]));
     write(docs, record('supervised', 'Supervised', 1, [0.34], [0.34]));
@@ -105,14 +103,21 @@ describe('results report', () => {
     write(docs, record('paper-table2', '(a) MP+PP+loc+exp', 1, [0.4, 0.4], [0.2, 0.2]));
     write(docs, record('paper-table2', '(a) MP+PP+loc+exp', 2, [0.1, 0.1], [0.2, 0.2]));
     write(docs, record('paper-table2', '(b) MP+PP+loc', 0, [0.15, 0.15], [0.2, 0.2]));
-    const md = readFileSync(writeResultsReport(docs), 'utf8');
+    const md = readFileSync(await writeResultsReport(docs), 'utf8');
     expect(md).toContain('- pixbal: Mul 14.0 vs Dom 12.0 mIoU averaged over rounds, seed 1 only');
     expect(md).toContain('- expansion: (a) MP+PP+loc+exp 20.0 vs (b) MP+PP+loc 15.0 (+5.0 mIoU points, mean over rounds, seed 0 only; per seed +5.0; ahead in 1 of 1): helps here (one seed).');
     expect(md).toContain('**32.0 ± 2.8 mIoU** over 2 seed(s)');
     // final 17.0 ± 1.4 is 53% of 32.0; stage 1 21.0 ± 1.4; the bound 24.0 (75%), its stage 1 21.0.
     expect(md).toContain('| fig4 | Mul+pixbal | 10.0 ± 0.0 | 17.0 ± 1.4 | 53% | 21.0 ± 1.4 | 24.0 ± 0.0 | 75% | 21.0 ± 0.0 |');
+    // The reference is dashed in the paper regime's figures only: the small pool is another data set.
+    const rules = (grid: string) => (JSON.parse(readFileSync(join(docs, `results-${grid}.vl.json`), 'utf8')) as { spec: { layer: { mark: { type: string }; data?: { values: { reference: number }[] } }[] } }).spec.layer.filter((l) => l.mark.type === 'rule');
+    expect(rules('paper-fig4').map((l) => l.data!.values[0].reference)).toEqual([32]);
+    expect(rules('upper-bound')).toHaveLength(1);
+    expect(rules('fig4')).toEqual([]);
+    expect(existsSync(join(docs, 'results-supervised.png'))).toBe(false);
+    expect(md).toContain('the dashed line the fully supervised reference (grid supervised)');
   });
-  it('calls a table-2 gap an effect only when every seed agrees on its sign', () => {
+  it('calls a table-2 gap an effect only when every seed agrees on its sign', async () => {
     const docs = mkdtempSync(join(tmpdir(), 'alseg-report-'));
     // (c) over (d): +2, +1, +3 points -> every seed; (b) over (c): +6, -2, +2 -> the spread covers
     // a larger mean gap; (c) over (e): -1, -1, -1 -> every seed the other way.
@@ -121,7 +126,7 @@ describe('results report', () => {
     [0.18, 0.19, 0.17].forEach((v, seed) => write(docs, record('paper-table2', '(d) MP', seed, [v, v], [v, v])));
     [0.26, 0.18, 0.22].forEach((v, seed) => write(docs, record('paper-table2', '(b) MP+PP+loc', seed, [v, v], [v, v])));
     [0.21, 0.21, 0.21].forEach((v, seed) => write(docs, record('paper-table2', '(e) PP', seed, [v, v], [v, v])));
-    const md = readFileSync(writeResultsReport(docs), 'utf8');
+    const md = readFileSync(await writeResultsReport(docs), 'utf8');
     expect(md).toContain('- the PP loss: (c) MP+PP 20.0 vs (d) MP 18.0 (+2.0 mIoU points, mean over rounds, 3 seeds; per seed +2.0, +1.0, +3.0; ahead in 3 of 3): helps in every seed.');
     expect(md).toContain('- localisation: (b) MP+PP+loc 22.0 vs (c) MP+PP 20.0 (+2.0 mIoU points, mean over rounds, 3 seeds; per seed +6.0, -2.0, +2.0; ahead in 2 of 3): not separable from the seed spread.');
     expect(md).toContain('- the MP loss: (c) MP+PP 20.0 vs (e) PP 21.0 (-1.0 mIoU points, mean over rounds, 3 seeds; per seed -1.0, -1.0, -1.0; ahead in 0 of 3): hurts in every seed.');
