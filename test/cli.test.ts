@@ -23,6 +23,8 @@ describe('alseg train options', () => {
       labelling: 'multi',
       dominant: 'majority',
       acquisition: 'pixbal',
+      baldPasses: 8,
+      knnK: 5,
       oracle: 'simulated',
       rounds: 5,
       budget: 120,
@@ -80,6 +82,17 @@ describe('alseg train options', () => {
     await expect(parse(['--rounds', '0', '--out', 'x'])).rejects.toThrow(/--rounds must be a positive integer/);
     await expect(parse(['--synthetic-size', '3x1', '--out', 'x'])).rejects.toThrow(/TRAINxVAL@HEIGHTxWIDTH/);
     await expect(parse(['--resume'])).rejects.toThrow(/--resume needs --out/);
+    await expect(parse(['--acquisition', 'bald', '--bald-passes', '1', '--out', 'x'])).rejects.toThrow(/--bald-passes must be an integer >= 2 \(one pass has no mutual information to measure\), got 1/);
+    await expect(parse(['--acquisition', 'knn', '--knn-k', '0', '--out', 'x'])).rejects.toThrow(/--knn-k must be a positive integer, got 0/);
+  });
+  it('the acquisitions beyond the authors\' code and their options', async () => {
+    for (const acquisition of ['margin', 'entropy', 'bald', 'knn']) expect(await parse(['--acquisition', acquisition, '--out', 'x'])).toMatchObject({ acquisition, baldPasses: 8, knnK: 5 });
+    expect(await parse(['--acquisition', 'bald', '--bald-passes', '3', '--knn-k', '2', '--out', 'x'])).toMatchObject({ baldPasses: 3, knnK: 2 });
+    const { identityDifferences } = await import('../src/run/run-directory.js');
+    const { baldPasses: _b, knnK: _k, ...older } = await parse(['--out', 'x']);
+    // A run saved before these options resumes with their defaults; a changed one is named.
+    expect(identityDifferences(older, await parse(['--out', 'x']))).toEqual([]);
+    expect(identityDifferences(older, await parse(['--bald-passes', '4', '--out', 'x']))).toEqual(['--bald-passes: 8 in the saved run, 4 now']);
   });
   it('--stage1-loss picks the method\'s losses or a partial-label baseline; the baselines refuse the MP/PP ablations', async () => {
     expect((await parse(['--out', 'x'])).stage1Loss).toBe('mp-pp');

@@ -1,18 +1,39 @@
 // Acquisition functions over the unlabelled pool (paper Sec. 3.1; docs/method.md, "Acquisition"):
 // Random, BvSB (Eq. 2, region mean, min-max normalised), ClassBal (exp(-share of the region's
 // dominant predicted class) x normalised BvSB) and PixBal (Eqs. 3-4). As in the authors' selection
-// scripts, the normalisation and the class shares are taken over the whole pool by default. Per-pixel and per-region
-// statistics come from the GPU (kernels/acquisition.wgsl.ts); pool-wide normalisation, scoring and
-// the budgeted selection are cheap host work over per-region numbers.
+// scripts, the normalisation and the class shares are taken over the whole pool by default.
+// Fig. 13's Margin and KNN, which the authors' code lacks, and the Entropy and BALD of active-learning
+// toolkits, in the readings of docs/method-readings.md ("Margin, entropy, BALD and KNN").
+// Per-pixel and per-region statistics come from the GPU (kernels/acquisition.wgsl.ts,
+// kernels/uncertainty.wgsl.ts); pool-wide normalisation, scoring and the budgeted selection are
+// cheap host work over per-region numbers.
 import { readF32 } from '../engine/io.js';
 import { run } from '../engine/ops/run.js';
 import { dense } from '../engine/ops/shape.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { acqPixelsLaunch, acqRegionsLaunch, MAX_ACQ_CLASSES, REGION_STAT_COLUMNS } from '../kernels/acquisition.wgsl.js';
 import { gridOf } from '../kernels/grid-sample.wgsl.js';
+import { knnScores, unitVector } from './knn.js';
+import type { RegionUncertainty } from './uncertainty.js';
 
-export const ACQUISITIONS = ['random', 'bvsb', 'classbal', 'pixbal'] as const;
+export const ACQUISITIONS = ['random', 'bvsb', 'classbal', 'pixbal', 'margin', 'entropy', 'bald', 'knn'] as const;
 export type Acquisition = (typeof ACQUISITIONS)[number];
+
+/**
+ * What an acquisition reads besides the deterministic statistics: the region uncertainty of the
+ * model's output ('uncertainty'), of Monte-Carlo dropout passes ('mc-dropout'), the region mean
+ * features ('features'), or nothing more ('stats'; Random reads no model at all).
+ */
+export const ACQUISITION_INPUT: Record<Acquisition, 'stats' | 'uncertainty' | 'mc-dropout' | 'features'> = {
+  random: 'stats',
+  bvsb: 'stats',
+  classbal: 'stats',
+  pixbal: 'stats',
+  margin: 'uncertainty',
+  entropy: 'uncertainty',
+  bald: 'mc-dropout',
+  knn: 'features',
+};
 
 /** Per-region statistics of one image. */
 export interface ImageRegionStats {
@@ -24,6 +45,10 @@ export interface ImageRegionStats {
   bvsbByClass: Float32Array;
   /** [R * classes]: sum of p_c over the region's pixels. */
   probSum: Float32Array;
+  /** Region means of margin, entropy and mutual information (Margin, Entropy, BALD), when asked for. */
+  uncertainty?: RegionUncertainty;
+  /** Region means of the normalised decoder features, [R * channels] (KNN), when asked for. */
+  features?: { channels: number; values: Float32Array };
 }
 
 /**
@@ -75,6 +100,10 @@ export async function regionStats(
   return out;
 }
 
+/** KNN's k and BALD's T where none is given (docs/method-readings.md says why). */
+export const DEFAULT_KNN_K = 5;
+export const DEFAULT_BALD_PASSES = 8;
+
 /** A pool region: which image, which superpixel. */
 export interface RegionRef {
   image: number;
@@ -95,6 +124,10 @@ export interface ScoreOptions {
    * Only ClassBal's ranking depends on it, and only once a large share of the pool is labelled.
    */
   over?: 'pool' | 'candidates';
+  /** KNN: the labelled regions its distances are measured to. */
+  labelled?: readonly RegionRef[];
+  /** KNN: how many nearest labelled regions a candidate's score averages over. */
+  k?: number;
 }
 
 /** Every region of every image of the pool (those with at least one pixel). */
@@ -134,6 +167,24 @@ export function scoreRegions(kind: Acquisition, stats: readonly ImageRegionStats
       for (const { image, region } of basis) share[stats[image].majority[region]] += 1 / basis.length;
       candidates.forEach(({ image, region }, i) => (scores[i] *= Math.exp(-share[stats[image].majority[region]])));
     }
+  } else if (kind === 'margin' || kind === 'entropy' || kind === 'bald') {
+    candidates.forEach(({ image, region }, i) => {
+      const s = stats[image];
+      const u = s.uncertainty;
+      if (!u) throw new Error(`${kind} acquisition: image ${image} has no region uncertainty statistics (ask imageRegionStats for them)`);
+      const raw = kind === 'margin' ? 1 - u.margin[region] : kind === 'entropy' ? u.entropy[region] : u.mutualInfo[region];
+      // Below 0 only by f32 rounding (a mutual information, a margin of 1 + ulp): the floor keeps
+      // every score >= the 0 that empty and undefined-class regions get, as BvSB's are.
+      scores[i] = s.count[region] > 0 ? Math.max(0, raw) : 0;
+    });
+  } else if (kind === 'knn') {
+    const unit = ({ image, region }: RegionRef): Float64Array | null => {
+      const s = stats[image];
+      if (!s.features) throw new Error(`knn acquisition: image ${image} has no region features (ask imageRegionStats for them)`);
+      return s.count[region] > 0 ? unitVector(s.features.values, s.features.channels, region) : null;
+    };
+    const reference = (o.labelled ?? []).map(unit).filter((v): v is Float64Array => v !== null);
+    scores.set(knnScores(candidates.map(unit), reference, o.k ?? DEFAULT_KNN_K));
   } else {
     // Eq. 3: P(y = c) = mean softmax over all pool pixels; Eq. 4 weights w_c = (1 + nu P(c))^-2.
     const prior = new Float64Array(classes);

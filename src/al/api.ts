@@ -5,6 +5,7 @@ import { readF32 } from '../engine/io.js';
 import { initEngine } from '../engine/runtime.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { regionStats, scoreRegions, type Acquisition, type ImageRegionStats, type RegionRef } from './acquisition.js';
+import { regionMeanFeatures, regionUncertainty } from './uncertainty.js';
 import { readingLossOptions, regionLoss, type RegionLossOptions } from './losses.js';
 import { ConfusionMatrix, type IoUReport } from './metrics.js';
 import { DEFAULT_PSEUDO_FLAGS, pseudoLabels, type PseudoLabelFlags } from './pseudo-labels.js';
@@ -46,16 +47,38 @@ export async function regionLossOnArrays(
   });
 }
 
-/** Per-region statistics of one image's logits [H, W, C] over its superpixels. */
-export async function regionStatsOnArrays(logits: ArrayTensor, regions: RegionMap, tau = 0.1): Promise<ImageRegionStats> {
+/**
+ * Per-region statistics of one image's logits [H, W, C] over its superpixels. `extra.uncertainty`:
+ * T >= 1 logit maps [T, h, w, C] (the logits themselves for Margin and Entropy, Monte-Carlo dropout
+ * passes for BALD) whose region margin, entropy and mutual information are added;
+ * `extra.features`: a feature map [h, w, D] whose region means KNN reads. Both at any resolution.
+ */
+export async function regionStatsOnArrays(logits: ArrayTensor, regions: RegionMap, tau = 0.1, extra: { uncertainty?: ArrayTensor; features?: ArrayTensor } = {}): Promise<ImageRegionStats> {
   await initEngine();
   const px = regionPixels(regions);
-  return tidy(async () => regionStats(upload(logits), tau, px.offsets, px.pixels));
+  const image = { width: regions.width, height: regions.height };
+  return tidy(async () => {
+    const stats = await regionStats(upload(logits), tau, px.offsets, px.pixels);
+    const u = extra.uncertainty;
+    if (u) stats.uncertainty = await regionUncertainty(upload(u), u.shape.length === 4 ? u.shape[0] : 1, tau, px.offsets, px.pixels, image);
+    if (extra.features) stats.features = await regionMeanFeatures(upload(extra.features), px.offsets, px.pixels, image);
+    return stats;
+  });
 }
 
-/** Acquisition scores of candidate regions of a pool (statistics from regionStatsOnArrays). */
-export function acquisitionScores(kind: Acquisition, stats: readonly ImageRegionStats[], candidates: readonly RegionRef[], nu: number, undefinedClass?: number): Float64Array {
-  return scoreRegions(kind, stats, candidates, { nu, undefinedClass });
+/**
+ * Acquisition scores of candidate regions of a pool (statistics from regionStatsOnArrays). KNN
+ * measures distances to the `knn.labelled` regions, averaging over the nearest `knn.k` (5).
+ */
+export function acquisitionScores(
+  kind: Acquisition,
+  stats: readonly ImageRegionStats[],
+  candidates: readonly RegionRef[],
+  nu: number,
+  undefinedClass?: number,
+  knn: { labelled?: readonly RegionRef[]; k?: number } = {},
+): Float64Array {
+  return scoreRegions(kind, stats, candidates, { nu, undefinedClass, ...knn });
 }
 
 /**

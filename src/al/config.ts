@@ -2,7 +2,7 @@
 // embedded synthetic dataset and the `tiny` preset, sized to finish on a software adapter.
 import type { DatasetKind } from '../data/dataset.js';
 import type { PresetName } from '../model/presets.js';
-import type { Acquisition } from './acquisition.js';
+import { DEFAULT_BALD_PASSES, DEFAULT_KNN_K, type Acquisition } from './acquisition.js';
 import { DEFAULT_LOSS_WEIGHTS, type LossReading, type LossWeights, type Stage1Loss } from './region-batch.js';
 import type { SuperpixelSpec } from '../superpixels/compute.js';
 
@@ -33,6 +33,10 @@ export interface RunConfig {
   /** Dominant labelling: 'majority' (default) or 'sampled' (drawn with probability proportional to pixel counts). */
   dominant: 'majority' | 'sampled';
   acquisition: Acquisition;
+  /** BALD: Monte-Carlo dropout forwards per pool image (T). */
+  baldPasses: number;
+  /** KNN: nearest labelled regions a candidate's distance averages over (k). */
+  knnK: number;
   /** 'human': after selection the loop writes the round's queries and stops until they are answered. */
   oracle: OracleKind;
   rounds: number;
@@ -96,6 +100,8 @@ export const DEFAULT_CONFIG: RunConfig = {
   labelling: 'multi',
   dominant: 'majority',
   acquisition: 'pixbal',
+  baldPasses: DEFAULT_BALD_PASSES,
+  knnK: DEFAULT_KNN_K,
   oracle: 'simulated',
   rounds: 5,
   budget: 120,

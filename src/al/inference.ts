@@ -11,6 +11,10 @@ import { predictedLabelsLaunch } from '../kernels/confusion.wgsl.js';
 import { gridOf } from '../kernels/grid-sample.wgsl.js';
 import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
 import { regionStats, type ImageRegionStats } from './acquisition.js';
+import { regionMeanFeatures, regionUncertainty } from './uncertainty.js';
+import type { DropoutRng } from '../engine/ops/dropout.js';
+import { copyInto } from '../engine/ops/shape.js';
+import { engine } from '../engine/runtime.js';
 import { IMAGENET_MEAN, IMAGENET_STD, type LoadedSample } from '../data/dataset.js';
 import { pseudoLabels, type PseudoLabelFlags } from './pseudo-labels.js';
 import { cropImage, predictInTiles } from './tiles.js';
@@ -37,18 +41,20 @@ export interface ModelOutputs {
  * Eval-mode forward of one image; outputs stay at the model's resolution (see above). An image
  * whose activations are past the adapter's binding limit is run in tiles (tiles.ts): halving the
  * tiles' longer side until they fit, down to `minTile` pixels. `tiles` forces a tile grid.
+ * `mcDropout`: Monte-Carlo dropout from that mask stream (ForwardOptions.mcDropout), BN in eval mode.
  */
-export function predictImage(model: DeepLabV3Plus, s: Image, features = false, options: { tiles?: [number, number]; minTile?: number } = {}): ModelOutputs {
+export function predictImage(model: DeepLabV3Plus, s: Image, features = false, options: { tiles?: [number, number]; minTile?: number; mcDropout?: DropoutRng } = {}): ModelOutputs {
+  const { mcDropout } = options;
   const x = imageTensor(s);
   const tileInput = (y0: number, y1: number, x0: number, x1: number) => imageTensor(cropImage(s, y0, y1, x0, x1));
   try {
-    if (options.tiles) return predictInTiles(model, tileInput, s.height, s.width, options.tiles[0], options.tiles[1], features);
+    if (options.tiles) return predictInTiles(model, tileInput, s.height, s.width, options.tiles[0], options.tiles[1], features, mcDropout);
     let [ny, nx] = [1, 1];
     for (;;) {
       try {
         // In a scope, so a forward stopped half-way frees what it made.
         return tidy(() => {
-          const out = ny === 1 && nx === 1 ? model.predict(x, { features }) : predictInTiles(model, tileInput, s.height, s.width, ny, nx, features);
+          const out = ny === 1 && nx === 1 ? model.predict(x, { features, mcDropout }) : predictInTiles(model, tileInput, s.height, s.width, ny, nx, features, mcDropout);
           return { logits: out.logits, features: out.features };
         });
       } catch (e) {
@@ -66,12 +72,58 @@ export function predictImage(model: DeepLabV3Plus, s: Image, features = false, o
   }
 }
 
-/** Acquisition statistics of one pool image (its forward, then the region kernels). */
-export async function imageRegionStats(model: DeepLabV3Plus, s: Image, regions: RegionPixels, tau: number): Promise<ImageRegionStats> {
+/** What an acquisition reads besides the deterministic statistics (acquisition.ts, ACQUISITION_INPUT). */
+export interface StatsRequest {
+  /**
+   * Region means of margin, entropy and mutual information: of the model's output (passes 1), or
+   * of `passes` Monte-Carlo dropout forwards drawing their masks from `mcDropout` (BALD).
+   */
+  uncertainty?: { passes: number; mcDropout?: DropoutRng };
+  /** Region means of the normalised decoder features (KNN). */
+  features?: boolean;
+}
+
+/**
+ * Acquisition statistics of one pool image (its forward, then the region kernels), with what
+ * `request` asks for besides. The deterministic statistics (count, majority class, BvSB, PixBal's
+ * sums) always come from the eval-mode forward, so the undefined-class rule reads the same
+ * prediction for every acquisition.
+ */
+export async function imageRegionStats(model: DeepLabV3Plus, s: Image, regions: RegionPixels, tau: number, request: StatsRequest = {}): Promise<ImageRegionStats> {
   return tidy(async () => {
-    const { logits } = predictImage(model, s);
-    return regionStats(logits, tau, regions.offsets, regions.pixels, s);
+    const { logits, features } = predictImage(model, s, request.features === true);
+    const stats = await regionStats(logits, tau, regions.offsets, regions.pixels, s);
+    if (features) stats.features = await regionMeanFeatures(features, regions.offsets, regions.pixels, s);
+    const u = request.uncertainty;
+    if (u) {
+      const maps = u.passes === 1 && !u.mcDropout ? logits : monteCarloLogits(model, s, u.passes, u.mcDropout);
+      stats.uncertainty = await regionUncertainty(maps, u.passes, tau, regions.offsets, regions.pixels, s);
+    }
+    return stats;
   });
+}
+
+/** `passes` eval-mode forwards with Monte-Carlo dropout from `rng`, stacked [passes, h, w, K]. */
+function monteCarloLogits(model: DeepLabV3Plus, s: Image, passes: number, rng: DropoutRng | undefined): Tensor {
+  if (!rng) throw new Error('Monte-Carlo dropout passes need a mask stream (mcDropout)');
+  let stacked: Tensor | null = null;
+  for (let t = 0; t < passes; t++) {
+    const { logits } = predictImage(model, s, false, { mcDropout: rng });
+    const [, h, w, K] = logits.shape;
+    if (!stacked) {
+      const bytes = passes * h * w * K * 4;
+      const { maxStorageBufferBindingSize: bind, maxBufferSize: buf } = engine().limits;
+      if (bytes > Math.min(bind, buf)) {
+        throw new BindingLimitError(`BALD: ${passes} passes of [${h}, ${w}, ${K}] logits need ${(bytes / 2 ** 20).toFixed(1)} MiB in one binding, over this adapter's ${(Math.min(bind, buf) / 2 ** 20).toFixed(1)} MiB; use fewer --bald-passes`);
+      }
+      stacked = Tensor.empty([passes, h, w, K]);
+    }
+    const slot = stacked.view([1, h, w, K], stacked.strides, t * h * w * K);
+    copyInto(slot, logits);
+    slot.dispose();
+    logits.dispose();
+  }
+  return stacked!;
 }
 
 /** Stage-2 pseudo-labels of one labelled image (its forward with features, then the kernels). */

@@ -7,6 +7,7 @@
 // a tile sees only its own pixels (its ASPP image pooling too), so near tile borders the outputs
 // differ from a whole-image forward. It is used only where the whole image does not fit, so no
 // result that could be computed before changes.
+import type { DropoutRng } from '../engine/ops/dropout.js';
 import { copyInto } from '../engine/ops/shape.js';
 import { Tensor } from '../engine/tensor.js';
 import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
@@ -60,7 +61,8 @@ export function cropImage(s: { image: Uint8Array; width: number }, y0: number, y
  * Eval-mode outputs of an H x W image computed in ny x nx tiles, at the model's 1/4 resolution, as
  * `model.predict` would return them for the whole image's size. `tileInput` makes the [1, h, w, 3]
  * input of rows y0..y1, columns x0..x1 from the image on the CPU, so the whole image never needs to
- * fit one binding either.
+ * fit one binding either. With `mcDropout`, each tile's forward drops with masks from that stream
+ * (ForwardOptions.mcDropout), tile after tile.
  */
 export function predictInTiles(
   model: DeepLabV3Plus,
@@ -70,6 +72,7 @@ export function predictInTiles(
   ny: number,
   nx: number,
   features: boolean,
+  mcDropout?: DropoutRng,
 ): { logits: Tensor; features: Tensor | null } {
   const ys = tileEdges(H, ny);
   const xs = tileEdges(W, nx);
@@ -80,7 +83,7 @@ export function predictInTiles(
     for (let i = 0; i + 1 < ys.length; i++) {
       for (let j = 0; j + 1 < xs.length; j++) {
         const tile = tileInput(ys[i], ys[i + 1], xs[j], xs[j + 1]);
-        const out = model.predict(tile, { features });
+        const out = model.predict(tile, { features, mcDropout });
         tile.dispose();
         logits ??= Tensor.empty([1, cell(H), cell(W), out.logits.shape[3]]);
         if (out.features) feats ??= Tensor.empty([1, cell(H), cell(W), out.features.shape[3]]);

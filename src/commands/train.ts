@@ -27,7 +27,9 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('preset', { choices: Object.keys(PRESETS), default: d.preset, describe: 'model preset (tiny: CPU-friendly ResNet-18 at 1/8 width)' })
     .option('labelling', { choices: ['multi', 'dominant'], default: d.labelling, describe: 'oracle answers: all classes of a region (multi) or its dominant class' })
     .option('dominant-mode', { choices: ['majority', 'sampled'], default: d.dominant, describe: 'dominant labelling: majority class, or drawn in proportion to pixel counts' })
-    .option('acquisition', { choices: ACQUISITIONS, default: d.acquisition, describe: 'acquisition function from round 2 on (round 1 is random)' })
+    .option('acquisition', { choices: ACQUISITIONS, default: d.acquisition, describe: 'acquisition function from round 2 on (round 1 is random); margin, entropy, bald and knn: docs/method-readings.md' })
+    .option('bald-passes', { type: 'number', default: d.baldPasses, describe: 'bald: Monte-Carlo dropout forwards per pool image (T >= 2), each a whole-pool pass' })
+    .option('knn-k', { type: 'number', default: d.knnK, describe: 'knn: nearest labelled regions a region\'s feature distance averages over' })
     .option('oracle', { choices: ['simulated', 'human'], default: d.oracle, describe: 'who answers the queries: the ground truth (simulated) or you, in `alseg annotate` (human: the run stops after each selection)' })
     .option('rounds', { type: 'number', default: d.rounds, describe: 'active-learning rounds' })
     .option('budget', { type: 'number', default: d.budget, describe: 'clicks per round (a multi-class answer costs one click per class)' })
@@ -82,6 +84,10 @@ export function configFrom(a: TrainArgs, notes: string[] = []): RunConfig {
   if (stage1Loss !== 'mp-pp' && !(a.mp && a.pp)) {
     throw new Error(`--stage1-loss ${stage1Loss} replaces the merged positive and prototypical pixel terms, so --no-mp and --no-pp (their ablations) do not apply; drop them, or use --stage1-loss mp-pp`);
   }
+  const atLeastTwo = (name: string, v: number) => {
+    if (!(Number.isInteger(v) && v >= 2)) throw new Error(`--${name} must be an integer >= 2 (one pass has no mutual information to measure), got ${v}`);
+    return v;
+  };
   const synthetic = parseSynthetic(a['synthetic-size']);
   const data = dataDefaults(a.dataset as DatasetKind, a.root, synthetic);
   if (a.crop === undefined || a.batch === undefined) {
@@ -97,6 +103,8 @@ export function configFrom(a: TrainArgs, notes: string[] = []): RunConfig {
     labelling: a.labelling as Labelling,
     dominant: a['dominant-mode'] as 'majority' | 'sampled',
     acquisition: a.acquisition as Acquisition,
+    baldPasses: atLeastTwo('bald-passes', a['bald-passes']),
+    knnK: positive('knn-k', a['knn-k']),
     oracle: a.oracle as OracleKind,
     rounds: positive('rounds', a.rounds),
     budget: positive('budget', a.budget),

@@ -17,7 +17,7 @@ import { Generator } from '../engine/random.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Aspp, asppRates } from './aspp.js';
 import { CosineHead } from './cosine-head.js';
-import { checkBinding, convBnRelu, headConvBnRelu, labelConvs } from './layers.js';
+import { checkBinding, convBnRelu, Dropout, headConvBnRelu, labelConvs } from './layers.js';
 import { Module, Sequential } from './module.js';
 import { ResNet, scaleChannels, type ResNetConfig } from './resnet.js';
 
@@ -69,6 +69,13 @@ export interface SegmentationOutput {
 export interface ForwardOptions {
   /** Also return the normalised features (default true; training with a logits-only loss can skip them). */
   features?: boolean;
+  /**
+   * Monte-Carlo dropout (BALD): every dropout layer drops with masks drawn from this stream, which
+   * advances, whatever the mode; batch norm follows the mode as always, so `predict` runs BN on its
+   * running statistics with dropout on. The model's own stream (`dropoutRng`) does not move.
+   * Absent: dropout follows the mode.
+   */
+  mcDropout?: DropoutRng;
 }
 
 /** The decoder: low-level projection, ASPP, fusion at 1/4 resolution, cosine classifier. */
@@ -142,11 +149,17 @@ export class DeepLabV3Plus extends Module {
   /** images [N, H, W, 3] (normalised) -> logits (raw cosine) and normalised features at 1/4 res. */
   forward(images: Tensor, options: ForwardOptions = {}): SegmentationOutput {
     if (images.rank !== 4 || images.shape[3] !== 3) throw new Error(`DeepLabV3Plus: expects images [N, H, W, 3], got [${images.shape.join(', ')}]`);
-    const { low, high } = this.backbone.forward(images);
-    const f = this.head.forward(low, high);
-    const logits = this.head.cosine.logits(f);
-    const features = options.features === false ? null : this.head.cosine.normalize(f);
-    return { logits, features };
+    const drops = options.mcDropout ? this.namedModules().map(([, m]) => m).filter((m): m is Dropout => m instanceof Dropout) : [];
+    for (const d of drops) d.mc = options.mcDropout!;
+    try {
+      const { low, high } = this.backbone.forward(images);
+      const f = this.head.forward(low, high);
+      const logits = this.head.cosine.logits(f);
+      const features = options.features === false ? null : this.head.cosine.normalize(f);
+      return { logits, features };
+    } finally {
+      for (const d of drops) d.mc = null;
+    }
   }
 
   /** Eval-mode forward without recording (restores the previous mode). */

@@ -145,6 +145,11 @@ export class MaxPool2d extends Layer {
 }
 
 export class Dropout extends Layer {
+  /**
+   * Monte-Carlo dropout: while set, the layer drops with masks from this stream whatever the mode
+   * (the model's forward sets it for one call; see ForwardOptions.mcDropout in deeplabv3plus.ts).
+   */
+  mc: DropoutRng | null = null;
   constructor(
     readonly p: number,
     readonly rng: DropoutRng,
@@ -152,6 +157,7 @@ export class Dropout extends Layer {
     super();
   }
   forward(x: Tensor): Tensor {
+    if (this.mc) return this.p > 0 ? dropout(x, this.p, this.mc) : x;
     return this.training && this.p > 0 ? dropout(x, this.p, this.rng) : x;
   }
 }

@@ -4,11 +4,11 @@
 // the round's queries are written and the run stops until they are answered.
 import { existsSync } from 'node:fs';
 import type { DeepLabV3Plus } from '../model/deeplabv3plus.js';
-import { scoreRegions, selectByBudget, type ImageRegionStats, type RegionRef } from '../al/acquisition.js';
+import { ACQUISITION_INPUT, scoreRegions, selectByBudget, type ImageRegionStats, type RegionRef } from '../al/acquisition.js';
 import type { RunConfig } from '../al/config.js';
 import { answeredRegions, AwaitingAnswersError, expectedClicks, writeRoundQueries } from './human/ask.js';
 import { queriesFile } from './human/queries.js';
-import { imageRegionStats } from '../al/inference.js';
+import { imageRegionStats, type StatsRequest } from '../al/inference.js';
 import type { LabelledRegion, Pool } from '../al/pool.js';
 import { Rng, hashSeed } from '../data/rng.js';
 import type { PhaseEvent } from './run-data.js';
@@ -59,8 +59,33 @@ async function scoreCandidates(s: Selection, round: number, candidates: readonly
   }
   const model = await scoringModel();
   const ds = pool.dataset;
+  const request = statsRequest(cfg, round);
   const stats: ImageRegionStats[] = [];
-  for (const img of pool.images) stats.push(await imageRegionStats(model, ds.load(ds.samples[img.index]), img.pixels, cfg.tau));
+  for (const img of pool.images) stats.push(await imageRegionStats(model, ds.load(ds.samples[img.index]), img.pixels, cfg.tau, request));
   const undefinedClass = ds.hasUndefinedClass ? ds.numClasses : undefined;
-  return scoreRegions(cfg.acquisition, stats, candidates, { nu: cfg.nu, undefinedClass, over: cfg.reading === 'code' ? 'pool' : 'candidates' });
+  return scoreRegions(cfg.acquisition, stats, candidates, {
+    nu: cfg.nu,
+    undefinedClass,
+    over: cfg.reading === 'code' ? 'pool' : 'candidates',
+    labelled: pool.labelledRegions.map(({ image, region }) => ({ image, region })),
+    k: cfg.knnK,
+  });
+}
+
+/**
+ * What the acquisition reads besides the deterministic statistics. BALD's dropout masks come from
+ * a stream of their own, seeded by the run's seed and the round, so a resumed selection draws the
+ * same masks and the model's training stream is untouched.
+ */
+function statsRequest(cfg: RunConfig, round: number): StatsRequest {
+  switch (ACQUISITION_INPUT[cfg.acquisition]) {
+    case 'stats':
+      return {};
+    case 'uncertainty':
+      return { uncertainty: { passes: 1 } };
+    case 'mc-dropout':
+      return { uncertainty: { passes: cfg.baldPasses, mcDropout: { seed: hashSeed(cfg.seed, round, 0xba1d), position: 0 } } };
+    case 'features':
+      return { features: true };
+  }
 }

@@ -1,7 +1,9 @@
 // The typed-array API gives the same answers as the tensor operations' float64 references, and the
 // mIoU of a hand-counted confusion matrix.
 import { describe, expect, it } from 'vitest';
-import { miouOnArrays, regionLossOnArrays, regionStatsOnArrays, pseudoLabelsOnArrays } from '../../src/al/api.js';
+import { acquisitionScores, miouOnArrays, regionLossOnArrays, regionStatsOnArrays, pseudoLabelsOnArrays } from '../../src/al/api.js';
+import { resizeRef } from '../../src/kernels/cpu/resize.js';
+import { pixelUncertaintyRef, regionMeansRef } from '../../src/kernels/cpu/uncertainty.js';
 import { buildRegionBatch } from '../../src/al/region-batch.js';
 import { regionLossGradRef, regionLossRef } from '../../src/kernels/cpu/region-loss.js';
 import { regionStatsRef } from '../../src/kernels/cpu/acquisition.js';
@@ -82,5 +84,29 @@ describe('typed-array API', () => {
     expect(r.miouAllClasses).toBeCloseTo((2 / 5 + 2 / 5 + 1 / 3 + 1) / 4, 12);
     // 5 of the 9 counted pixels right.
     expect(r.pixelAccuracy).toBeCloseTo(5 / 9, 12);
+  });
+
+  it('Margin, Entropy, BALD and KNN from arrays: the statistics they read, and their scores', async () => {
+    const px = regionPixels(map);
+    // Two dropout-like passes on a 3x4 grid (half the resolution), features at the image's.
+    const passes = { data: Float32Array.from(randomNd([2, 3, 4, C], 3, -1, 1).data), shape: [2, 3, 4, C] };
+    const features = { data: Float32Array.from(randomNd([H, W, 5], 4).data), shape: [H, W, 5] };
+    const stats = await regionStatsOnArrays(logits, map, 0.1, { uncertainty: passes, features });
+    const rows = [0, 1].map((t) => resizeRef({ shape: [1, 3, 4, C], data: Float64Array.from(passes.data.subarray(t * 12 * C, (t + 1) * 12 * C)) }, [H, W], false).data);
+    const u = pixelUncertaintyRef(rows, C, 0.1);
+    expectClose(stats.uncertainty!.mutualInfo, regionMeansRef(u.mutualInfo, 1, px.offsets, px.pixels), 1e-4, 'mutual information');
+    expectClose(stats.features!.values, regionMeansRef(features.data, 5, px.offsets, px.pixels), 1e-5, 'feature means');
+    const candidates = [1, 2, 3].map((region) => ({ image: 0, region }));
+    for (const kind of ['margin', 'entropy', 'bald'] as const) {
+      const scores = acquisitionScores(kind, [stats], candidates, 6);
+      expect(scores.every((v) => v >= 0)).toBe(true);
+    }
+    const knn = acquisitionScores('knn', [stats], candidates, 6, undefined, { labelled: [{ image: 0, region: 0 }], k: 1 });
+    const unit = (r: number) => {
+      const v = Array.from(regionMeansRef(features.data, 5, px.offsets, px.pixels).subarray(r * 5, r * 5 + 5));
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    candidates.forEach(({ region }, i) => expect(knn[i]).toBeCloseTo(1 - unit(region).reduce((s, x, c) => s + x * unit(0)[c], 0), 5));
   });
 });
