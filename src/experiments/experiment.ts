@@ -24,7 +24,7 @@ import { checkRunData, openRunDataset, openRunPool } from '../run/run-data.js';
 import { StoppedError } from '../run/trainer.js';
 import { DEFAULT_CLAIM_TIMES, heartbeatAge, HeldClaim, pollInterval, thisWorker, type Claim, type ClaimTimes, type Worker } from './claims.js';
 import { nextRun, workerOrder, type QueuedRun } from './run-queue.js';
-import { BY_BUDGET, BY_LABELLING, BY_METHOD, LABELLING_BY_ACQUISITION, type FigureLayout } from './figure-layout.js';
+import { BY_ACQUISITION, BY_BUDGET, BY_LABELLING, BY_METHOD, LABELLING_BY_ACQUISITION, type FigureLayout } from './figure-layout.js';
 
 export interface ExperimentRun {
   grid: string;
@@ -105,6 +105,18 @@ const TABLE2_ROWS: [string, NonNullable<Partial<RunConfig>['ablation']>][] = [
   ['(e) PP', { mp: false, pp: true, localise: false, expand: false }],
 ];
 const table2Runs = (grid: string) => TABLE2_ROWS.flatMap(([method, ablation]) => SEEDS.map((seed) => ({ grid, method, seed, overrides: { ablation } })));
+
+/** Fig. 13's acquisition functions (the paper's six, in its order), then the toolkits' entropy and BALD. */
+const FIG13_ACQUISITIONS: Acquisition[] = ['random', 'knn', 'margin', 'bvsb', 'classbal', 'pixbal', 'entropy', 'bald'];
+
+/** Fig. 12(a)'s names of the stage-1 losses. */
+const STAGE1_LOSS_NAMES: Record<string, string> = { 'mp-pp': 'MP+PP (ours)', infimum: 'Infimum', rc: 'RC' };
+
+/** 'SEEDS 32px': a superpixel setting as Fig. 8 names it. */
+function superpixelName(s: RunConfig['superpixels']): string {
+  const size = s.algorithm === 'grid' ? s.params?.cell : s.params?.regionSize;
+  return `${s.algorithm.toUpperCase()} ${size ?? 32}px`;
+}
 
 /** Fig. 8's superpixel settings: the algorithm (a), and the region side with SEEDS (b). */
 const FIG8_SETTINGS: [string, RunConfig['superpixels']][] = [
@@ -188,8 +200,29 @@ export const GRIDS: Record<string, Grid> = {
         ),
       ),
   },
+  'paper-fig13': {
+    regime: 'paper',
+    title: "Fig. 13 in the paper's regime: multi-class labels with the paper's six acquisition functions and two of the toolkits' (entropy, BALD)",
+    // Random, BvSB, ClassBal and PixBal with multi-class labels are paper-fig4's runs: reused.
+    runs: () => seedMajor(FIG13_ACQUISITIONS.flatMap((acquisition) => SEEDS.map((seed) => ({ grid: 'paper-fig13', method: `Mul+${acquisition}`, seed, overrides: { labelling: 'multi' as const, acquisition } })))),
+    // As the paper's Fig. 13: one panel, a line per acquisition function.
+    figure: { series: BY_ACQUISITION },
+  },
+  'paper-fig12a': {
+    regime: 'paper',
+    title: "Fig. 12(a) in the paper's regime: the stage-1 losses (MP+PP) against the Infimum and RC partial-label losses, multi-class labels, PixBal, stage 1",
+    // MP+PP is paper-fig4's Mul+PixBal: reused.
+    runs: () =>
+      seedMajor(
+        (['mp-pp', 'infimum', 'rc'] as const).flatMap((stage1Loss) =>
+          SEEDS.map((seed) => ({ grid: 'paper-fig12a', method: `Mul+pixbal ${stage1Loss}`, seed, overrides: { labelling: 'multi' as const, acquisition: 'pixbal' as const, stage1Loss } })),
+        ),
+      ),
+    figure: { series: { title: 'stage-1 loss', of: ({ config }) => STAGE1_LOSS_NAMES[config.stage1Loss ?? 'mp-pp'] }, model: 'stage1' },
+  },
   'paper-fig8': {
     regime: 'paper',
+    figure: { panel: { title: 'superpixels', of: ({ config }) => superpixelName(config.superpixels) }, series: BY_LABELLING },
     title: "Fig. 8 in the paper's regime: superpixels (a) SEEDS vs SLIC, (b) 16, 32 and 64 px, multi-class vs dominant labels, PixBal",
     // SEEDS at 32 px is paper-fig4's Mul/Dom+PixBal: those records are reused (twinOf).
     runs: () =>

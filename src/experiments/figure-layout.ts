@@ -27,7 +27,7 @@ export interface FigureLayout {
 }
 
 /** The paper's names of the acquisition functions; others are shown as they are spelled in the options. */
-const ACQUISITION_NAMES: Record<string, string> = { random: 'Random', bvsb: 'BvSB', classbal: 'ClassBal', pixbal: 'PixBal' };
+const ACQUISITION_NAMES: Record<string, string> = { random: 'Random', bvsb: 'BvSB', classbal: 'ClassBal', pixbal: 'PixBal', margin: 'Margin', knn: 'KNN', entropy: 'Entropy', bald: 'BALD' };
 
 export const BY_ACQUISITION: Facet = { title: 'acquisition', of: ({ config }) => ACQUISITION_NAMES[config.acquisition] ?? config.acquisition };
 export const BY_LABELLING: Facet = { title: 'labels', of: ({ config }) => (config.labelling === 'multi' ? 'multi-class' : 'dominant') };

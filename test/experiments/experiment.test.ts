@@ -13,7 +13,7 @@ useEngine();
 describe('experiment grids', () => {
   it('hold the runs the issue asks for, each with a distinct name', () => {
     const sizes = Object.fromEntries(Object.entries(GRIDS).map(([k, g]) => [k, g.runs().length]));
-    expect(sizes).toEqual({ fig4: 24, table2: 15, budget: 12, scale: 9, 'paper-fig4': 24, 'paper-table2': 15, 'paper-long': 6, 'paper-fig8': 24, supervised: 3, 'upper-bound': 6 });
+    expect(sizes).toEqual({ fig4: 24, table2: 15, budget: 12, scale: 9, 'paper-fig4': 24, 'paper-table2': 15, 'paper-long': 6, 'paper-fig13': 24, 'paper-fig12a': 9, 'paper-fig8': 24, supervised: 3, 'upper-bound': 6 });
     for (const g of Object.values(GRIDS)) {
       const names = g.runs().map(runName);
       expect(new Set(names).size).toBe(names.length);
@@ -68,6 +68,23 @@ describe('experiment grids', () => {
       const seeds32 = run.method.endsWith('SEEDS 32px');
       expect(twin ? `${twin.grid}/${runName(twin)}` : null).toBe(seeds32 ? `paper-fig4/${run.method.startsWith('Mul') ? 'Mul' : 'Dom'}-pixbal-seed${run.seed}` : null);
     }
+  });
+
+  it("paper-fig13 (8 acquisitions) and paper-fig12a (3 stage-1 losses), multi-class, 3 seeds; paper-fig4's runs reused where they coincide", () => {
+    const place = { root: 'data/synthetic', experimentsDir: 'experiments', docsDir: 'docs' };
+    const pretrained = readRecords('docs', 'paper-fig4')[0].config.pretrained;
+    const fig13 = GRIDS['paper-fig13'].runs();
+    expect([...new Set(fig13.map((r) => r.overrides.acquisition))]).toEqual(['random', 'knn', 'margin', 'bvsb', 'classbal', 'pixbal', 'entropy', 'bald']);
+    expect(fig13.every((r) => r.overrides.labelling === 'multi')).toBe(true);
+    const fig12a = GRIDS['paper-fig12a'].runs();
+    expect([...new Set(fig12a.map((r) => r.overrides.stage1Loss))]).toEqual(['mp-pp', 'infimum', 'rc']);
+    const reused = (grid: string) =>
+      GRIDS[grid].runs().flatMap((run) => {
+        const twin = twinOf('docs', { ...runConfig(grid, run, place), pretrained });
+        return twin ? [`${runName(run)} <- ${twin.grid}/${runName(twin)}`] : [];
+      });
+    expect(reused('paper-fig13').sort()).toEqual(['bvsb', 'classbal', 'pixbal', 'random'].flatMap((a) => [0, 1, 2].map((s) => `Mul-${a}-seed${s} <- paper-fig4/Mul-${a}-seed${s}`)).sort());
+    expect(reused('paper-fig12a').sort()).toEqual([0, 1, 2].map((s) => `Mul-pixbal-mp-pp-seed${s} <- paper-fig4/Mul-pixbal-seed${s}`));
   });
 
   it("paper regime at toy size: the pretrained backbone is made once, the supervised reference and the bound are recorded with loss curves, and the report puts them side by side", async () => {
