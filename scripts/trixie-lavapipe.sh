@@ -49,9 +49,16 @@ done
 command -v apt-get >/dev/null || die "needs a Debian host with apt-get (written for Debian 12)"
 command -v unshare >/dev/null || die "needs unshare (Debian's util-linux)"
 for p in "${binds[@]}"; do [ -e "$p" ] || die "--bind $p: no such file or directory"; done
+if [ -e "$dir" ] && [ ! -d "$dir" ]; then die "--dir $dir is not a folder"; fi
+# A folder that is not (the start of) a userland is someone's files: never build over them.
+if [ -d "$dir" ] && [ ! -x "$dir/usr/bin/apt-get" ] && [ ! -d "$dir/debootstrap" ] && [ -n "$(ls -A "$dir")" ]; then
+  die "$dir is neither empty nor a Debian userland: choose another --dir"
+fi
 
 # Everything below runs in a private mount namespace: the mounts die with it.
 if [ "${ALSEG_TRIXIE_NAMESPACE:-}" != "$$" ]; then
+  unshare --mount --propagation private true 2>/dev/null ||
+    die "cannot make a private mount namespace here (unshare --mount): run it on the host, not in a chroot or a container without that right"
   # The child's pid is ours after exec; the marker tells it it is the namespaced copy.
   export ALSEG_TRIXIE_NAMESPACE=$$
   exec unshare --mount --propagation private -- "$BASH" "$0" --dir "$dir" "${binds[@]/#/--bind=}" -- "$@"
@@ -92,7 +99,6 @@ build() {
   if [ -d "$dir/debootstrap" ]; then
     die "$dir holds an unfinished debootstrap (interrupted?): remove it (rm -rf '$dir') and run again"
   elif [ ! -x "$dir/usr/bin/apt-get" ]; then
-    [ -z "$(ls -A "$dir")" ] || die "$dir is neither empty nor a Debian userland: choose another --dir"
     if ! command -v debootstrap >/dev/null; then
       log "installing debootstrap (apt-get install debootstrap)"
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null ||
