@@ -13,6 +13,8 @@ import { SUITES } from './suites.js';
 interface Result {
   adapter: string;
   date: string;
+  /** ALSEG_DAWN_FEATURES in force (absent in results written before it existed). */
+  dawnFeatures?: string[];
   peakGflops: number;
   rows: BenchRow[];
 }
@@ -36,8 +38,10 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = arg('only')?.split(',');
   const e = await initEngine();
-  const adapter = `${e.summary.vendor}-${e.summary.device || e.summary.architecture}`.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-+$/, '');
-  console.log(`adapter: ${e.summary.description} (${e.summary.backend}${e.summary.isSoftware ? ', software' : ''})`);
+  // Results with Dawn toggles go to a file of their own, beside the adapter's plain one.
+  const toggles = e.dawnFeatures.length ? `+${e.dawnFeatures.join('+')}` : '';
+  const adapter = `${e.summary.vendor}-${e.summary.device || e.summary.architecture}`.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-+$/, '') + toggles;
+  console.log(`adapter: ${e.summary.description} (${e.summary.backend}${e.summary.isSoftware ? ', software' : ''})${toggles ? `, Dawn toggles ${e.dawnFeatures.join(', ')}` : ''}`);
   const peak = await measurePeak(quick);
   const cfg = (c: { width: number; chains: number; wg: number }) => `${c.chains} ${c.width === 4 ? 'vec4' : 'f32'} chains x workgroup ${c.wg}`;
   console.log(`adapter-peak probe sweep: ${peak.sweep.map((s) => `${cfg(s.config)} ${s.gflops.toFixed(1)}`).join('; ')} GFLOP/s`);
@@ -54,7 +58,7 @@ async function main(): Promise<void> {
     rows.push(...(await suite(ctx)));
   }
   printRows(rows);
-  const result: Result = { adapter, date: new Date().toISOString(), peakGflops: peak.gflops, rows };
+  const result: Result = { adapter, date: new Date().toISOString(), dawnFeatures: e.dawnFeatures, peakGflops: peak.gflops, rows };
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
   const file = join(dir, `${adapter}${quick ? '.quick' : ''}.json`);

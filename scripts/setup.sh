@@ -40,11 +40,8 @@ else
     exit 1
   fi
   # The mirror is whatever this machine already uses for Debian's main archive.
-  mirror=$(
-    { grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}';
-      grep -hE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '{print ($2 ~ /^\[/) ? $3 : $2}'; } |
-      grep -v -e security -e '^$' | grep -i debian | head -n 1
-  ) || true
+  . scripts/debian-mirror.sh
+  mirror=$(debian_mirror)
   if [ -z "$mirror" ]; then
     echo "no Debian mirror found in /etc/apt/sources.list*: add bookworm-backports and install $want" >&2
     exit 1

@@ -13,6 +13,7 @@ export const infoCommand: CommandModule<object, { json: boolean }> = {
       adapter: e.summary,
       requestedLimits: e.limits,
       features: e.features,
+      dawnFeatures: e.dawnFeatures,
       flushEvery: e.queue.flushEvery,
       kernels: e.tuning,
       subgroupSizes: e.features.includes('subgroups') ? [e.adapter.info.subgroupMinSize, e.adapter.info.subgroupMaxSize] : null,
@@ -33,6 +34,7 @@ export const infoCommand: CommandModule<object, { json: boolean }> = {
     console.log(`requested limits${process.env.ALSEG_MAX_BINDING_MIB ? ` (storage bindings capped by ALSEG_MAX_BINDING_MIB=${process.env.ALSEG_MAX_BINDING_MIB})` : ''}`);
     for (const [k, v] of Object.entries(e.limits)) console.log(`  ${k.padEnd(36)} ${v}`);
     console.log(`features     ${e.features.length ? e.features.join(', ') : '(none)'}`);
+    console.log(`dawn toggles ${e.dawnFeatures.length ? `${e.dawnFeatures.join(', ')} (ALSEG_DAWN_FEATURES)` : '(none; ALSEG_DAWN_FEATURES turns on the allowed ones)'}`);
     const t = e.tuning;
     console.log(`subgroups    ${e.features.includes('subgroups') ? `${e.adapter.info.subgroupMinSize}-${e.adapter.info.subgroupMaxSize} lanes` : '(none)'}`);
     console.log(`kernels      matmul ${t.matmul}${t.matmul === 'subgroup8' ? ` (${t.matmulTm} rows/lane)` : ''}, conv ${t.conv}, conv tiles ${report.convTiles}; ${e.queue.flushEvery} dispatches per submit`);

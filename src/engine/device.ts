@@ -1,6 +1,7 @@
 // One adapter, one device. We ask Dawn for the adapter's own maxima of the limits that bound tensor
 // sizes and tiles, and we surface every GPU-side error as a GpuError that names the kernel.
 import { create, globals } from 'webgpu';
+import { dawnCreateFlags, dawnFeatures, type DawnFeature } from './dawn-features.js';
 import { DAWN_LIMIT_CLAMP, filteringNativeStderr } from './native-stderr.js';
 import { installPolitePolling } from './polling.js';
 
@@ -35,6 +36,8 @@ export interface OpenedDevice {
   summary: AdapterSummary;
   limits: Record<RequestedLimit, number>;
   features: string[];
+  /** The Dawn toggles turned on by ALSEG_DAWN_FEATURES (src/engine/dawn-features.ts); usually none. */
+  dawnFeatures: DawnFeature[];
 }
 
 function backendName(): string {
@@ -62,9 +65,12 @@ export function summarise(info: GPUAdapterInfo): AdapterSummary {
 
 export async function openDevice(): Promise<OpenedDevice> {
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
+  // Both read before Dawn starts, so a wrong value stops the command before it does anything.
+  const toggles = dawnFeatures(process.env);
+  const cap = bindingCap(process.env);
   Object.assign(globalThis, globals);
   installPolitePolling();
-  const gpu = create([]) as GPU;
+  const gpu = create(dawnCreateFlags(toggles)) as GPU;
   const adapter = await filteringNativeStderr(DAWN_LIMIT_CLAMP, () => gpu.requestAdapter({ powerPreference: 'high-performance' }));
   if (!adapter) {
     throw new Error(
@@ -75,9 +81,8 @@ export async function openDevice(): Promise<OpenedDevice> {
   for (const name of REQUESTED_LIMITS) requested[name] = adapter.limits[name];
   const features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits: requested, requiredFeatures: features });
-  const cap = bindingCap(process.env);
   const limits = cap === undefined ? requested : { ...requested, maxStorageBufferBindingSize: Math.min(requested.maxStorageBufferBindingSize, cap) };
-  return { gpu, adapter, device, summary: summarise(adapter.info), limits, features };
+  return { gpu, adapter, device, summary: summarise(adapter.info), limits, features, dawnFeatures: toggles };
 }
 
 /**
