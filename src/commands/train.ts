@@ -90,11 +90,9 @@ export function configFrom(a: TrainArgs, notes: string[] = []): RunConfig {
   };
   const synthetic = parseSynthetic(a['synthetic-size']);
   const data = dataDefaults(a.dataset as DatasetKind, a.root, synthetic);
-  if (a.crop === undefined || a.batch === undefined) {
-    notes.push(`defaults from the data (${data.source}):`);
-    for (const r of data.defaults.reasons) if ((r.startsWith('crop') && a.crop === undefined) || (r.startsWith('batch') && a.batch === undefined)) notes.push(`  ${r}`);
-  }
-  if (data.size) notes.push(`  ${regionSizeReason(data.size, a['superpixel-size'] ?? PAPER_REGION_SIZE, a['superpixel-size'] !== undefined)}`);
+  const chosen = data.defaults.reasons.filter((r) => (r.startsWith('crop') && a.crop === undefined) || (r.startsWith('batch') && a.batch === undefined));
+  if (data.size && a['superpixel-size'] === undefined) chosen.push(regionSizeReason(data.size, PAPER_REGION_SIZE, false));
+  if (chosen.length) notes.push(`defaults from the data (${data.source}):`, ...chosen.map((r) => `  ${r}`));
   return {
     dataset: a.dataset as DatasetKind,
     root: a.root,
